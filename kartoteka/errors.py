@@ -1,0 +1,50 @@
+"""Numbered errors, in one place.
+
+Each error says what was expected and, where it helps, what is available.
+The CLI and (later) the HTTP API render them; nothing else formats errors.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+
+class E(str, Enum):
+    # Registry and ingest
+    E001 = "[E001] Can't read {path}: {reason}"
+    E002 = "[E002] Unsupported file type '{suffix}' for {path}. Supported: {available}"
+    E003 = "[E003] {path} line {line}: expected a JSON object with 'id' and 'text' ({reason})"
+    E004 = "[E004] No such file or folder: {path}"
+    E005 = "[E005] {path}: no text could be extracted"
+    # Store
+    E010 = "[E010] {path} is not a Kartoteka archive ({reason})"
+    E011 = "[E011] Archive schema version {found} is newer than this Kartoteka supports ({supported}). Upgrade Kartoteka."
+    # Card index and corrections
+    E020 = "[E020] No entity '{ref}' in the card index. Try 'kartoteka check \"{ref}\"' to find its id."
+    E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."
+    E022 = "[E022] Mention {mention} does not belong to entity {entity}."
+    E023 = "[E023] Can't merge an entity with itself ({entity})."
+    E024 = "[E024] Name is empty after removing titles and punctuation: '{name}'"
+    # Imports and batch
+    E030 = "[E030] {path} row {row}: {reason}"
+    E031 = "[E031] {path}: expected columns {expected}, found {found}"
+    E032 = "[E032] {path}: unknown import format; expected .csv, .json or .jsonl (FollowTheMoney)"
+
+
+class KartotekaError(Exception):
+    """A domain error with a code. `status` is the HTTP status it maps to."""
+
+    status: int = 400
+
+    def __init__(self, err: E, **fields: object) -> None:
+        self.code = err.name
+        self.message = err.value.format(**fields)
+        super().__init__(self.message)
+
+
+class NotFound(KartotekaError):
+    status = 404
+
+
+class InvalidInput(KartotekaError):
+    status = 422

@@ -1,0 +1,174 @@
+"""Compare two parsed names: a calibrated score and a readable explanation.
+
+The score is built from per-part evidence, so every number can be traced:
+
+* family name: best similarity over all readings of both spellings
+  (normalised Levenshtein on the comparison skeleton), calibrated so that one
+  slip in a seven-letter name stays "likely" and two do not;
+* given name: equal, equivalent (diminutive, other language), an initial that
+  fits, a typo, or a conflict, which vetoes the match;
+* patronymic: agreement confirms, disagreement vetoes, absence is neutral.
+
+Meaning of the score, documented for users: 0.9 and above, the same name
+written another way; 0.7 and above, likely the same person; below 0.5, a
+different person or too little evidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Levenshtein
+
+from kartoteka.names.parse import NameToken, ParsedName, given_classes
+from kartoteka.names.script import SCHEME_LABELS
+
+LIKELY = 0.7
+
+# Piecewise-linear calibration of raw skeleton similarity to evidence.
+# Chosen on the hard pairs the engine must keep apart: Kalugin/Kalinin
+# (0.71 raw) must fall well below LIKELY, a one-letter OCR slip in a
+# seven-letter name (0.86 raw) must stay above it.
+_CURVE = ((0.6, 0.0), (0.7, 0.3), (0.8, 0.72), (0.9, 0.9), (1.0, 1.0))
+
+ONE_SIDED = 0.8      # a family name matched, given name known on one side only
+GIVEN_CONFLICT = 0.25
+PATRONYMIC_CONFLICT = 0.4
+
+
+def calibrate(sim: float) -> float:
+    if sim <= _CURVE[0][0]:
+        return 0.0
+    for (x0, y0), (x1, y1) in zip(_CURVE, _CURVE[1:], strict=False):
+        if sim <= x1:
+            return y0 + (y1 - y0) * (sim - x0) / (x1 - x0)
+    return 1.0
+
+
+@dataclass(frozen=True)
+class TokenMatch:
+    similarity: float
+    note: str  # how the two spellings met
+
+    @property
+    def evidence(self) -> float:
+        return calibrate(self.similarity)
+
+
+def match_tokens(a: NameToken, b: NameToken) -> TokenMatch:
+    if a.text.casefold() == b.text.casefold():
+        return TokenMatch(1.0, "")
+    best = TokenMatch(0.0, "")
+    for ka, sa in a.keys:
+        for kb, sb in b.keys:
+            sim = Levenshtein.normalized_similarity(ka, kb)
+            if sim > best.similarity:
+                scheme = sa if sa != "plain" else sb
+                label = SCHEME_LABELS.get(scheme, scheme)
+                note = label if sim == 1.0 else f"{label}, {1 - sim:.0%} edits"
+                best = TokenMatch(sim, note)
+                if sim == 1.0 and scheme == "plain":
+                    return TokenMatch(1.0, "same spelling")
+    return best
+
+
+@dataclass(frozen=True)
+class Part:
+    role: str
+    query: str | None
+    candidate: str | None
+    relation: str  # "=", "≈", "~", "≠", "absent"
+    note: str = ""
+
+    def render(self) -> str:
+        if self.relation == "absent":
+            side = "query" if self.query is None else "record"
+            present = self.candidate if self.query is None else self.query
+            return f"{self.role} {present} absent in {side}"
+        text = f"{self.role} {self.candidate} {self.relation} {self.query}"
+        return f"{text} ({self.note})" if self.note else text
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    score: float
+    parts: tuple[Part, ...]
+
+    @property
+    def explanation(self) -> str:
+        return "; ".join(p.render() for p in self.parts)
+
+
+def _given(q: NameToken, c: NameToken) -> tuple[float, Part]:
+    if q.is_initial or c.is_initial:
+        full = c if q.is_initial else q
+        fits = any(k[:1] == (q if q.is_initial else c).initial for k, _ in full.keys)
+        if fits:
+            return 0.92, Part("given name", q.text, c.text, "~", "initial fits")
+        return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠", "initial differs")
+    tm = match_tokens(q, c)
+    if tm.similarity == 1.0:
+        return 1.0, Part("given name", q.text, c.text, "=", "" if tm.note == "same spelling" else tm.note)
+    if given_classes(q) & given_classes(c):
+        return 0.95, Part("given name", q.text, c.text, "≈", "equivalent form")
+    if tm.evidence >= 0.7:
+        return tm.evidence, Part("given name", q.text, c.text, "≈", tm.note)
+    return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠")
+
+
+def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
+    if q.given and c.given:
+        factor, part = _given(q.given[0], c.given[0])
+        parts.append(part)
+        # Second given names (middle names, or initials such as "L.H.")
+        # count only when both sides have them.
+        if factor > GIVEN_CONFLICT and len(q.given) > 1 and len(c.given) > 1:
+            f2, p2 = _given(q.given[1], c.given[1])
+            parts.append(Part("middle name", p2.query, p2.candidate, p2.relation, p2.note))
+            factor *= 1.0 if f2 > GIVEN_CONFLICT else 0.6
+        return factor
+    if q.given or c.given:
+        side = q.given or c.given
+        parts.append(
+            Part("given name", side[0].text if q.given else None, side[0].text if c.given else None, "absent")
+        )
+        return ONE_SIDED
+    return ONE_SIDED
+
+
+def _patronymic_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
+    if q.patronymic and c.patronymic:
+        tm = match_tokens(q.patronymic, c.patronymic)
+        if tm.evidence >= 0.7:
+            parts.append(Part("patronymic", q.patronymic.text, c.patronymic.text, "=" if tm.similarity == 1 else "≈", tm.note if tm.note != "same spelling" else ""))
+            return 1.0
+        parts.append(Part("patronymic", q.patronymic.text, c.patronymic.text, "≠"))
+        return PATRONYMIC_CONFLICT
+    if q.patronymic and not c.patronymic:
+        parts.append(Part("patronymic", q.patronymic.text, None, "absent"))
+    return 1.0
+
+
+def compare_names(q: ParsedName, c: ParsedName) -> NameMatch:
+    """Score how likely the query name `q` names the same person as record name `c`."""
+    parts: list[Part] = []
+    if q.surname and c.surname:
+        tm = match_tokens(q.surname, c.surname)
+        rel = "=" if tm.similarity == 1.0 else "≈"
+        parts.append(Part("family name", q.surname.text, c.surname.text, rel, "" if tm.note == "same spelling" else tm.note))
+        score = tm.evidence
+        if score == 0.0:
+            return NameMatch(0.0, tuple(parts))
+        score *= _given_evidence(q, c, parts)
+        score *= _patronymic_evidence(q, c, parts)
+        return NameMatch(round(min(score, 1.0), 4), tuple(parts))
+    if q.surname is None and q.given and c.given:
+        # Address form "Oleg Danilovich": given name and patronymic must both
+        # agree with the record; a given name alone is too weak to alert on.
+        g, part = _given(q.given[0], c.given[0])
+        parts.append(part)
+        if q.patronymic and c.patronymic:
+            p = _patronymic_evidence(q, c, parts)
+            return NameMatch(round(0.9 * g * p, 4) if p == 1.0 else round(0.2 * g, 4), tuple(parts))
+        return NameMatch(round(0.45 * g, 4), tuple(parts))
+    return NameMatch(0.0, tuple(parts))

@@ -1,0 +1,157 @@
+"""Scripts and transliteration.
+
+A Latin spelling of a Russian name is read back into Cyrillic under each
+romanisation scheme (greedy longest match), then reduced to the comparison
+skeleton. A Cyrillic name is reduced directly. The skeleton strings ("keys")
+of two spellings agree when they are the same name in different schemes.
+
+ICU does the script work that tables cannot: other scripts to Latin
+(Any-Latin) and diacritic folding (Latin-ASCII).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+
+import icu
+
+from kartoteka.vocab import name_tables
+
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+LATIN_LETTER = re.compile(r"[a-z]")
+
+SCHEME_LABELS = {
+    "plain": "same spelling",
+    "english": "English transliteration",
+    "german": "German transliteration",
+    "french": "French transliteration",
+    "scholarly": "scholarly transliteration",
+    "cyrillic": "Cyrillic",
+    "ocr": "OCR reading",
+}
+
+# Typewriter OCR confusions, applied to both sides so that a damaged reading
+# and the clean name meet: "Ka1ugin", "Kalugm" (m for "in"), "G0rbachev".
+_OCR_DIGITS = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l"})
+_OCR_PAIRS = (("rn", "m"), ("in", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"))
+
+
+@cache
+def _icu(transform_id: str) -> icu.Transliterator:
+    return icu.Transliterator.createInstance(transform_id)
+
+
+def is_cyrillic(text: str) -> bool:
+    return CYRILLIC.search(text) is not None
+
+
+def to_latin(text: str) -> str:
+    """Any script to Latin with diacritics kept (ICU Any-Latin)."""
+    if text.isascii():
+        return text
+    return str(_icu("Any-Latin").transliterate(text))
+
+
+def ascii_fold(text: str) -> str:
+    if text.isascii():
+        return text
+    return str(_icu("Any-Latin; Latin-ASCII").transliterate(text))
+
+
+def romanise(cyrillic: str, scheme: str = "english") -> str:
+    """Cyrillic to Latin in one of the table schemes, keeping case of the first letter."""
+    table = name_tables().schemes[scheme]
+    out = []
+    for ch in cyrillic:
+        low = ch.lower()
+        if low in table:
+            rom = table[low][0]
+            out.append(rom.capitalize() if ch != low else rom)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Reverse:
+    """Latin spelling -> Cyrillic letter, for one scheme; longest spellings first."""
+
+    spellings: dict[str, str]
+    max_len: int
+
+
+@cache
+def _reverse(scheme: str) -> _Reverse:
+    table = name_tables().schemes[scheme]
+    rev: dict[str, str] = {}
+    for cyr, spellings in table.items():
+        for sp in spellings:
+            sp = unicodedata.normalize("NFC", sp.lower())
+            # The first letter to claim a spelling keeps it: tables list the
+            # usual reading first (english "e" is е, not э).
+            if sp and sp not in rev:
+                rev[sp] = cyr
+    return _Reverse(rev, max(len(s) for s in rev))
+
+
+def _collapse(s: str) -> str:
+    """Doubled letters carry no weight across schemes (Kallugin, Aleksandrr)."""
+    return re.sub(r"(.)\1+", r"\1", s)
+
+
+def skeleton_of_cyrillic(text: str) -> str:
+    sk = name_tables().skeleton
+    return _collapse("".join(sk.get(ch, "") for ch in text.lower()))
+
+
+def _read_back(latin: str, scheme: str) -> str:
+    rev = _reverse(scheme)
+    sk = name_tables().skeleton
+    out: list[str] = []
+    i = 0
+    while i < len(latin):
+        for n in range(min(rev.max_len, len(latin) - i), 0, -1):
+            cyr = rev.spellings.get(latin[i : i + n])
+            if cyr is not None:
+                out.append(sk[cyr])
+                i += n
+                break
+        else:
+            folded = ascii_fold(latin[i])
+            out.append("".join(c for c in folded if c.isalpha()))
+            i += 1
+    return _collapse("".join(out))
+
+
+def ocr_key(latin: str) -> str:
+    s = latin.translate(_OCR_DIGITS).replace("l", "i")
+    for a, b in _OCR_PAIRS:
+        s = s.replace(a, b)
+    return plain_key(s)
+
+
+def plain_key(text: str) -> str:
+    return _collapse("".join(c for c in ascii_fold(text).lower() if c.isalpha()))
+
+
+@cache
+def token_keys(token: str) -> tuple[tuple[str, str], ...]:
+    """All comparison keys of one name token, each with the scheme that made it.
+
+    Returns (key, scheme) pairs, most literal first, without duplicate keys.
+    """
+    token = unicodedata.normalize("NFC", token)
+    keys: dict[str, str] = {}
+    if is_cyrillic(token):
+        keys.setdefault(skeleton_of_cyrillic(token), "cyrillic")
+        keys.setdefault(plain_key(romanise(token, "english")), "cyrillic")
+    else:
+        latin = to_latin(token).lower()
+        keys.setdefault(plain_key(latin), "plain")
+        for scheme in name_tables().schemes:
+            keys.setdefault(_read_back(latin, scheme), scheme)
+        keys.setdefault(ocr_key(latin), "ocr")
+    return tuple((k, s) for k, s in keys.items() if k)

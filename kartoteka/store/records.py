@@ -1,0 +1,112 @@
+"""Plain records passed between the core and a store backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Marking:
+    """A piece of document structure: banner, portion mark, exemption, ..."""
+
+    kind: str  # banner | portion_mark | exemption | withheld | page_marker | record_number
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Portion:
+    seq: int
+    start: int
+    end: int
+    kind: str  # text | banner | page_marker
+    text: str
+    mark: str | None = None
+    level: str | None = None
+    tokens: tuple[str, ...] = ()
+    markings: tuple[Marking, ...] = ()
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span naming an entity. `key` is stable across re-ingest."""
+
+    portion_seq: int
+    start: int  # document offsets
+    end: int
+    text: str
+    kind: str  # PERSON | ORG | PLACE
+    entity_id: str | None = None
+
+    def key(self, document_id: str) -> str:
+        return f"{document_id}:{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class DateMention:
+    portion_seq: int
+    start: int
+    end: int
+    text: str
+    value: str | None  # ISO 8601, possibly partial: 1985, 1985-03, 1985-03-31
+
+
+@dataclass
+class Document:
+    id: str
+    content_hash: str
+    source: str
+    format: str
+    text: str
+    title: str | None = None
+    classification: str | None = None
+    pipeline: str = ""
+    portions: list[Portion] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+    dates: list[DateMention] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    kind: str
+    name: str
+    origin: str  # extracted | imported | analyst
+    names: tuple[str, ...] = ()
+    mention_count: int = 0
+
+
+@dataclass(frozen=True)
+class MentionHit:
+    """A mention as read back for a dossier: with its document and passage."""
+
+    mention_key: str
+    document_id: str
+    source: str
+    portion_seq: int
+    portion_id: int
+    text: str
+    start: int
+    end: int
+    portion_text: str
+    portion_start: int
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    document_id: str
+    source: str
+    portion_seq: int
+    snippet: str
+    rank: float
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    id: str
+    source: str
+    format: str
+    classification: str | None
+    char_count: int
+    portion_count: int

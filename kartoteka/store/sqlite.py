@@ -1,0 +1,406 @@
+"""Embedded SQLite backend: one file, WAL mode, FTS5 full text."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from kartoteka.errors import E, KartotekaError
+from kartoteka.store.records import (
+    DateMention,
+    Document,
+    DocumentSummary,
+    Entity,
+    MentionHit,
+    SearchHit,
+)
+
+APPLICATION_ID = 0x4B54_4B41  # "KTKA": marks the file as a Kartoteka archive
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _migrations() -> list[tuple[int, str]]:
+    folder = resources.files("kartoteka.store").joinpath("migrations")
+    out = []
+    for item in folder.iterdir():
+        if item.name.endswith(".sql"):
+            out.append((int(item.name.split("_", 1)[0]), item.read_text(encoding="utf-8")))
+    return sorted(out)
+
+
+SCHEMA_VERSION = max(v for v, _ in _migrations())
+
+
+class SQLiteStore:
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.DatabaseError as exc:
+            raise KartotekaError(E.E010, path=self.path, reason=str(exc)) from exc
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA busy_timeout=5000")
+        self._depth = 0
+        self._migrate()
+
+    # lifecycle -----------------------------------------------------------
+    def _migrate(self) -> None:
+        try:
+            app_id = self.db.execute("PRAGMA application_id").fetchone()[0]
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            tables = self.db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise KartotekaError(E.E010, path=self.path, reason=str(exc)) from exc
+        if tables and app_id != APPLICATION_ID:
+            raise KartotekaError(E.E010, path=self.path, reason="it is an SQLite file of another application")
+        if version > SCHEMA_VERSION:
+            raise KartotekaError(E.E011, found=version, supported=SCHEMA_VERSION)
+        for v, sql in _migrations():
+            if v <= version:
+                continue
+            # Each migration and its version bump commit together, so a crash
+            # mid-migration leaves the archive at the previous version.
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                for statement in _split_sql(sql):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
+                self.db.execute(f"PRAGMA user_version={v}")
+                self.db.execute("COMMIT")
+            except BaseException:
+                self.db.execute("ROLLBACK")
+                raise
+
+    def schema_version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        else:
+            self.db.execute("COMMIT")
+        finally:
+            self._depth = 0
+
+    def close(self) -> None:
+        self.db.close()
+
+    # registry ------------------------------------------------------------
+    def document_id_for_hash(self, content_hash: str) -> str | None:
+        row = self.db.execute("SELECT id FROM documents WHERE content_hash=?", (content_hash,)).fetchone()
+        return row[0] if row else None
+
+    def add_document(self, doc: Document) -> dict[int, int]:
+        db = self.db
+        db.execute(
+            "INSERT INTO documents(id, content_hash, source, format, title, classification, char_count, pipeline, ingested_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)",
+            (doc.id, doc.content_hash, doc.source, doc.format, doc.title, doc.classification, len(doc.text), doc.pipeline, _now()),
+        )
+        ids: dict[int, int] = {}
+        for p in doc.portions:
+            cur = db.execute(
+                'INSERT INTO portions(document_id, seq, start, "end", kind, mark, level, tokens, text) VALUES (?,?,?,?,?,?,?,?,?)',
+                (doc.id, p.seq, p.start, p.end, p.kind, p.mark, p.level, "&".join(p.tokens) or None, p.text),
+            )
+            pid = int(cur.lastrowid or 0)
+            ids[p.seq] = pid
+            if p.markings:
+                db.executemany(
+                    'INSERT INTO markings(document_id, portion_id, kind, value, start, "end") VALUES (?,?,?,?,?,?)',
+                    [(doc.id, pid, m.kind, m.value, m.start, m.end) for m in p.markings],
+                )
+        db.executemany(
+            'INSERT INTO dates(document_id, portion_id, start, "end", text, value) VALUES (?,?,?,?,?,?)',
+            [(doc.id, ids[d.portion_seq], d.start, d.end, d.text, d.value) for d in doc.dates],
+        )
+        return ids
+
+    def _summary_rows(self, where: str, params: tuple[object, ...]) -> list[DocumentSummary]:
+        rows = self.db.execute(
+            "SELECT d.id, d.source, d.format, d.classification, d.char_count,"
+            " (SELECT count(*) FROM portions p WHERE p.document_id=d.id)"
+            f" FROM documents d {where}",
+            params,
+        ).fetchall()
+        return [DocumentSummary(*r) for r in rows]
+
+    def document(self, document_id: str) -> DocumentSummary | None:
+        rows = self._summary_rows("WHERE d.id=?", (document_id,))
+        return rows[0] if rows else None
+
+    def documents(self, limit: int, offset: int) -> list[DocumentSummary]:
+        return self._summary_rows("ORDER BY d.ingested_at, d.id LIMIT ? OFFSET ?", (limit, offset))
+
+    def portion_texts(self, document_id: str) -> list[tuple[int, str, str, str | None]]:
+        return [
+            (int(r[0]), str(r[1]), str(r[2]), r[3])
+            for r in self.db.execute(
+                "SELECT seq, kind, text, mark FROM portions WHERE document_id=? ORDER BY seq", (document_id,)
+            )
+        ]
+
+    def markings(self, document_id: str) -> list[tuple[str, str, int, int]]:
+        return [
+            (str(r[0]), str(r[1]), int(r[2]), int(r[3]))
+            for r in self.db.execute(
+                'SELECT kind, value, start, "end" FROM markings WHERE document_id=? ORDER BY start', (document_id,)
+            )
+        ]
+
+    def counts(self) -> dict[str, int]:
+        q = {
+            "documents": "SELECT count(*) FROM documents",
+            "portions": "SELECT count(*) FROM portions",
+            "mentions": "SELECT count(*) FROM mentions",
+            "people": "SELECT count(*) FROM entities WHERE kind='PERSON' AND merged_into IS NULL",
+            "organisations": "SELECT count(*) FROM entities WHERE kind='ORG' AND merged_into IS NULL",
+            "places": "SELECT count(*) FROM entities WHERE kind='PLACE' AND merged_into IS NULL",
+            "dates": "SELECT count(*) FROM dates",
+            "markings": "SELECT count(*) FROM markings",
+        }
+        return {k: int(self.db.execute(sql).fetchone()[0]) for k, sql in q.items()}
+
+    # card index ----------------------------------------------------------
+    def create_entity(self, entity_id: str, kind: str, name: str, origin: str) -> None:
+        self.db.execute(
+            "INSERT INTO entities(id, kind, name, origin, created_at) VALUES (?,?,?,?,?)",
+            (entity_id, kind, name, origin, _now()),
+        )
+
+    def entity(self, entity_id: str) -> Entity | None:
+        row = self.db.execute(
+            "SELECT id, kind, name, origin FROM entities WHERE id=? AND merged_into IS NULL", (entity_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        names = tuple(
+            r[0] for r in self.db.execute("SELECT name FROM entity_names WHERE entity_id=? ORDER BY name", (entity_id,))
+        )
+        count = self.db.execute("SELECT count(*) FROM mentions WHERE entity_id=?", (entity_id,)).fetchone()[0]
+        return Entity(row[0], row[1], row[2], row[3], names, int(count))
+
+    def resolve_redirect(self, entity_id: str) -> str:
+        seen = set()
+        current = entity_id
+        while current not in seen:
+            seen.add(current)
+            row = self.db.execute("SELECT merged_into FROM entities WHERE id=?", (current,)).fetchone()
+            if row is None or row[0] is None:
+                return current
+            current = row[0]
+        return current
+
+    def add_names(self, entity_id: str, names: Iterable[tuple[str, str]]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO entity_names(entity_id, name, source) VALUES (?,?,?)",
+            [(entity_id, n, s) for n, s in names],
+        )
+
+    def add_keys(self, entity_id: str, keys: Iterable[str]) -> None:
+        self.db.executemany(
+            "INSERT OR IGNORE INTO name_keys(key, entity_id) VALUES (?,?)", [(k, entity_id) for k in keys]
+        )
+
+    def rebuild_entity_keys(self, entity_id: str, keys: Iterable[str]) -> None:
+        self.db.execute("DELETE FROM name_keys WHERE entity_id=?", (entity_id,))
+        self.add_keys(entity_id, keys)
+
+    def entities_for_keys(self, keys: Sequence[str], kind: str | None = None) -> list[str]:
+        out: list[str] = []
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT DISTINCT k.entity_id FROM name_keys k JOIN entities e ON e.id=k.entity_id WHERE k.key IN ({marks}) AND e.merged_into IS NULL"
+            params: list[object] = list(chunk)
+            if kind:
+                sql += " AND e.kind=?"
+                params.append(kind)
+            out.extend(r[0] for r in self.db.execute(sql, params))
+        return sorted(set(out))
+
+    def entity_names(self, entity_ids: Sequence[str]) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {e: [] for e in entity_ids}
+        for i in range(0, len(entity_ids), 500):
+            chunk = list(entity_ids[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            for eid, name in self.db.execute(
+                f"SELECT entity_id, name FROM entity_names WHERE entity_id IN ({marks})", chunk
+            ):
+                out[eid].append(name)
+        return out
+
+    def entities(self, kind: str | None, limit: int) -> list[Entity]:
+        sql = (
+            "SELECT e.id, e.kind, e.name, e.origin, count(m.id) AS n FROM entities e"
+            " LEFT JOIN mentions m ON m.entity_id=e.id WHERE e.merged_into IS NULL"
+        )
+        params: list[object] = []
+        if kind:
+            sql += " AND e.kind=?"
+            params.append(kind)
+        sql += " GROUP BY e.id ORDER BY n DESC, e.name LIMIT ?"
+        params.append(limit)
+        return [Entity(r[0], r[1], r[2], r[3], (), int(r[4])) for r in self.db.execute(sql, params)]
+
+    def add_mentions(
+        self,
+        document_id: str,
+        portion_ids: dict[int, int],
+        rows: Iterable[tuple[int, int, int, str, str, str | None]],
+    ) -> None:
+        self.db.executemany(
+            'INSERT OR IGNORE INTO mentions(document_id, portion_id, start, "end", text, kind, entity_id) VALUES (?,?,?,?,?,?,?)',
+            [(document_id, portion_ids[seq], s, e, t, k, eid) for seq, s, e, t, k, eid in rows],
+        )
+
+    @staticmethod
+    def _split_key(mention_key: str) -> tuple[str, int, int]:
+        doc, _, span = mention_key.rpartition(":")
+        start, _, end = span.partition("-")
+        return doc, int(start), int(end)
+
+    def mention_entity(self, mention_key: str) -> str | None:
+        try:
+            doc, start, end = self._split_key(mention_key)
+        except ValueError:
+            return None
+        row = self.db.execute(
+            'SELECT entity_id FROM mentions WHERE document_id=? AND start=? AND "end"=?', (doc, start, end)
+        ).fetchone()
+        return row[0] if row else None
+
+    def move_mentions(self, mention_keys: Sequence[str], to_entity: str, pin: bool) -> int:
+        n = 0
+        for key in mention_keys:
+            doc, start, end = self._split_key(key)
+            cur = self.db.execute(
+                'UPDATE mentions SET entity_id=?, pinned=? WHERE document_id=? AND start=? AND "end"=?',
+                (to_entity, int(pin), doc, start, end),
+            )
+            n += cur.rowcount
+        return n
+
+    def merge_entities(self, keep: str, gone: str) -> None:
+        db = self.db
+        db.execute("UPDATE mentions SET entity_id=? WHERE entity_id=?", (keep, gone))
+        db.execute(
+            "INSERT OR IGNORE INTO entity_names(entity_id, name, source) SELECT ?, name, source FROM entity_names WHERE entity_id=?",
+            (keep, gone),
+        )
+        db.execute("DELETE FROM entity_names WHERE entity_id=?", (gone,))
+        db.execute("INSERT OR IGNORE INTO name_keys(key, entity_id) SELECT key, ? FROM name_keys WHERE entity_id=?", (keep, gone))
+        db.execute("DELETE FROM name_keys WHERE entity_id=?", (gone,))
+        db.execute("UPDATE entities SET merged_into=? WHERE id=?", (keep, gone))
+        db.execute("UPDATE entities SET merged_into=? WHERE merged_into=?", (keep, gone))
+
+    def are_distinct(self, a: str, b: str) -> bool:
+        x, y = sorted((a, b))
+        return self.db.execute("SELECT 1 FROM distinct_entities WHERE a=? AND b=?", (x, y)).fetchone() is not None
+
+    def mark_distinct(self, a: str, b: str) -> None:
+        x, y = sorted((a, b))
+        self.db.execute("INSERT OR IGNORE INTO distinct_entities(a, b) VALUES (?,?)", (x, y))
+
+    def set_entity_name(self, entity_id: str, name: str) -> None:
+        self.db.execute("UPDATE entities SET name=? WHERE id=?", (name, entity_id))
+
+    def record_correction(self, op: str, payload: dict[str, object]) -> None:
+        self.db.execute(
+            "INSERT INTO corrections(at, op, payload) VALUES (?,?,?)", (_now(), op, json.dumps(payload, ensure_ascii=False))
+        )
+
+    def corrections(self) -> list[tuple[str, str, dict[str, object]]]:
+        return [(r[0], r[1], json.loads(r[2])) for r in self.db.execute("SELECT at, op, payload FROM corrections ORDER BY id")]
+
+    # reads -----------------------------------------------------------------
+    def mentions_of(self, entity_id: str) -> list[MentionHit]:
+        rows = self.db.execute(
+            'SELECT m.document_id, m.start, m."end", d.source, p.seq, p.id, m.text, p.text, p.start'
+            " FROM mentions m JOIN documents d ON d.id=m.document_id JOIN portions p ON p.id=m.portion_id"
+            " WHERE m.entity_id=? ORDER BY d.ingested_at, d.id, m.start",
+            (entity_id,),
+        ).fetchall()
+        return [
+            MentionHit(f"{r[0]}:{r[1]}-{r[2]}", r[0], r[3], int(r[4]), int(r[5]), r[6], int(r[1]), int(r[2]), r[7], int(r[8]))
+            for r in rows
+        ]
+
+    def dates_in_portions(self, portion_ids: Sequence[int]) -> dict[int, list[DateMention]]:
+        out: dict[int, list[DateMention]] = {}
+        ids = list(portion_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            marks = ",".join("?" * len(chunk))
+            for pid, start, end, text, value in self.db.execute(
+                f'SELECT portion_id, start, "end", text, value FROM dates WHERE portion_id IN ({marks}) ORDER BY start', chunk
+            ):
+                out.setdefault(int(pid), []).append(DateMention(0, int(start), int(end), text, value))
+        return out
+
+    def co_mentions(self, entity_id: str, limit: int) -> list[tuple[str, str, str, int]]:
+        rows = self.db.execute(
+            "SELECT e.id, e.name, e.kind, count(DISTINCT o.portion_id) AS n"
+            " FROM mentions m JOIN mentions o ON o.portion_id=m.portion_id AND o.entity_id != m.entity_id"
+            " JOIN entities e ON e.id=o.entity_id"
+            " WHERE m.entity_id=? GROUP BY e.id ORDER BY n DESC, e.name LIMIT ?",
+            (entity_id, limit),
+        ).fetchall()
+        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    def search(self, query: str, limit: int, offset: int) -> tuple[int, list[SearchHit]]:
+        try:
+            total = self.db.execute("SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?", (query,)).fetchone()[0]
+            rows = self.db.execute(
+                "SELECT p.document_id, d.source, p.seq,"
+                " snippet(portions_fts, 0, '[', ']', ' … ', 16), bm25(portions_fts)"
+                " FROM portions_fts JOIN portions p ON p.id=portions_fts.rowid JOIN documents d ON d.id=p.document_id"
+                " WHERE portions_fts MATCH ? ORDER BY bm25(portions_fts) LIMIT ? OFFSET ?",
+                (query, limit, offset),
+            ).fetchall()
+        except sqlite3.OperationalError as exc:
+            raise ValueError(str(exc)) from exc
+        return int(total), [SearchHit(r[0], r[1], int(r[2]), r[3], float(r[4])) for r in rows]
+
+    def iter_entity_ids(self) -> Iterator[str]:
+        for (eid,) in self.db.execute("SELECT id FROM entities WHERE merged_into IS NULL ORDER BY id").fetchall():
+            yield eid
+
+
+def _split_sql(sql: str) -> list[str]:
+    """Split a migration into statements; triggers contain ';' inside BEGIN..END."""
+    statements: list[str] = []
+    buf: list[str] = []
+    for line in sql.splitlines():
+        if line.strip().startswith("--") and not buf:
+            continue
+        buf.append(line)
+        joined = "\n".join(buf)
+        if sqlite3.complete_statement(joined):
+            if joined.strip():
+                statements.append(joined)
+            buf = []
+    return statements

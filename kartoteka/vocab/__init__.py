@@ -1,0 +1,136 @@
+"""Vocabulary as data: markings, exemption codes, titles, name tables.
+
+The YAML files beside this module are the reviewed source of truth. They are
+loaded once, validated on load (a malformed file fails loudly, naming the file
+and the key), and exposed as frozen structures.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+
+class VocabError(ValueError):
+    pass
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        raise VocabError(f"vocab/{name}: expected a mapping at the top level")
+    return data
+
+
+def _require(data: dict[str, Any], key: str, kind: type, file: str) -> Any:
+    if key not in data or not isinstance(data[key], kind):
+        raise VocabError(f"vocab/{file}: key '{key}' missing or not a {kind.__name__}")
+    return data[key]
+
+
+@dataclass(frozen=True)
+class Level:
+    name: str
+    abbrev: str
+    rank: int
+    ocr_variants: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Markings:
+    levels: tuple[Level, ...]
+    controls: frozenset[str]
+    portion_mark: re.Pattern[str]
+    withheld: re.Pattern[str]
+    page_marker: re.Pattern[str]
+    record_numbers: dict[str, re.Pattern[str]]
+    exemption: re.Pattern[str]
+    exemption_codes: dict[str, str]
+
+    def level_by_abbrev(self, abbrev: str) -> Level | None:
+        return next((lv for lv in self.levels if lv.abbrev == abbrev), None)
+
+
+@cache
+def markings() -> Markings:
+    f = "markings.yml"
+    data = _load(f)
+    levels = tuple(
+        Level(
+            name=str(_require(lv, "name", str, f)),
+            abbrev=str(_require(lv, "abbrev", str, f)),
+            rank=i,
+            ocr_variants=tuple(str(v) for v in lv.get("ocr_variants", [])),
+        )
+        for i, lv in enumerate(_require(data, "levels", list, f))
+    )
+    ex = _load("exemptions.yml")
+    codes = _require(ex, "codes", dict, "exemptions.yml")
+    records = _require(data, "record_numbers", dict, f)
+    return Markings(
+        levels=levels,
+        controls=frozenset(str(c) for c in _require(data, "controls", list, f)),
+        portion_mark=re.compile(_require(data, "portion_mark", str, f)),
+        withheld=re.compile(_require(data, "withheld", str, f)),
+        page_marker=re.compile(_require(data, "page_marker", str, f), re.IGNORECASE),
+        record_numbers={str(k): re.compile(str(v)) for k, v in records.items()},
+        exemption=re.compile(_require(ex, "pattern", str, "exemptions.yml")),
+        exemption_codes={str(k): str(v) for k, v in codes.items()},
+    )
+
+
+@dataclass(frozen=True)
+class NameTables:
+    schemes: dict[str, dict[str, tuple[str, ...]]]
+    skeleton: dict[str, str]
+    title_prefixes: tuple[tuple[str, ...], ...]  # longest first, as token tuples
+    title_suffixes: frozenset[str]
+    given_classes: tuple[tuple[str, ...], ...]
+    patronymic_suffixes: tuple[str, ...]
+    patronymic_short: frozenset[str]
+
+
+def _title_tokens(title: str) -> tuple[str, ...]:
+    return tuple(t for t in re.split(r"[\s.]+", title.lower()) if t)
+
+
+@cache
+def name_tables() -> NameTables:
+    tr = _load("transliteration.yml")
+    schemes_raw = _require(tr, "schemes", dict, "transliteration.yml")
+    schemes: dict[str, dict[str, tuple[str, ...]]] = {}
+    for scheme, table in schemes_raw.items():
+        if not isinstance(table, dict):
+            raise VocabError(f"vocab/transliteration.yml: scheme '{scheme}' is not a mapping")
+        schemes[str(scheme)] = {str(k): tuple(str(s) for s in v) for k, v in table.items()}
+    skeleton = {str(k): str(v) for k, v in _require(tr, "skeleton", dict, "transliteration.yml").items()}
+    for scheme, table in schemes.items():
+        missing = set(table) - set(skeleton)
+        if missing:
+            raise VocabError(f"vocab/transliteration.yml: scheme '{scheme}' letters without skeleton: {missing}")
+    titles = _load("titles.yml")
+    prefixes = sorted(
+        {_title_tokens(str(t)) for t in _require(titles, "prefixes", list, "titles.yml")},
+        key=len,
+        reverse=True,
+    )
+    given = _load("given_names.yml")
+    classes = tuple(tuple(str(n) for n in c) for c in _require(given, "classes", list, "given_names.yml"))
+    patr = _load("patronymics.yml")
+    return NameTables(
+        schemes=schemes,
+        skeleton=skeleton,
+        title_prefixes=tuple(p for p in prefixes if p),
+        title_suffixes=frozenset(
+            t for s in _require(titles, "suffixes", list, "titles.yml") for t in _title_tokens(str(s))
+        ),
+        given_classes=classes,
+        patronymic_suffixes=tuple(str(s) for s in _require(patr, "skeleton_suffixes", list, "patronymics.yml")),
+        patronymic_short=frozenset(str(s) for s in _require(patr, "short_forms", list, "patronymics.yml")),
+    )
