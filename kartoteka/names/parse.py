@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 
 from kartoteka.names.script import token_keys
 from kartoteka.vocab import name_tables
@@ -159,6 +159,7 @@ def _is_title_segment(segment: str) -> bool:
     return len(words) <= 2 and all(w.isupper() and len(w) <= 5 for w in words)
 
 
+@lru_cache(maxsize=200_000)
 def parse_name(raw: str) -> ParsedName:
     text = unicodedata.normalize("NFC", raw).replace("’", "'")
     text = _PAREN.sub(" ", text)

@@ -51,6 +51,7 @@ class SQLiteStore:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
         self._depth = 0
+        self._savepoints = 0
         self._migrate()
 
     # lifecycle -----------------------------------------------------------
@@ -104,6 +105,20 @@ class SQLiteStore:
             self.db.execute("COMMIT")
         finally:
             self._depth = 0
+
+    @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"sp_{self._savepoints}"
+        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO {name}")
+            self.db.execute(f"RELEASE {name}")
+            raise
+        else:
+            self.db.execute(f"RELEASE {name}")
 
     def close(self) -> None:
         self.db.close()
@@ -376,7 +391,7 @@ class SQLiteStore:
             total = self.db.execute("SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?", (query,)).fetchone()[0]
             rows = self.db.execute(
                 "SELECT p.document_id, d.source, p.seq,"
-                " snippet(portions_fts, 0, '[', ']', ' … ', 16), bm25(portions_fts)"
+                " snippet(portions_fts, 0, '«', '»', ' … ', 16), bm25(portions_fts)"
                 " FROM portions_fts JOIN portions p ON p.id=portions_fts.rowid JOIN documents d ON d.id=p.document_id"
                 " WHERE portions_fts MATCH ? ORDER BY bm25(portions_fts) LIMIT ? OFFSET ?",
                 (query, limit, offset),

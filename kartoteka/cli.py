@@ -1,0 +1,368 @@
+"""The `kartoteka` command line. Commands parse, call `Archive`, and render.
+
+Errors are domain exceptions with a code; they are printed in one place
+(`_fail`) as a single line on stderr.
+"""
+
+from __future__ import annotations
+
+import csv
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from kartoteka import render
+from kartoteka.archive import Archive
+from kartoteka.errors import E, KartotekaError
+from kartoteka.registry.readers import JSONL, RawDocument, ReadError, discover, read_path, read_stdin
+from kartoteka.store import archive_path
+
+app = typer.Typer(
+    name="kartoteka",
+    help="Kartoteka: an archive for intelligence-style records. Ingest documents, name-check people, open dossiers.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (see README, 'JSON output').")]
+
+
+class State:
+    archive_path: Path
+
+
+state = State()
+
+
+@app.callback()
+def _main(
+    archive: Annotated[
+        str | None,
+        typer.Option("--archive", help="Archive file. Default: $KARTOTEKA_ARCHIVE, else ./kartoteka.db.", metavar="PATH"),
+    ] = None,
+) -> None:
+    state.archive_path = archive_path(archive)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    print(f"Error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def _archive() -> Archive:
+    try:
+        return Archive(state.archive_path)
+    except KartotekaError as exc:
+        _fail(exc.message)
+
+
+def _progress() -> Progress:
+    return Progress(
+        SpinnerColumn(),
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[detail]}"),
+        TimeElapsedColumn(),
+        console=render.err,
+        transient=False,
+        disable=not render.err.is_terminal,
+    )
+
+
+def _sigterm_as_interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files or folders (recursive); JSON Lines corpora; '-' for stdin.")],
+    json_out: JsonOpt = False,
+    workers: Annotated[int, typer.Option(help="spaCy worker processes. 2 pays off on large corpora.")] = 1,
+) -> None:
+    """Read documents into the archive. Re-running is safe: stored content is skipped."""
+    arch = _archive()
+    files: list[Path | ReadError] = [] if paths == ["-"] else list(discover([p for p in paths if p != "-"]))
+    total = None if "-" in paths or any(isinstance(f, Path) and f.name.lower().endswith(JSONL) for f in files) else len(files)
+
+    def items() -> Iterator[RawDocument | ReadError]:
+        if "-" in paths:
+            yield from read_stdin(sys.stdin.buffer)
+        for f in files:
+            if isinstance(f, ReadError):
+                yield f
+            else:
+                yield from read_path(f)
+
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    counts = {"added": 0, "unchanged": 0, "error": 0}
+    chars = 0
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Ingesting", total=total, detail="")
+            for result in arch.ingest(items(), workers=workers):
+                counts[result.status] += 1
+                chars += result.chars
+                if result.status == "error":
+                    print(result.error, file=sys.stderr)
+                if json_out:
+                    render.emit_json(result.as_json())
+                progress.update(task, advance=1, detail=f"{counts['added']} new, {counts['unchanged']} known, {counts['error']} failed, {chars / 1e6:.1f} MB")
+    except KeyboardInterrupt:
+        print(
+            f"Interrupted: {counts['added']} new document(s) were stored; the open batch was rolled back. "
+            "Run the same command again to resume.",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        arch.close()
+    if not json_out:
+        render.out.print(
+            f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['error']} failed → {state.archive_path}"
+        )
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def check(
+    name: Annotated[str | None, typer.Argument(help="A name in any script or spelling.")] = None,
+    batch: Annotated[Path | None, typer.Option("--batch", help="CSV with columns query_id,name.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write batch results here (.csv or .jsonl).")] = None,
+    limit: Annotated[int, typer.Option(help="Candidates per query.")] = 5,
+    json_out: JsonOpt = False,
+) -> None:
+    """Do we hold anything on this person? Ranked candidates, each scored and explained.
+
+    Score: 0.9+ the same name written another way; 0.7+ likely the same person;
+    below 0.5 a different person or too little evidence.
+    """
+    if (name is None) == (batch is None):
+        _fail("give either a NAME or --batch FILE.csv")
+    arch = _archive()
+    try:
+        if name is not None:
+            result = arch.check(name, limit)
+            render.emit_json(result) if json_out else render.check_table(result)
+            return
+        assert batch is not None
+        _check_batch(arch, batch, output, limit, json_out)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
+
+
+def _batch_rows(path: Path) -> Iterator[tuple[str, str]]:
+    try:
+        fh = path.open(newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise KartotekaError(E.E001, path=path, reason=exc.strerror) from exc
+    with fh:
+        reader = csv.DictReader(fh)
+        fields = reader.fieldnames or []
+        if "query_id" not in fields or "name" not in fields:
+            raise KartotekaError(E.E031, path=path, expected="query_id,name", found=",".join(fields) or "(none)")
+        for row_no, row in enumerate(reader, start=2):
+            qid, qname = (row.get("query_id") or "").strip(), (row.get("name") or "").strip()
+            if not qname:
+                print(KartotekaError(E.E030, path=path, row=row_no, reason="empty 'name'").message, file=sys.stderr)
+                continue
+            yield qid, qname
+
+
+def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool) -> None:
+    rows = list(_batch_rows(batch))
+    as_csv = output is not None and output.suffix.lower() == ".csv" or (output is None and not json_out)
+    sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    writer = csv.writer(sink) if as_csv else None
+    if writer:
+        writer.writerow(["query_id", "query", "rank", "entity_id", "name", "score", "explanation"])
+    hits = 0
+    with _progress() as progress:
+        task = progress.add_task("Screening", total=len(rows), detail="")
+        for result in arch.check_batch(rows, limit):
+            matches: list[dict[str, Any]] = result["matches"]  # type: ignore[assignment]
+            if "error" in result:
+                print(result["error"], file=sys.stderr)
+            if any(m["score"] >= 0.7 for m in matches):
+                hits += 1
+            if writer:
+                if not matches:
+                    writer.writerow([result["query_id"], result["query"], "", "", "", "", ""])
+                for rank, m in enumerate(matches, start=1):
+                    writer.writerow([result["query_id"], result["query"], rank, m["entity_id"], m["name"], m["score"], m["explanation"]])
+            else:
+                import json
+
+                sink.write(json.dumps(result, ensure_ascii=False) + "\n")
+            progress.update(task, advance=1, detail=f"{hits} likely hit(s)")
+    if output:
+        sink.close()
+        print(f"{len(rows)} queries screened, {hits} with a likely match (score ≥ 0.7) → {output}", file=sys.stderr)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV (id,name,aliases with ';') or FollowTheMoney JSON lines.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Load known persons into the card index, keeping their ids."""
+    if not file.exists():
+        _fail(KartotekaError(E.E004, path=file).message)
+    arch = _archive()
+    counts = {"added": 0, "unchanged": 0, "error": 0}
+    try:
+        for r in arch.import_persons(file):
+            counts[str(r["status"])] += 1
+            if r["status"] == "error":
+                print(r["error"], file=sys.stderr)
+            if json_out:
+                render.emit_json(r)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
+    if not json_out:
+        render.out.print(f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['error']} failed")
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def dossier(
+    ref: Annotated[str, typer.Argument(help="An entity id, or a name the name check resolves.", metavar="NAME|ENTITY_ID")],
+    json_out: JsonOpt = False,
+    passages: Annotated[int, typer.Option(help="Passages shown per document (all are in --json).")] = 3,
+) -> None:
+    """Everything on one person: names, every citing passage, dates, associates."""
+    arch = _archive()
+    try:
+        d = arch.dossier(ref)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
+    render.emit_json(d) if json_out else render.dossier(d, passages)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="Words, or SQLite FTS5 syntax (\"exact phrase\", AND, OR, NOT, prefix*).")],
+    limit: int = 20,
+    offset: int = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Full-text search over every passage, with snippets."""
+    arch = _archive()
+    try:
+        r = arch.search(query, limit, offset)
+    finally:
+        arch.close()
+    render.emit_json(r) if json_out else render.search(r)
+
+
+@app.command()
+def merge(
+    keep: Annotated[str, typer.Argument(help="Entity id that stays.")],
+    other: Annotated[str, typer.Argument(help="Entity id merged into it.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct the index: A and B are the same person."""
+    _correct(lambda a: a.merge(keep, other), json_out, "Merged {merged} into {entity_id}.")
+
+
+@app.command()
+def split(
+    entity: Annotated[str, typer.Argument(help="Entity id.")],
+    mentions: Annotated[list[str], typer.Argument(help="Mention ids (from `dossier --json`) that are someone else.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct the index: these mentions are a different person."""
+    _correct(lambda a: a.split(entity, mentions), json_out, "Moved {moved} mention(s) from {entity_id} to new entity {new_entity_id}.")
+
+
+@app.command()
+def alias(
+    entity: Annotated[str, typer.Argument(help="Entity id.")],
+    name: Annotated[str, typer.Argument(help="Another name for the same person.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Correct the index: add a name this person is also known by."""
+    _correct(lambda a: a.alias(entity, name), json_out, "{entity_id} is also known as {alias}.")
+
+
+def _correct(fn: Any, json_out: bool, message: str) -> None:
+    arch = _archive()
+    try:
+        r = fn(arch)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
+    render.emit_json(r) if json_out else render.out.print(message.format(**r))
+
+
+@app.command()
+def show(
+    document_id: Annotated[str, typer.Argument(help="Document id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """A document with its portions, marks and recognised structure."""
+    arch = _archive()
+    try:
+        d = arch.document(document_id)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
+    if json_out:
+        render.emit_json(d)
+        return
+    render.out.print(f"[bold]{d['source']}[/bold] ({d['id']}) classification: {d['classification'] or 'none marked'}")
+    for p in d["portions"]:
+        tag = {"banner": "BANNER", "page_marker": "PAGE", "marking": "MARK"}.get(p["kind"], p["mark"] or "")
+        render.out.print(f"[dim]{p['seq']:>3} {tag:>8}[/dim] {render.escape(p['text'])}")
+
+
+@app.command()
+def stats(json_out: JsonOpt = False) -> None:
+    """What the archive holds."""
+    arch = _archive()
+    try:
+        s = arch.stats()
+    finally:
+        arch.close()
+    if json_out:
+        render.emit_json(s)
+    else:
+        for k, v in s.items():
+            render.out.print(f"{k:>16}: {v}")
+
+
+@app.command()
+def demo(
+    archive: Annotated[Path, typer.Option("--into", help="Where to build the demo archive (rebuilt each run).")] = Path("kartoteka-demo.db"),
+) -> None:
+    """Build a demo archive from the shipped fictional corpus and take a guided tour."""
+    from kartoteka.demo import run_demo
+
+    try:
+        run_demo(archive)
+    except KartotekaError as exc:
+        _fail(exc.message)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""The demo: a fictional corpus shipped with Kartoteka and a guided tour.
+
+Every person, organisation and event in `corpus/` is invented for the demo;
+the documents imitate the forms of real records (a CREST-style report with
+portion marks and exemption codes, a cable, an interview transcript, an HTML
+article) so that every part of the archive has something to show.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from rich.markup import escape
+
+from kartoteka import render
+from kartoteka.archive import Archive
+from kartoteka.registry.readers import discover, read_path
+
+TOUR_CHECKS = [
+    ("Зорин", "Cyrillic query, Latin records"),
+    ("Sorin", "German transliteration"),
+    ("ZORIN, Arkadiy P.", "card form with initial"),
+    ("Wetrowa", "German transliteration of Ветрова"),
+    ("Grigory Ilyich", "given name and patronymic, as a colleague addresses him"),
+    ("Vladimir Kalmykov", "a different Kalmykov: kept apart"),
+]
+
+
+def corpus_path() -> Path:
+    return Path(str(resources.files(__package__).joinpath("corpus")))
+
+
+def build(path: Path) -> Archive:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    arch = Archive(path)
+    items = (doc for f in discover([str(corpus_path())]) if isinstance(f, Path) for doc in read_path(f))
+    for result in arch.ingest(items):
+        if result.status == "error":
+            render.err.print(result.error)
+    return arch
+
+
+def run_demo(path: Path) -> None:
+    out = render.out
+    out.rule("[bold]Kartoteka demo[/bold]", align="left")
+    out.print(f"Building a demo archive at [bold]{path}[/bold] from the fictional corpus in {corpus_path()} …")
+    arch = build(path)
+    try:
+        stats = arch.stats()
+        out.print(
+            f"Ingested [bold]{stats['documents']}[/bold] documents: {stats['portions']} portions, "
+            f"{stats['people']} people, {stats['organisations']} organisations, {stats['places']} places, "
+            f"{stats['dates']} dates, {stats['markings']} markings.\n"
+        )
+        out.rule("1. Registry: markings kept as structure", align="left")
+        for doc in arch.documents():
+            d = arch.document(str(doc["id"]))
+            kinds: dict[str, list[str]] = {}
+            for m in d["markings"]:  # type: ignore[union-attr]
+                kinds.setdefault(str(m["kind"]), []).append(str(m["value"]))
+            summary = "; ".join(f"{k}: {', '.join(sorted(set(v)))}" for k, v in sorted(kinds.items())) or "none"
+            out.print(f"[cyan]{Path(str(doc['source'])).name}[/cyan] [{doc['classification'] or 'unmarked'}] {escape(summary)}")
+        out.print()
+        out.rule("2. Name check: any script, any spelling", align="left")
+        for query, why in TOUR_CHECKS:
+            r = arch.check(query, limit=2)
+            matches = r["matches"]
+            assert isinstance(matches, list)
+            if matches:
+                m = matches[0]
+                out.print(f"[bold]{escape(query)}[/bold] [dim]({why})[/dim] → {escape(m['name'])} [green]{m['score']:.2f}[/green]: {escape(m['explanation'])}")
+            else:
+                out.print(f"[bold]{escape(query)}[/bold] [dim]({why})[/dim] → no record")
+        out.print()
+        out.rule("3. Dossier", align="left")
+        render.dossier(arch.dossier("Arkady Zorin"), max_snippets=1)
+        out.print()
+        out.rule("4. Full-text search", align="left")
+        render.search(arch.search("Mendes", limit=3))
+        out.print()
+        out.print(
+            f"Explore further:  [bold]kartoteka --archive {path} dossier Vetrova[/bold]   "
+            f"[bold]kartoteka --archive {path} check 'Arkadij Sorin'[/bold]   "
+            f"[bold]kartoteka --archive {path} search Lisbon --json[/bold]"
+        )
+    finally:
+        arch.close()

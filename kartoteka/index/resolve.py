@@ -1,0 +1,221 @@
+"""Resolve mentions into card-index entities. Component "kartoteka.resolve.v1".
+
+Two passes, both conservative:
+
+1. Within a document, mentions are clustered: a family name alone joins the
+   nearest earlier full name with that family name ("Oleg Kalugin" ...
+   "Kalugin"); an address form joins the one person whose given name and
+   patronymic fit ("Oleg Danilovich"); Cyrillic and Latin spellings meet
+   through their transliteration keys ("Калугин").
+2. Across documents, a cluster joins an existing entity only when family
+   names agree exactly on some reading and given names agree or are
+   equivalent. A different given name ("Vladimir" / "Pyotr" Popov) or a
+   different family name (Kalugin / Kalinin) always makes a new entity.
+
+Analyst corrections are respected: pinned mentions are never moved, and
+entities an analyst split apart are never joined again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+from kartoteka.index.keys import person_keys, plain_label_key
+from kartoteka.names.compare import compare_names, match_tokens
+from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
+from kartoteka.store.base import Store
+
+COMPONENT = "kartoteka.resolve.v1"
+KIND_PREFIX = {"PERSON": "per", "ORG": "org", "PLACE": "pla"}
+
+
+def entity_id_for(kind: str, document_id: str, start: int, end: int) -> str:
+    digest = hashlib.sha1(f"{document_id}:{start}-{end}".encode()).hexdigest()[:12]
+    return f"{KIND_PREFIX[kind]}-{digest}"
+
+
+def same_token(a: NameToken, b: NameToken) -> bool:
+    keys_b = {k for k, _ in b.keys}
+    return any(k in keys_b for k, _ in a.keys)
+
+
+def given_compatible(a: NameToken, b: NameToken) -> bool:
+    if a.is_initial or b.is_initial:
+        return a.initial == b.initial
+    return same_token(a, b) or bool(given_classes(a) & given_classes(b))
+
+
+def completeness(p: ParsedName) -> int:
+    return (2 if p.surname else 0) + sum(1 for g in p.given if not g.is_initial) + (1 if p.patronymic else 0)
+
+
+def alias_form(text: str) -> str:
+    return " ".join(text.replace("’", "'").split()).removesuffix("'s").removesuffix("'")
+
+
+@dataclass
+class Cluster:
+    best: ParsedName
+    mentions: list[int] = field(default_factory=list)  # indexes into the document's mention list
+    forms: dict[str, None] = field(default_factory=dict)  # ordered set of surface forms
+    parsed: list[ParsedName] = field(default_factory=list)
+
+    def add(self, idx: int, p: ParsedName, form: str) -> None:
+        self.mentions.append(idx)
+        self.forms[form] = None
+        self.parsed.append(p)
+        if completeness(p) > completeness(self.best) or (
+            completeness(p) == completeness(self.best) and self.best.display.isupper() and not p.display.isupper()
+        ):
+            self.best = p
+
+    def fits_surname(self, p: ParsedName) -> bool:
+        return p.surname is not None and any(q.surname is not None and same_token(q.surname, p.surname) for q in self.parsed)
+
+
+def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
+    """Cluster one document's person mentions, given in text order as (index, text)."""
+    clusters: list[Cluster] = []
+    last_seen: dict[int, int] = {}
+    for idx, text in names:
+        p = parse_name(text)
+        if p.is_empty:
+            continue
+        target: Cluster | None = None
+        if p.surname is not None:
+            fitting = [c for c in clusters if c.fits_surname(p)]
+            if p.given and any(not g.is_initial for g in p.given):
+                fitting = [
+                    c for c in fitting
+                    if not c.best.given or given_compatible(c.best.given[0], p.given[0])
+                ]
+            elif p.given:  # initials only: must fit the cluster's given name
+                fitting = [c for c in fitting if not c.best.given or given_compatible(c.best.given[0], p.given[0])]
+            if fitting:
+                target = max(fitting, key=lambda c: last_seen[id(c)])
+        elif p.given:
+            fitting = [
+                c for c in clusters
+                if c.best.given and given_compatible(c.best.given[0], p.given[0])
+                and (p.patronymic is None or c.best.patronymic is None or same_token(c.best.patronymic, p.patronymic))
+            ]
+            if len(fitting) == 1:
+                target = fitting[0]
+            elif p.patronymic is None:
+                continue  # a lone given name that fits nobody or several people: not indexed
+        elif p.patronymic is not None:
+            continue
+        if target is None:
+            target = Cluster(best=p)
+            clusters.append(target)
+        target.add(idx, p, alias_form(text))
+        last_seen[id(target)] = idx
+    return clusters
+
+
+class Resolver:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def _names(self, entity_id: str) -> list[ParsedName]:
+        names = self.store.entity_names([entity_id]).get(entity_id, [])
+        return [p for p in (parse_name(n) for n in names) if not p.is_empty]
+
+    def _match_person(self, cluster: Cluster) -> str | None:
+        best = cluster.best
+        keys = [k for k in person_keys(best, deletions=False)]
+        candidates = self.store.entities_for_keys(keys, "PERSON")
+        scored: list[tuple[float, str]] = []
+        for eid in candidates:
+            names = self._names(eid)
+            if not names:
+                continue
+            has_full = any(n.is_full for n in names)
+            score = 0.0
+            for n in names:
+                if best.surname and n.surname:
+                    if match_tokens(best.surname, n.surname).similarity < 1.0 and not same_token(best.surname, n.surname):
+                        continue
+                    if best.is_full and n.is_full:
+                        if given_compatible(best.given[0], n.given[0]) and compare_names(best, n).score >= 0.9:
+                            score = max(score, 1.0)
+                    elif not (best.is_full and has_full):
+                        # One side knows only the family name: join only if it
+                        # is unambiguous (checked below over all candidates).
+                        score = max(score, 0.8)
+                elif best.surname is None and best.given and best.patronymic and n.given and n.patronymic:
+                    if compare_names(best, n).score >= 0.85:
+                        score = max(score, 0.9)
+            if score > 0:
+                scored.append((score, eid))
+        if not scored:
+            return None
+        top = max(s for s, _ in scored)
+        winners = [e for s, e in scored if s == top]
+        if len(winners) == 1:
+            return winners[0]
+        # Several people fit equally: conservative, so pick none unless every
+        # fit is only surname-level and one entity is the analyst's choice.
+        return None
+
+    def resolve(self, document_id: str, mentions: list[tuple[int, int, int, str, str]]) -> list[str | None]:
+        """Entity ids for (portion_seq, start, end, text, kind) mentions of one document."""
+        out: list[str | None] = [None] * len(mentions)
+        mentions = _relabel_people(mentions)
+        people = [(i, m[3]) for i, m in enumerate(mentions) if m[4] == "PERSON"]
+        for cluster in cluster_people(people):
+            eid = self._match_person(cluster)
+            first = mentions[cluster.mentions[0]]
+            if eid is None:
+                eid = entity_id_for("PERSON", document_id, first[1], first[2])
+                self.store.create_entity(eid, "PERSON", cluster.best.display, "extracted")
+            else:
+                current = self.store.entity(eid)
+                if current is not None and current.origin == "extracted":
+                    if completeness(cluster.best) > completeness(parse_name(current.name)):
+                        self.store.set_entity_name(eid, cluster.best.display)
+            # A lone given name ("Oleg") is kept as a mention but is too weak
+            # to be an alias: it would make every Oleg a candidate.
+            names = [(f, "mention") for f in cluster.forms if completeness(parse_name(f)) != 1 or parse_name(f).surname]
+            self.store.add_names(eid, names)
+            keys: set[str] = set()
+            for p in cluster.parsed:
+                keys |= person_keys(p)
+            self.store.add_keys(eid, keys)
+            for i in cluster.mentions:
+                out[i] = eid
+        for i, (_, start, end, text, kind) in enumerate(mentions):
+            if kind == "PERSON":
+                continue
+            key = plain_label_key(text)
+            if key == "o:":
+                continue
+            found = self.store.entities_for_keys([key], kind)
+            if found:
+                eid = found[0]
+            else:
+                eid = entity_id_for(kind, document_id, start, end)
+                self.store.create_entity(eid, kind, alias_form(text), "extracted")
+                self.store.add_keys(eid, [key])
+            self.store.add_names(eid, [(alias_form(text), "mention")])
+            out[i] = eid
+        return out
+
+
+def _relabel_people(mentions: list[tuple[int, int, int, str, str]]) -> list[tuple[int, int, int, str, str]]:
+    """The English model often tags a lone family name as ORG or GPE ("Trump",
+    "Navalny"). Within one document, a single-word ORG/PLACE span that is the
+    family name of a person mentioned there is that person."""
+    surnames: set[str] = set()
+    for m in mentions:
+        if m[4] == "PERSON":
+            p = parse_name(m[3])
+            if p.surname is not None and p.given:
+                surnames.add(p.surname.text.casefold())
+    if not surnames:
+        return mentions
+    return [
+        (m[0], m[1], m[2], m[3], "PERSON") if m[4] != "PERSON" and " " not in m[3] and m[3].casefold() in surnames else m
+        for m in mentions
+    ]

@@ -1,0 +1,1 @@
+"""The registry: reading documents of any common form and ingesting them."""
