@@ -102,13 +102,21 @@ def _collapse(s: str) -> str:
     return re.sub(r"(.)\1+", r"\1", s)
 
 
+def _sibilant_vowel(s: str) -> str:
+    """ё after ж, ч, ш, щ is written "e" in English and "o" in German
+    (Khrushchev / Chruschtschow): both are one sound class here."""
+    return re.sub(r"([SCZ])o", r"\1e", s)
+
+
 def skeleton_of_cyrillic(text: str) -> str:
     sk = name_tables().skeleton
-    return _collapse("".join(sk.get(ch, "") for ch in text.lower()))
+    return _sibilant_vowel(_collapse("".join(sk.get(ch, "") for ch in text.lower())))
 
 
 def _read_back(latin: str, scheme: str) -> str:
     rev = _reverse(scheme)
+    if scheme in name_tables().silent_final_e and len(latin) > 3 and latin.endswith("e") and latin[-2] not in "aeiouy":
+        latin = latin[:-1]
     sk = name_tables().skeleton
     out: list[str] = []
     i = 0
@@ -123,7 +131,7 @@ def _read_back(latin: str, scheme: str) -> str:
             folded = ascii_fold(latin[i])
             out.append("".join(c for c in folded if c.isalpha()))
             i += 1
-    return _collapse("".join(out))
+    return _sibilant_vowel(_collapse("".join(out)))
 
 
 def ocr_key(latin: str) -> str:

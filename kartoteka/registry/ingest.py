@@ -25,6 +25,9 @@ from kartoteka.store.records import DateMention, Document, Portion
 
 COMMIT_EVERY_DOCS = 25
 COMMIT_EVERY_SECONDS = 2.0
+# Portions per spaCy batch: large enough to keep the model busy, small enough
+# that a batch is a fraction of a second of work.
+BATCH_SIZE = 64
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,10 @@ def pipeline_name() -> str:
 
 
 class Ingestor:
-    def __init__(self, store: Store, *, workers: int = 1, batch_size: int = 64) -> None:
+    def __init__(self, store: Store, *, workers: int = 1, batch_size: int | None = None) -> None:
         self.store = store
         self.workers = workers
-        self.batch_size = batch_size
+        self.batch_size = batch_size or BATCH_SIZE
         self.resolver = Resolver(store)
 
     def run(

@@ -69,7 +69,13 @@ def read_html(data: bytes) -> tuple[str, str | None]:
 
 
 def read_pdf(data: bytes) -> tuple[str, str | None]:
+    import logging
+
     from pypdf import PdfReader
+
+    # pypdf logs its own warnings for damaged files; the reader reports one
+    # clean error line instead, so the batch output stays readable.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 
     reader = PdfReader(io.BytesIO(data))
     pages = [(page.extract_text() or "").strip() for page in reader.pages]

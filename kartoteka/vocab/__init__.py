@@ -94,6 +94,7 @@ class NameTables:
     given_classes: tuple[tuple[str, ...], ...]
     patronymic_suffixes: tuple[str, ...]
     patronymic_short: frozenset[str]
+    silent_final_e: frozenset[str]
 
 
 def _title_tokens(title: str) -> tuple[str, ...]:
@@ -133,4 +134,5 @@ def name_tables() -> NameTables:
         given_classes=classes,
         patronymic_suffixes=tuple(str(s) for s in _require(patr, "skeleton_suffixes", list, "patronymics.yml")),
         patronymic_short=frozenset(str(s) for s in _require(patr, "short_forms", list, "patronymics.yml")),
+        silent_final_e=frozenset(str(s) for s in tr.get("silent_final_e", [])),
     )
