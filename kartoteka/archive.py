@@ -21,7 +21,7 @@ from kartoteka.index.keys import all_person_keys, query_keys
 from kartoteka.index.resolve import entity_id_for
 from kartoteka.names.compare import LIKELY, compare_names
 from kartoteka.names.parse import ParsedName, parse_name
-from kartoteka.registry.ingest import IngestResult, Ingestor
+from kartoteka.registry.ingest import Ingestor, IngestResult
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store import open_store
 from kartoteka.store.base import Store
@@ -38,7 +38,7 @@ class Match:
     explanation: str
     matched: str
 
-    def as_json(self) -> dict[str, object]:
+    def as_json(self) -> dict[str, Any]:
         return {"entity_id": self.entity_id, "name": self.name, "score": self.score, "explanation": self.explanation}
 
 
@@ -67,13 +67,13 @@ class Archive:
     def ingest(self, items: Iterable[RawDocument | ReadError], *, workers: int = 1) -> Iterator[IngestResult]:
         return Ingestor(self._store, workers=workers).run(items)
 
-    def stats(self) -> dict[str, object]:
+    def stats(self) -> dict[str, Any]:
         return {"archive": str(self.path), "schema_version": self._store.schema_version(), **self._store.counts()}
 
-    def documents(self, limit: int = 50, offset: int = 0) -> list[dict[str, object]]:
+    def documents(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
         return [d.__dict__ for d in self._store.documents(limit, offset)]
 
-    def document(self, document_id: str) -> dict[str, object]:
+    def document(self, document_id: str) -> dict[str, Any]:
         summary = self._store.document(document_id)
         if summary is None:
             raise NotFound(E.E020, ref=document_id)
@@ -89,7 +89,7 @@ class Archive:
         }
 
     # name check --------------------------------------------------------------
-    def check(self, name: str, limit: int = 10) -> dict[str, object]:
+    def check(self, name: str, limit: int = 10) -> dict[str, Any]:
         q = parse_name(name)
         if q.is_empty:
             raise InvalidInput(E.E024, name=name)
@@ -122,7 +122,7 @@ class Archive:
         found.sort(key=lambda x: (-x[0].score, -x[1], x[0].entity_id))
         return [m for m, _ in found[:limit]]
 
-    def check_batch(self, rows: Iterable[tuple[str, str]], limit: int = 5) -> Iterator[dict[str, object]]:
+    def check_batch(self, rows: Iterable[tuple[str, str]], limit: int = 5) -> Iterator[dict[str, Any]]:
         for query_id, name in rows:
             try:
                 result = self.check(name, limit)
@@ -165,8 +165,12 @@ class Archive:
             seen_portions.add(h.portion_id)
             rel_start, rel_end = h.start - h.portion_start, h.end - h.portion_start
             d["snippets"].append(
-                {"portion": h.portion_seq, "mention": h.text, "mention_id": h.mention_key,
-                 "text": snippet(h.portion_text, rel_start, rel_end)}
+                {
+                    "portion": h.portion_seq,
+                    "mention": h.text,
+                    "mention_id": h.mention_key,
+                    "text": snippet(h.portion_text, rel_start, rel_end),
+                }
             )
             for dm in dates.get(h.portion_id, []):
                 entry = {"text": dm.text, "value": dm.value, "portion": h.portion_seq}
@@ -186,12 +190,13 @@ class Archive:
                 for (t, v), c in sorted(date_counter.items(), key=lambda x: (x[0][1] or "9999", -x[1]))
             ],
             "associates": [
-                {"entity_id": a, "name": n, "kind": k, "portions": c} for a, n, k, c in self._store.co_mentions(eid, associates)
+                {"entity_id": a, "name": n, "kind": k, "portions": c}
+                for a, n, k, c in self._store.co_mentions(eid, associates)
             ],
         }
 
     # search ----------------------------------------------------------------------
-    def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, object]:
+    def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
         try:
             total, hits = self._store.search(query, limit, offset)
         except ValueError:
@@ -216,7 +221,7 @@ class Archive:
             raise NotFound(E.E020, ref=ref)
         return eid
 
-    def merge(self, keep_ref: str, gone_ref: str) -> dict[str, object]:
+    def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
         keep, gone = self._existing(keep_ref), self._existing(gone_ref)
         if keep == gone:
             raise InvalidInput(E.E023, entity=keep)
@@ -225,7 +230,7 @@ class Archive:
             self._store.record_correction("merge", {"keep": keep, "merged": gone})
         return {"entity_id": keep, "merged": gone}
 
-    def split(self, ref: str, mention_keys: list[str]) -> dict[str, object]:
+    def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
         eid = self._existing(ref)
         entity = self._store.entity(eid)
         assert entity is not None
@@ -248,7 +253,7 @@ class Archive:
             self._store.record_correction("split", {"from": eid, "new": new_id, "mentions": mention_keys})
         return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
 
-    def alias(self, ref: str, name: str) -> dict[str, object]:
+    def alias(self, ref: str, name: str) -> dict[str, Any]:
         eid = self._existing(ref)
         parsed = parse_name(name)
         if parsed.is_empty:
@@ -259,11 +264,11 @@ class Archive:
             self._store.record_correction("alias", {"entity": eid, "name": name})
         return {"entity_id": eid, "alias": name}
 
-    def corrections(self) -> list[dict[str, object]]:
+    def corrections(self) -> list[dict[str, Any]]:
         return [{"at": at, "op": op, **payload} for at, op, payload in self._store.corrections()]
 
     # imports -----------------------------------------------------------------------
-    def import_persons(self, path: Path) -> Iterator[dict[str, object]]:
+    def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
         """Load known persons (CSV id,name,aliases or FollowTheMoney JSON lines).
 
         Yields one result per record; bad records are reported and skipped.
@@ -283,7 +288,11 @@ class Archive:
             eid, names = rec
             parsed = [parse_name(n) for n in names]
             if not names or parsed[0].is_empty:
-                yield {"entity_id": eid, "status": "error", "error": KartotekaError(E.E024, name=names[0] if names else "").message}
+                yield {
+                    "entity_id": eid,
+                    "status": "error",
+                    "error": KartotekaError(E.E024, name=names[0] if names else "").message,
+                }
                 continue
             with self._store.transaction():
                 existing = self._store.entity(eid)
@@ -320,14 +329,21 @@ def _ftm_persons(path: Path) -> Iterator[tuple[str, list[str]] | str]:
                 yield KartotekaError(E.E030, path=path, row=line_no, reason=f"invalid JSON: {exc.msg}").message
                 continue
             if not isinstance(obj, dict) or obj.get("schema") != "Person" or not obj.get("id"):
-                yield KartotekaError(E.E030, path=path, row=line_no, reason="expected a FollowTheMoney entity with schema 'Person' and an 'id'").message
+                yield KartotekaError(
+                    E.E030,
+                    path=path,
+                    row=line_no,
+                    reason="expected a FollowTheMoney entity with schema 'Person' and an 'id'",
+                ).message
                 continue
             props = obj.get("properties") or {}
             names: list[str] = []
             for prop in ("name", "alias", "weakAlias", "previousName"):
                 names.extend(str(v) for v in props.get(prop, []) if str(v).strip())
             if not names and (props.get("firstName") or props.get("lastName")):
-                names.append(" ".join(str(v) for v in [*props.get("firstName", [])[:1], *props.get("lastName", [])[:1]]))
+                names.append(
+                    " ".join(str(v) for v in [*props.get("firstName", [])[:1], *props.get("lastName", [])[:1]])
+                )
             if not names:
                 yield KartotekaError(E.E030, path=path, row=line_no, reason="no 'name' property").message
                 continue

@@ -14,12 +14,26 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from kartoteka import render
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError
-from kartoteka.registry.readers import JSONL, RawDocument, ReadError, discover, read_path, read_stdin
+from kartoteka.registry.readers import (
+    JSONL,
+    RawDocument,
+    ReadError,
+    discover,
+    read_path,
+    read_stdin,
+)
 from kartoteka.store import archive_path
 
 app = typer.Typer(
@@ -44,7 +58,9 @@ state = State()
 def _main(
     archive: Annotated[
         str | None,
-        typer.Option("--archive", help="Archive file. Default: $KARTOTEKA_ARCHIVE, else ./kartoteka.db.", metavar="PATH"),
+        typer.Option(
+            "--archive", help="Archive file. Default: $KARTOTEKA_ARCHIVE, else ./kartoteka.db.", metavar="PATH"
+        ),
     ] = None,
 ) -> None:
     state.archive_path = archive_path(archive)
@@ -82,14 +98,20 @@ def _sigterm_as_interrupt(*_: Any) -> None:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Files or folders (recursive); JSON Lines corpora; '-' for stdin.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or folders (recursive); JSON Lines corpora; '-' for stdin.")
+    ],
     json_out: JsonOpt = False,
     workers: Annotated[int, typer.Option(help="spaCy worker processes. 2 pays off on large corpora.")] = 1,
 ) -> None:
     """Read documents into the archive. Re-running is safe: stored content is skipped."""
     arch = _archive()
     files: list[Path | ReadError] = [] if paths == ["-"] else list(discover([p for p in paths if p != "-"]))
-    total = None if "-" in paths or any(isinstance(f, Path) and f.name.lower().endswith(JSONL) for f in files) else len(files)
+    total = (
+        None
+        if "-" in paths or any(isinstance(f, Path) and f.name.lower().endswith(JSONL) for f in files)
+        else len(files)
+    )
 
     def items() -> Iterator[RawDocument | ReadError]:
         if "-" in paths:
@@ -113,7 +135,11 @@ def ingest(
                     print(result.error, file=sys.stderr)
                 if json_out:
                     render.emit_json(result.as_json())
-                progress.update(task, advance=1, detail=f"{counts['added']} new, {counts['unchanged']} known, {counts['error']} failed, {chars / 1e6:.1f} MB")
+                progress.update(
+                    task,
+                    advance=1,
+                    detail=f"{counts['added']} new, {counts['unchanged']} known, {counts['error']} failed, {chars / 1e6:.1f} MB",
+                )
     except KeyboardInterrupt:
         print(
             f"Interrupted: {counts['added']} new document(s) were stored; the open batch was rolled back. "
@@ -135,7 +161,9 @@ def ingest(
 def check(
     name: Annotated[str | None, typer.Argument(help="A name in any script or spelling.")] = None,
     batch: Annotated[Path | None, typer.Option("--batch", help="CSV with columns query_id,name.")] = None,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write batch results here (.csv or .jsonl).")] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write batch results here (.csv or .jsonl).")
+    ] = None,
     limit: Annotated[int, typer.Option(help="Candidates per query.")] = 5,
     json_out: JsonOpt = False,
 ) -> None:
@@ -180,7 +208,7 @@ def _batch_rows(path: Path) -> Iterator[tuple[str, str]]:
 
 def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool) -> None:
     rows = list(_batch_rows(batch))
-    as_csv = output is not None and output.suffix.lower() == ".csv" or (output is None and not json_out)
+    as_csv = (output is not None and output.suffix.lower() == ".csv") or (output is None and not json_out)
     sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
     writer = csv.writer(sink) if as_csv else None
     if writer:
@@ -189,7 +217,7 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
     with _progress() as progress:
         task = progress.add_task("Screening", total=len(rows), detail="")
         for result in arch.check_batch(rows, limit):
-            matches: list[dict[str, Any]] = result["matches"]  # type: ignore[assignment]
+            matches: list[dict[str, Any]] = result["matches"]
             if "error" in result:
                 print(result["error"], file=sys.stderr)
             if any(m["score"] >= 0.7 for m in matches):
@@ -198,7 +226,17 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
                 if not matches:
                     writer.writerow([result["query_id"], result["query"], "", "", "", "", ""])
                 for rank, m in enumerate(matches, start=1):
-                    writer.writerow([result["query_id"], result["query"], rank, m["entity_id"], m["name"], m["score"], m["explanation"]])
+                    writer.writerow(
+                        [
+                            result["query_id"],
+                            result["query"],
+                            rank,
+                            m["entity_id"],
+                            m["name"],
+                            m["score"],
+                            m["explanation"],
+                        ]
+                    )
             else:
                 import json
 
@@ -238,7 +276,9 @@ def import_(
 
 @app.command()
 def dossier(
-    ref: Annotated[str, typer.Argument(help="An entity id, or a name the name check resolves.", metavar="NAME|ENTITY_ID")],
+    ref: Annotated[
+        str, typer.Argument(help="An entity id, or a name the name check resolves.", metavar="NAME|ENTITY_ID")
+    ],
     json_out: JsonOpt = False,
     passages: Annotated[int, typer.Option(help="Passages shown per document (all are in --json).")] = 3,
 ) -> None:
@@ -255,7 +295,7 @@ def dossier(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help="Words, or SQLite FTS5 syntax (\"exact phrase\", AND, OR, NOT, prefix*).")],
+    query: Annotated[str, typer.Argument(help='Words, or SQLite FTS5 syntax ("exact phrase", AND, OR, NOT, prefix*).')],
     limit: int = 20,
     offset: int = 0,
     json_out: JsonOpt = False,
@@ -286,7 +326,11 @@ def split(
     json_out: JsonOpt = False,
 ) -> None:
     """Correct the index: these mentions are a different person."""
-    _correct(lambda a: a.split(entity, mentions), json_out, "Moved {moved} mention(s) from {entity_id} to new entity {new_entity_id}.")
+    _correct(
+        lambda a: a.split(entity, mentions),
+        json_out,
+        "Moved {moved} mention(s) from {entity_id} to new entity {new_entity_id}.",
+    )
 
 
 @app.command()
@@ -349,7 +393,9 @@ def stats(json_out: JsonOpt = False) -> None:
 
 @app.command()
 def demo(
-    archive: Annotated[Path, typer.Option("--into", help="Where to build the demo archive (rebuilt each run).")] = Path("kartoteka-demo.db"),
+    archive: Annotated[Path, typer.Option("--into", help="Where to build the demo archive (rebuilt each run).")] = Path(
+        "kartoteka-demo.db"
+    ),
 ) -> None:
     """Build a demo archive from the shipped fictional corpus and take a guided tour."""
     from kartoteka.demo import run_demo

@@ -6,10 +6,10 @@ The CLI and (later) the HTTP API render them; nothing else formats errors.
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class E(str, Enum):
+class E(StrEnum):
     # Registry and ingest
     E001 = "[E001] Can't read {path}: {reason}"
     E002 = "[E002] Unsupported file type '{suffix}' for {path}. Supported: {available}"
@@ -18,7 +18,9 @@ class E(str, Enum):
     E005 = "[E005] {path}: no text could be extracted"
     # Store
     E010 = "[E010] {path} is not a Kartoteka archive ({reason})"
-    E011 = "[E011] Archive schema version {found} is newer than this Kartoteka supports ({supported}). Upgrade Kartoteka."
+    E011 = (
+        "[E011] Archive schema version {found} is newer than this Kartoteka supports ({supported}). Upgrade Kartoteka."
+    )
     # Card index and corrections
     E020 = "[E020] No entity '{ref}' in the card index. Try 'kartoteka check \"{ref}\"' to find its id."
     E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."

@@ -8,6 +8,8 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
+
+__all__ = ["check_table", "dossier", "emit_json", "err", "escape", "out", "search"]
 from rich.table import Table
 
 out = Console(soft_wrap=False)
@@ -31,7 +33,9 @@ def check_table(result: dict[str, Any]) -> None:
     table.add_column("why")
     for m in matches:
         style = "bold green" if m["score"] >= 0.9 else "green" if m["score"] >= 0.7 else "yellow"
-        table.add_row(f"[{style}]{m['score']:.2f}[/{style}]", m["entity_id"], escape(m["name"]), escape(m["explanation"]))
+        table.add_row(
+            f"[{style}]{m['score']:.2f}[/{style}]", m["entity_id"], escape(m["name"]), escape(m["explanation"])
+        )
     out.print(table)
 
 
@@ -49,11 +53,17 @@ def dossier(d: dict[str, Any], max_snippets: int = 3) -> None:
             out.print(f"  [dim]… {len(doc['snippets']) - max_snippets} more passage(s); --json for all[/dim]")
     dated = [x for x in d["dates"] if x["value"]]
     if dated:
-        out.print("\n[bold]Dates near the mentions:[/bold] " + ", ".join(f"{escape(x['text'])} ({x['value']})" for x in dated[:12]))
+        out.print(
+            "\n[bold]Dates near the mentions:[/bold] "
+            + ", ".join(f"{escape(x['text'])} ({x['value']})" for x in dated[:12])
+        )
     if d["associates"]:
-        out.print("[bold]Mentioned with:[/bold] " + ", ".join(
-            f"{escape(a['name'])} [dim]({a['kind'].lower()}, {a['portions']})[/dim]" for a in d["associates"]
-        ))
+        out.print(
+            "[bold]Mentioned with:[/bold] "
+            + ", ".join(
+                f"{escape(a['name'])} [dim]({a['kind'].lower()}, {a['portions']})[/dim]" for a in d["associates"]
+            )
+        )
 
 
 def search(r: dict[str, Any]) -> None:

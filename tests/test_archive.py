@@ -19,7 +19,8 @@ def top(arch: Archive, name: str) -> dict[str, object]:
 
 
 @pytest.mark.parametrize(
-    "query", ["Зорин", "Sorin", "Zorine", "ZORIN, Arkadiy P.", "Arkadij Pawlowitsch Sorin", "Col. Zorin", "Arkady Pavlovich"]
+    "query",
+    ["Зорин", "Sorin", "Zorine", "ZORIN, Arkadiy P.", "Arkadij Pawlowitsch Sorin", "Col. Zorin", "Arkady Pavlovich"],
 )
 def test_check_finds_the_resident_in_any_spelling(demo_archive: Archive, query: str) -> None:
     m = top(demo_archive, query)
@@ -53,9 +54,12 @@ def test_empty_query_is_a_clear_error(demo_archive: Archive) -> None:
 def test_dossier_cites_every_document(demo_archive: Archive) -> None:
     d = demo_archive.dossier("Arkady Zorin")
     sources = {Path(doc["source"]).name for doc in d["documents"]}
-    assert sources == {"report-1978-0412.txt", "interview-bortnik-1993.md", "article-holloway-2001.html", "cable-1977-lisbon.txt"} or sources >= {
-        "report-1978-0412.txt", "interview-bortnik-1993.md", "article-holloway-2001.html"
-    }
+    assert sources == {
+        "report-1978-0412.txt",
+        "interview-bortnik-1993.md",
+        "article-holloway-2001.html",
+        "cable-1977-lisbon.txt",
+    } or sources >= {"report-1978-0412.txt", "interview-bortnik-1993.md", "article-holloway-2001.html"}
     for doc in d["documents"]:
         for s in doc["snippets"]:
             assert s["mention"] in s["text"]
@@ -117,8 +121,12 @@ def test_import_csv_and_ftm(archive: Archive, tmp_path: Path) -> None:
     assert all("row" in str(r["error"]) or "E024" in str(r["error"]) for r in results if r["status"] == "error")
     ftm = tmp_path / "persons.jsonl"
     ftm.write_text(
-        json.dumps({"id": "os-abc", "schema": "Person", "properties": {"name": ["Yuri Andropov"], "alias": ["Юрий Андропов"]}}) + "\n"
-        + json.dumps({"id": "os-org", "schema": "Company", "properties": {"name": ["KGB"]}}) + "\n"
+        json.dumps(
+            {"id": "os-abc", "schema": "Person", "properties": {"name": ["Yuri Andropov"], "alias": ["Юрий Андропов"]}}
+        )
+        + "\n"
+        + json.dumps({"id": "os-org", "schema": "Company", "properties": {"name": ["KGB"]}})
+        + "\n"
         + "{broken\n"
     )
     statuses = [r["status"] for r in archive.import_persons(ftm)]

@@ -26,7 +26,9 @@ def db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "kartoteka.cli", "--archive", str(db), *args], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "kartoteka.cli", "--archive", str(db), *args], capture_output=True, text=True
+    )
 
 
 def test_check_json(db: Path) -> None:
@@ -48,7 +50,9 @@ def test_check_batch_json_and_csv(db: Path, tmp_path: Path) -> None:
     r = runner.invoke(app, ["--archive", str(db), "check", "--batch", str(batch), "-o", str(out)])
     assert r.exit_code == 0
     lines = out.read_text().splitlines()
-    assert lines[0] == "query_id,query,rank,entity_id,name,score,explanation" and any(x.startswith("v1,Sorin,1,") for x in lines)
+    assert lines[0] == "query_id,query,rank,entity_id,name,score,explanation" and any(
+        x.startswith("v1,Sorin,1,") for x in lines
+    )
 
 
 def test_dossier_json_shape(db: Path) -> None:
@@ -71,9 +75,13 @@ def test_archive_from_environment(db: Path) -> None:
 
 def test_default_archive_in_working_directory(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_text("Colonel Arkady Zorin arrived in Lisbon.\n")
-    r = subprocess.run([sys.executable, "-m", "kartoteka.cli", "ingest", "a.txt"], cwd=tmp_path, capture_output=True, text=True, env={
-        k: v for k, v in __import__("os").environ.items() if k != "KARTOTEKA_ARCHIVE"
-    })
+    r = subprocess.run(
+        [sys.executable, "-m", "kartoteka.cli", "ingest", "a.txt"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in __import__("os").environ.items() if k != "KARTOTEKA_ARCHIVE"},
+    )
     assert r.returncode == 0, r.stderr
     assert (tmp_path / "kartoteka.db").exists()
 
@@ -99,7 +107,9 @@ def test_stdin_ingest(tmp_path: Path) -> None:
     db = tmp_path / "s.db"
     r = subprocess.run(
         [sys.executable, "-m", "kartoteka.cli", "--archive", str(db), "ingest", "-", "--json"],
-        input="Report: Arkady Zorin met Duarte Mendes.\n", capture_output=True, text=True,
+        input="Report: Arkady Zorin met Duarte Mendes.\n",
+        capture_output=True,
+        text=True,
     )
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["source"] == "-"
@@ -108,7 +118,9 @@ def test_stdin_ingest(tmp_path: Path) -> None:
 def test_corrections_via_cli(tmp_path: Path) -> None:
     db = tmp_path / "k.db"
     runner.invoke(app, ["--archive", str(db), "ingest", str(corpus_path())])
-    z = json.loads(runner.invoke(app, ["--archive", str(db), "check", "Zorin", "--json"]).stdout)["matches"][0]["entity_id"]
+    z = json.loads(runner.invoke(app, ["--archive", str(db), "check", "Zorin", "--json"]).stdout)["matches"][0][
+        "entity_id"
+    ]
     r = runner.invoke(app, ["--archive", str(db), "alias", z, "Anton Sorokin", "--json"])
     assert json.loads(r.stdout) == {"entity_id": z, "alias": "Anton Sorokin"}
     r = runner.invoke(app, ["--archive", str(db), "merge", z, "no-such-entity"])

@@ -58,10 +58,12 @@ def run_demo(path: Path) -> None:
         for doc in arch.documents():
             d = arch.document(str(doc["id"]))
             kinds: dict[str, list[str]] = {}
-            for m in d["markings"]:  # type: ignore[union-attr]
+            for m in d["markings"]:
                 kinds.setdefault(str(m["kind"]), []).append(str(m["value"]))
             summary = "; ".join(f"{k}: {', '.join(sorted(set(v)))}" for k, v in sorted(kinds.items())) or "none"
-            out.print(f"[cyan]{Path(str(doc['source'])).name}[/cyan] [{doc['classification'] or 'unmarked'}] {escape(summary)}")
+            out.print(
+                f"[cyan]{Path(str(doc['source'])).name}[/cyan] [{doc['classification'] or 'unmarked'}] {escape(summary)}"
+            )
         out.print()
         out.rule("2. Name check: any script, any spelling", align="left")
         for query, why in TOUR_CHECKS:
@@ -70,7 +72,9 @@ def run_demo(path: Path) -> None:
             assert isinstance(matches, list)
             if matches:
                 m = matches[0]
-                out.print(f"[bold]{escape(query)}[/bold] [dim]({why})[/dim] → {escape(m['name'])} [green]{m['score']:.2f}[/green]: {escape(m['explanation'])}")
+                out.print(
+                    f"[bold]{escape(query)}[/bold] [dim]({why})[/dim] → {escape(m['name'])} [green]{m['score']:.2f}[/green]: {escape(m['explanation'])}"
+                )
             else:
                 out.print(f"[bold]{escape(query)}[/bold] [dim]({why})[/dim] → no record")
         out.print()

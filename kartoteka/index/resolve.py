@@ -71,7 +71,9 @@ class Cluster:
             self.best = p
 
     def fits_surname(self, p: ParsedName) -> bool:
-        return p.surname is not None and any(q.surname is not None and same_token(q.surname, p.surname) for q in self.parsed)
+        return p.surname is not None and any(
+            q.surname is not None and same_token(q.surname, p.surname) for q in self.parsed
+        )
 
 
 def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
@@ -85,19 +87,16 @@ def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
         target: Cluster | None = None
         if p.surname is not None:
             fitting = [c for c in clusters if c.fits_surname(p)]
-            if p.given and any(not g.is_initial for g in p.given):
-                fitting = [
-                    c for c in fitting
-                    if not c.best.given or given_compatible(c.best.given[0], p.given[0])
-                ]
-            elif p.given:  # initials only: must fit the cluster's given name
+            if (p.given and any(not g.is_initial for g in p.given)) or p.given:
                 fitting = [c for c in fitting if not c.best.given or given_compatible(c.best.given[0], p.given[0])]
             if fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
         elif p.given:
             fitting = [
-                c for c in clusters
-                if c.best.given and given_compatible(c.best.given[0], p.given[0])
+                c
+                for c in clusters
+                if c.best.given
+                and given_compatible(c.best.given[0], p.given[0])
                 and (p.patronymic is None or c.best.patronymic is None or same_token(c.best.patronymic, p.patronymic))
             ]
             if len(fitting) == 1:
@@ -135,7 +134,9 @@ class Resolver:
             score = 0.0
             for n in names:
                 if best.surname and n.surname:
-                    if match_tokens(best.surname, n.surname).similarity < 1.0 and not same_token(best.surname, n.surname):
+                    if match_tokens(best.surname, n.surname).similarity < 1.0 and not same_token(
+                        best.surname, n.surname
+                    ):
                         continue
                     if best.is_full and n.is_full:
                         if given_compatible(best.given[0], n.given[0]) and compare_names(best, n).score >= 0.9:
@@ -144,9 +145,15 @@ class Resolver:
                         # One side knows only the family name: join only if it
                         # is unambiguous (checked below over all candidates).
                         score = max(score, 0.8)
-                elif best.surname is None and best.given and best.patronymic and n.given and n.patronymic:
-                    if compare_names(best, n).score >= 0.85:
-                        score = max(score, 0.9)
+                elif (
+                    best.surname is None
+                    and best.given
+                    and best.patronymic
+                    and n.given
+                    and n.patronymic
+                    and compare_names(best, n).score >= 0.85
+                ):
+                    score = max(score, 0.9)
             if score > 0:
                 scored.append((score, eid))
         if not scored:
@@ -172,9 +179,12 @@ class Resolver:
                 self.store.create_entity(eid, "PERSON", cluster.best.display, "extracted")
             else:
                 current = self.store.entity(eid)
-                if current is not None and current.origin == "extracted":
-                    if completeness(cluster.best) > completeness(parse_name(current.name)):
-                        self.store.set_entity_name(eid, cluster.best.display)
+                if (
+                    current is not None
+                    and current.origin == "extracted"
+                    and completeness(cluster.best) > completeness(parse_name(current.name))
+                ):
+                    self.store.set_entity_name(eid, cluster.best.display)
             # A lone given name ("Oleg") is kept as a mention but is too weak
             # to be an alias: it would make every Oleg a candidate.
             names = [(f, "mention") for f in cluster.forms if completeness(parse_name(f)) != 1 or parse_name(f).surname]
@@ -216,6 +226,8 @@ def _relabel_people(mentions: list[tuple[int, int, int, str, str]]) -> list[tupl
     if not surnames:
         return mentions
     return [
-        (m[0], m[1], m[2], m[3], "PERSON") if m[4] != "PERSON" and " " not in m[3] and m[3].casefold() in surnames else m
+        (m[0], m[1], m[2], m[3], "PERSON")
+        if m[4] != "PERSON" and " " not in m[3] and m[3].casefold() in surnames
+        else m
         for m in mentions
     ]

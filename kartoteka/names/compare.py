@@ -16,6 +16,7 @@ different person or too little evidence.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -31,7 +32,7 @@ LIKELY = 0.7
 # seven-letter name (0.86 raw) must stay above it.
 _CURVE = ((0.6, 0.0), (0.7, 0.3), (0.8, 0.72), (0.9, 0.9), (1.0, 1.0))
 
-ONE_SIDED = 0.8      # a family name matched, given name known on one side only
+ONE_SIDED = 0.8  # a family name matched, given name known on one side only
 GIVEN_CONFLICT = 0.25
 PATRONYMIC_CONFLICT = 0.4
 
@@ -39,7 +40,7 @@ PATRONYMIC_CONFLICT = 0.4
 def calibrate(sim: float) -> float:
     if sim <= _CURVE[0][0]:
         return 0.0
-    for (x0, y0), (x1, y1) in zip(_CURVE, _CURVE[1:], strict=False):
+    for (x0, y0), (x1, y1) in itertools.pairwise(_CURVE):
         if sim <= x1:
             return y0 + (y1 - y0) * (sim - x0) / (x1 - x0)
     return 1.0
@@ -129,9 +130,7 @@ def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
         return factor
     if q.given or c.given:
         side = q.given or c.given
-        parts.append(
-            Part("given name", side[0].text if q.given else None, side[0].text if c.given else None, "absent")
-        )
+        parts.append(Part("given name", side[0].text if q.given else None, side[0].text if c.given else None, "absent"))
         return ONE_SIDED
     return ONE_SIDED
 
@@ -140,7 +139,15 @@ def _patronymic_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> flo
     if q.patronymic and c.patronymic:
         tm = match_tokens(q.patronymic, c.patronymic)
         if tm.evidence >= 0.7:
-            parts.append(Part("patronymic", q.patronymic.text, c.patronymic.text, "=" if tm.similarity == 1 else "≈", tm.note if tm.note != "same spelling" else ""))
+            parts.append(
+                Part(
+                    "patronymic",
+                    q.patronymic.text,
+                    c.patronymic.text,
+                    "=" if tm.similarity == 1 else "≈",
+                    tm.note if tm.note != "same spelling" else "",
+                )
+            )
             return 1.0
         parts.append(Part("patronymic", q.patronymic.text, c.patronymic.text, "≠"))
         return PATRONYMIC_CONFLICT
@@ -155,7 +162,9 @@ def compare_names(q: ParsedName, c: ParsedName) -> NameMatch:
     if q.surname and c.surname:
         tm = match_tokens(q.surname, c.surname)
         rel = "=" if tm.similarity == 1.0 else "≈"
-        parts.append(Part("family name", q.surname.text, c.surname.text, rel, "" if tm.note == "same spelling" else tm.note))
+        parts.append(
+            Part("family name", q.surname.text, c.surname.text, rel, "" if tm.note == "same spelling" else tm.note)
+        )
         score = tm.evidence
         if score == 0.0:
             return NameMatch(0.0, tuple(parts))

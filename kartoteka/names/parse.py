@@ -16,7 +16,9 @@ from functools import cache, lru_cache
 from kartoteka.names.script import token_keys
 from kartoteka.vocab import name_tables
 
-PARTICLES = frozenset({"de", "du", "van", "von", "der", "den", "la", "le", "di", "da", "del", "bin", "ibn", "al", "el", "st"})
+PARTICLES = frozenset(
+    {"de", "du", "van", "von", "der", "den", "la", "le", "di", "da", "del", "bin", "ibn", "al", "el", "st"}
+)
 _POSSESSIVE = re.compile(r"['’`]s?$", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.){2,}$")
@@ -168,9 +170,8 @@ def parse_name(raw: str) -> ParsedName:
     segments = [s for s in (seg.strip() for seg in text.split(",")) if s]
     inverted = False
     if len(segments) >= 2 and not _is_title_segment(segments[1]):
-        first = _words(segments[0])
-        first, _ = _strip_titles(first)
-        if 1 <= len(first) <= 2:
+        head, _ = _strip_titles(_words(segments[0]))
+        if 1 <= len(head) <= 2:
             inverted = True
     titles: list[str] = []
     if inverted:

@@ -62,12 +62,14 @@ class _Pending:
     classification: str | None
     remaining: int
     found: dict[int, list[extract.Found]] = field(default_factory=dict)
+    by_seq: dict[int, Portion] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_seq = {p.seq: p for p in self.portions}
 
 
 def pipeline_name() -> str:
-    return ",".join(
-        [structure.COMPONENT, extract.NER_COMPONENT, extract.CYRILLIC_COMPONENT, RESOLVE_COMPONENT]
-    )
+    return ",".join([structure.COMPONENT, extract.NER_COMPONENT, extract.CYRILLIC_COMPONENT, RESOLVE_COMPONENT])
 
 
 class Ingestor:
@@ -108,7 +110,7 @@ class Ingestor:
                 if not texts:
                     yield "", (n, -1)  # a document of structure only still flows through in order
                 for seq, masked in texts:
-                    yield masked, (n, seq)
+                    yield extract.ner_view(masked), (n, seq)
 
         stream = nlp.pipe(portions_stream(), as_tuples=True, batch_size=self.batch_size, n_process=self.workers)
         txn = self.store.transaction()
@@ -121,7 +123,7 @@ class Ingestor:
                     yield ready.pop(0)
                 p = pending[n]
                 if seq >= 0:
-                    text = doc.text
+                    text = structure.masked_text(p.by_seq[seq])
                     p.found[seq] = extract.entities_from_doc(doc, text) + extract.cyrillic_names(text)
                 p.remaining -= 1
                 if p.remaining > 0:
@@ -176,5 +178,7 @@ class Ingestor:
                     [(m[0], m[1], m[2], m[3], m[4], e) for m, e in zip(mentions, entity_ids, strict=True) if e],
                 )
         except Exception as exc:
-            return IngestResult(raw.source, "error", error=f"[E001] Can't read {raw.source}: {type(exc).__name__}: {exc}")
+            return IngestResult(
+                raw.source, "error", error=f"[E001] Can't read {raw.source}: {type(exc).__name__}: {exc}"
+            )
         return IngestResult(raw.source, "added", doc_id, chars=len(raw.text), mentions=len(mentions))

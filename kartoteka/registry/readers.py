@@ -179,7 +179,10 @@ def read_path(path: Path) -> Iterator[RawDocument | ReadError]:
         return
     entry = READERS.get(suffix)
     if entry is None:
-        yield ReadError(str(path), KartotekaError(E.E002, suffix=suffix or "(none)", path=path, available=", ".join(SUPPORTED)).message)
+        yield ReadError(
+            str(path),
+            KartotekaError(E.E002, suffix=suffix or "(none)", path=path, available=", ".join(SUPPORTED)).message,
+        )
         return
     fmt, reader, fn = entry
     try:

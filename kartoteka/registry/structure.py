@@ -84,7 +84,9 @@ def _inline_markings(text: str, offset: int) -> list[Marking]:
         found.append(Marking("withheld", "[ ]", offset + match.start(), offset + match.end()))
     for name, pattern in m.record_numbers.items():
         for match in pattern.finditer(text):
-            found.append(Marking("record_number", f"{name}:{match.group(0)}", offset + match.start(), offset + match.end()))
+            found.append(
+                Marking("record_number", f"{name}:{match.group(0)}", offset + match.start(), offset + match.end())
+            )
     return sorted(found, key=lambda x: x.start)
 
 
@@ -119,9 +121,8 @@ def _blocks(text: str) -> list[tuple[int, int, str]]:
             close()
             blocks.append((start, end, "page_marker"))
             continue
-        new_para = (
-            cur_start is not None
-            and (prev_len > LONG_LINE or pm.match(line) or _NUMBERED.match(line) or end - cur_start > MAX_PORTION)
+        new_para = cur_start is not None and (
+            prev_len > LONG_LINE or pm.match(line) or _NUMBERED.match(line) or end - cur_start > MAX_PORTION
         )
         if new_para:
             close()
@@ -145,25 +146,43 @@ def analyse(text: str) -> Structure:
             if top is None or level.rank > top.rank:
                 top = level
             portions.append(
-                Portion(seq, start, end, "banner", body, level=level.abbrev,
-                        markings=(Marking("banner", level.name, start, end),))
+                Portion(
+                    seq,
+                    start,
+                    end,
+                    "banner",
+                    body,
+                    level=level.abbrev,
+                    markings=(Marking("banner", level.name, start, end),),
+                )
             )
             continue
         if kind == "page_marker":
-            portions.append(Portion(seq, start, end, "page_marker", body,
-                                    markings=(Marking("page_marker", body.strip(), start, end),)))
+            portions.append(
+                Portion(
+                    seq, start, end, "page_marker", body, markings=(Marking("page_marker", body.strip(), start, end),)
+                )
+            )
             continue
         marks = _inline_markings(body, start)
-        mark = level = None
+        mark: str | None = None
+        mark_level: str | None = None
         tokens: tuple[str, ...] = ()
         pmatch = m.portion_mark.match(body)
         if pmatch:
             mark = pmatch.group(0).strip()
-            level = pmatch.group("level")
+            mark_level = pmatch.group("level")
             raw_tokens = pmatch.group("tokens") or ""
             tokens = tuple(t for t in re.split(r"[/\s]+", raw_tokens) if t)
-            marks.insert(0, Marking("portion_mark", mark, start + pmatch.start(), start + pmatch.start() + len(pmatch.group(0).rstrip())))
-        portion = Portion(seq, start, end, "text", body, mark=mark, level=level, tokens=tokens, markings=tuple(marks))
+            marks.insert(
+                0,
+                Marking(
+                    "portion_mark", mark, start + pmatch.start(), start + pmatch.start() + len(pmatch.group(0).rstrip())
+                ),
+            )
+        portion = Portion(
+            seq, start, end, "text", body, mark=mark, level=mark_level, tokens=tokens, markings=tuple(marks)
+        )
         if not masked_text(portion).strip():
             # Nothing but markings ("25X1" alone in the margin): structure, not text.
             portion = Portion(seq, start, end, "marking", body, markings=tuple(marks))

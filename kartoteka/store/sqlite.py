@@ -133,7 +133,17 @@ class SQLiteStore:
         db.execute(
             "INSERT INTO documents(id, content_hash, source, format, title, classification, char_count, pipeline, ingested_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)",
-            (doc.id, doc.content_hash, doc.source, doc.format, doc.title, doc.classification, len(doc.text), doc.pipeline, _now()),
+            (
+                doc.id,
+                doc.content_hash,
+                doc.source,
+                doc.format,
+                doc.title,
+                doc.classification,
+                len(doc.text),
+                doc.pipeline,
+                _now(),
+            ),
         )
         ids: dict[int, int] = {}
         for p in doc.portions:
@@ -327,7 +337,10 @@ class SQLiteStore:
             (keep, gone),
         )
         db.execute("DELETE FROM entity_names WHERE entity_id=?", (gone,))
-        db.execute("INSERT OR IGNORE INTO name_keys(key, entity_id) SELECT key, ? FROM name_keys WHERE entity_id=?", (keep, gone))
+        db.execute(
+            "INSERT OR IGNORE INTO name_keys(key, entity_id) SELECT key, ? FROM name_keys WHERE entity_id=?",
+            (keep, gone),
+        )
         db.execute("DELETE FROM name_keys WHERE entity_id=?", (gone,))
         db.execute("UPDATE entities SET merged_into=? WHERE id=?", (keep, gone))
         db.execute("UPDATE entities SET merged_into=? WHERE merged_into=?", (keep, gone))
@@ -345,11 +358,15 @@ class SQLiteStore:
 
     def record_correction(self, op: str, payload: dict[str, object]) -> None:
         self.db.execute(
-            "INSERT INTO corrections(at, op, payload) VALUES (?,?,?)", (_now(), op, json.dumps(payload, ensure_ascii=False))
+            "INSERT INTO corrections(at, op, payload) VALUES (?,?,?)",
+            (_now(), op, json.dumps(payload, ensure_ascii=False)),
         )
 
     def corrections(self) -> list[tuple[str, str, dict[str, object]]]:
-        return [(r[0], r[1], json.loads(r[2])) for r in self.db.execute("SELECT at, op, payload FROM corrections ORDER BY id")]
+        return [
+            (r[0], r[1], json.loads(r[2]))
+            for r in self.db.execute("SELECT at, op, payload FROM corrections ORDER BY id")
+        ]
 
     # reads -----------------------------------------------------------------
     def mentions_of(self, entity_id: str) -> list[MentionHit]:
@@ -360,7 +377,9 @@ class SQLiteStore:
             (entity_id,),
         ).fetchall()
         return [
-            MentionHit(f"{r[0]}:{r[1]}-{r[2]}", r[0], r[3], int(r[4]), int(r[5]), r[6], int(r[1]), int(r[2]), r[7], int(r[8]))
+            MentionHit(
+                f"{r[0]}:{r[1]}-{r[2]}", r[0], r[3], int(r[4]), int(r[5]), r[6], int(r[1]), int(r[2]), r[7], int(r[8])
+            )
             for r in rows
         ]
 
@@ -371,7 +390,8 @@ class SQLiteStore:
             chunk = ids[i : i + 500]
             marks = ",".join("?" * len(chunk))
             for pid, start, end, text, value in self.db.execute(
-                f'SELECT portion_id, start, "end", text, value FROM dates WHERE portion_id IN ({marks}) ORDER BY start', chunk
+                f'SELECT portion_id, start, "end", text, value FROM dates WHERE portion_id IN ({marks}) ORDER BY start',
+                chunk,
             ):
                 out.setdefault(int(pid), []).append(DateMention(0, int(start), int(end), text, value))
         return out
@@ -388,7 +408,9 @@ class SQLiteStore:
 
     def search(self, query: str, limit: int, offset: int) -> tuple[int, list[SearchHit]]:
         try:
-            total = self.db.execute("SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?", (query,)).fetchone()[0]
+            total = self.db.execute(
+                "SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?", (query,)
+            ).fetchone()[0]
             rows = self.db.execute(
                 "SELECT p.document_id, d.source, p.seq,"
                 " snippet(portions_fts, 0, '«', '»', ' … ', 16), bm25(portions_fts)"

@@ -95,6 +95,7 @@ class NameTables:
     patronymic_suffixes: tuple[str, ...]
     patronymic_short: frozenset[str]
     silent_final_e: frozenset[str]
+    not_names: frozenset[str]
 
 
 def _title_tokens(title: str) -> tuple[str, ...]:
@@ -135,4 +136,5 @@ def name_tables() -> NameTables:
         patronymic_suffixes=tuple(str(s) for s in _require(patr, "skeleton_suffixes", list, "patronymics.yml")),
         patronymic_short=frozenset(str(s) for s in _require(patr, "short_forms", list, "patronymics.yml")),
         silent_final_e=frozenset(str(s) for s in tr.get("silent_final_e", [])),
+        not_names=frozenset(str(s).lower() for s in _require(titles, "not_names", list, "titles.yml")),
     )

@@ -9,8 +9,19 @@ def clusters(names: list[str]) -> list[tuple[str, list[int]]]:
 
 def test_in_document_clustering() -> None:
     got = clusters(
-        ["General Oleg Kalugin (Retired)", "Kalugin", "Oleg Danilovich", "Калугин", "Kalinin",
-         "Vladimir Popov", "Popov", "Pyotr Popov", "Popov", "Mikhail Gorbachev’s", "Gorbachev"]
+        [
+            "General Oleg Kalugin (Retired)",
+            "Kalugin",
+            "Oleg Danilovich",
+            "Калугин",
+            "Kalinin",
+            "Vladimir Popov",
+            "Popov",
+            "Pyotr Popov",
+            "Popov",
+            "Mikhail Gorbachev’s",
+            "Gorbachev",
+        ]
     )
     assert got == [
         ("Oleg Kalugin", [0, 1, 2, 3]),

@@ -28,7 +28,9 @@ def test_spellings_meet(a: str, b: str) -> None:
     assert keys(a) & keys(b)
 
 
-@pytest.mark.parametrize("a,b", [("Kalugin", "Kalinin"), ("Helms", "Holmes"), ("Gorbachev", "Gorbunov"), ("Popov", "Pyotr")])
+@pytest.mark.parametrize(
+    "a,b", [("Kalugin", "Kalinin"), ("Helms", "Holmes"), ("Gorbachev", "Gorbunov"), ("Popov", "Pyotr")]
+)
 def test_different_names_stay_apart(a: str, b: str) -> None:
     assert not keys(a) & keys(b)
 

@@ -35,9 +35,11 @@ def consistent(arch: Archive) -> None:
         "SELECT count(*) FROM mentions m LEFT JOIN portions p ON p.id=m.portion_id WHERE p.id IS NULL"
     ).fetchone()[0]
     assert orphans == 0
-    for doc_id, in db.execute("SELECT id FROM documents").fetchall():
+    for (doc_id,) in db.execute("SELECT id FROM documents").fetchall():
         portions = db.execute("SELECT count(*) FROM portions WHERE document_id=?", (doc_id,)).fetchone()[0]
-        text_portions = db.execute("SELECT group_concat(text, '') FROM portions WHERE document_id=?", (doc_id,)).fetchone()[0]
+        text_portions = db.execute(
+            "SELECT group_concat(text, '') FROM portions WHERE document_id=?", (doc_id,)
+        ).fetchone()[0]
         assert portions >= 3 and "Report" in text_portions
 
 
@@ -55,13 +57,19 @@ def test_ingest_is_idempotent(archive: Archive) -> None:
 
 
 def test_errors_are_reported_and_the_batch_goes_on(archive: Archive) -> None:
-    docs: list[RawDocument | ReadError] = [*synthetic(2), ReadError("bad.pdf", "[E001] Can't read bad.pdf: broken"), *synthetic(4)[2:]]
+    docs: list[RawDocument | ReadError] = [
+        *synthetic(2),
+        ReadError("bad.pdf", "[E001] Can't read bad.pdf: broken"),
+        *synthetic(4)[2:],
+    ]
     results = list(archive.ingest(iter(docs)))
     assert sorted(r.status for r in results) == ["added"] * 4 + ["error"]
     assert next(r for r in results if r.status == "error").error == "[E001] Can't read bad.pdf: broken"
 
 
-def test_interrupt_rolls_back_open_batch_and_resume_completes(archive: Archive, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_interrupt_rolls_back_open_batch_and_resume_completes(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(ingest_module, "COMMIT_EVERY_DOCS", 3)
     monkeypatch.setattr(ingest_module, "BATCH_SIZE", 2)
     docs = synthetic(10)

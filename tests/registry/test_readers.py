@@ -9,7 +9,7 @@ from kartoteka.registry.readers import RawDocument, ReadError, discover, read_pa
 
 
 def read_one(path: Path) -> RawDocument | ReadError:
-    return list(read_path(path))[0]
+    return next(iter(read_path(path)))
 
 
 def test_txt_md(tmp_path: Path) -> None:
@@ -71,7 +71,12 @@ def test_eml(tmp_path: Path) -> None:
 
 
 def test_jsonl_and_gz_with_bad_lines(tmp_path: Path) -> None:
-    lines = [json.dumps({"id": "r1", "text": "one"}), "not json", json.dumps({"id": "r2"}), json.dumps({"id": 3, "text": "three"})]
+    lines = [
+        json.dumps({"id": "r1", "text": "one"}),
+        "not json",
+        json.dumps({"id": "r2"}),
+        json.dumps({"id": 3, "text": "three"}),
+    ]
     (tmp_path / "c.jsonl").write_text("\n".join(lines) + "\n")
     with gzip.open(tmp_path / "c.jsonl.gz", "wt") as fh:
         fh.write("\n".join(lines) + "\n")
@@ -107,7 +112,9 @@ def test_discover_recursive_and_missing(tmp_path: Path) -> None:
     assert any(isinstance(p, ReadError) and "nope" in p.message for p in found)
 
 
-@pytest.mark.parametrize("data,kind", [(b"Plain text from a pipe.\n", "text"), (b'{"id": "x1", "text": "t"}\n', "jsonl")])
+@pytest.mark.parametrize(
+    "data,kind", [(b"Plain text from a pipe.\n", "text"), (b'{"id": "x1", "text": "t"}\n', "jsonl")]
+)
 def test_stdin(data: bytes, kind: str) -> None:
     out = list(read_stdin(io.BytesIO(data)))
     assert isinstance(out[0], RawDocument) and out[0].format == kind
