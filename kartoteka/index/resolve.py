@@ -54,7 +54,7 @@ def alias_form(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).removesuffix("'s").removesuffix("'")
 
 
-@dataclass
+@dataclass(eq=False)  # clusters are compared by identity
 class Cluster:
     best: ParsedName
     mentions: list[int] = field(default_factory=list)  # indexes into the document's mention list
@@ -70,24 +70,30 @@ class Cluster:
         ):
             self.best = p
 
-    def fits_surname(self, p: ParsedName) -> bool:
-        return p.surname is not None and any(
-            q.surname is not None and same_token(q.surname, p.surname) for q in self.parsed
-        )
-
 
 def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
     """Cluster one document's person mentions, given in text order as (index, text)."""
     clusters: list[Cluster] = []
     last_seen: dict[int, int] = {}
+    # Family-name key -> clusters holding a mention with that key. Long OCR
+    # documents have thousands of mentions; scanning every cluster for each
+    # mention would be quadratic.
+    by_surname: dict[str, list[Cluster]] = {}
     for idx, text in names:
         p = parse_name(text)
         if p.is_empty:
             continue
         target: Cluster | None = None
         if p.surname is not None:
-            fitting = [c for c in clusters if c.fits_surname(p)]
-            if (p.given and any(not g.is_initial for g in p.given)) or p.given:
+            seen: set[int] = set()
+            fitting = []
+            for key, _ in p.surname.keys:
+                for c in by_surname.get(key, ()):
+                    if id(c) not in seen:
+                        seen.add(id(c))
+                        fitting.append(c)
+            if p.given:
+                # A full name or initials must fit the cluster's given name.
                 fitting = [c for c in fitting if not c.best.given or given_compatible(c.best.given[0], p.given[0])]
             if fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
@@ -109,6 +115,11 @@ def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
             target = Cluster(best=p)
             clusters.append(target)
         target.add(idx, p, alias_form(text))
+        if p.surname is not None:
+            for key, _ in p.surname.keys:
+                bucket = by_surname.setdefault(key, [])
+                if target not in bucket:
+                    bucket.append(target)
         last_seen[id(target)] = idx
     return clusters
 

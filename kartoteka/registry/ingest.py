@@ -84,7 +84,6 @@ class Ingestor:
         items: Iterable[RawDocument | ReadError],
         on_result: Callable[[IngestResult], None] | None = None,
     ) -> Iterator[IngestResult]:
-        nlp = extract.load_nlp()
         pending: dict[int, _Pending] = {}
         ready: list[IngestResult] = []
         seen: set[str] = set()
@@ -112,19 +111,19 @@ class Ingestor:
                 for seq, masked in texts:
                     yield extract.ner_view(masked), (n, seq)
 
-        stream = nlp.pipe(portions_stream(), as_tuples=True, batch_size=self.batch_size, n_process=self.workers)
+        stream = extract.NerRunner(self.workers, self.batch_size).run(portions_stream())
         txn = self.store.transaction()
         txn.__enter__()
         opened = time.monotonic()
         stored_in_txn = 0
         try:
-            for doc, (n, seq) in stream:
+            for spans, (n, seq) in stream:
                 while ready:
                     yield ready.pop(0)
                 p = pending[n]
                 if seq >= 0:
                     text = structure.masked_text(p.by_seq[seq])
-                    p.found[seq] = extract.entities_from_doc(doc, text) + extract.cyrillic_names(text)
+                    p.found[seq] = extract.entities_from_spans(spans, text) + extract.cyrillic_names(text)
                 p.remaining -= 1
                 if p.remaining > 0:
                     continue
