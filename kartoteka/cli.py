@@ -7,11 +7,12 @@ Errors are domain exceptions with a code; they are printed in one place
 from __future__ import annotations
 
 import csv
+import json
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from rich.progress import (
@@ -26,6 +27,7 @@ from rich.progress import (
 from kartoteka import render
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError
+from kartoteka.names.compare import LIKELY
 from kartoteka.registry.readers import (
     JSONL,
     RawDocument,
@@ -35,6 +37,8 @@ from kartoteka.registry.readers import (
     read_stdin,
 )
 from kartoteka.store import archive_path
+
+T = TypeVar("T")
 
 app = typer.Typer(
     name="kartoteka",
@@ -76,6 +80,17 @@ def _archive() -> Archive:
         return Archive(state.archive_path)
     except KartotekaError as exc:
         _fail(exc.message)
+
+
+def _call(fn: Callable[[Archive], T]) -> T:
+    """Open the archive, ask it one thing, turn a domain error into one line on stderr."""
+    arch = _archive()
+    try:
+        return fn(arch)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
 
 
 def _progress() -> Progress:
@@ -220,7 +235,7 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
             matches: list[dict[str, Any]] = result["matches"]
             if "error" in result:
                 print(result["error"], file=sys.stderr)
-            if any(m["score"] >= 0.7 for m in matches):
+            if any(m["score"] >= LIKELY for m in matches):
                 hits += 1
             if writer:
                 if not matches:
@@ -238,13 +253,13 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
                         ]
                     )
             else:
-                import json
-
                 sink.write(json.dumps(result, ensure_ascii=False) + "\n")
             progress.update(task, advance=1, detail=f"{hits} likely hit(s)")
     if output:
         sink.close()
-        print(f"{len(rows)} queries screened, {hits} with a likely match (score ≥ 0.7) → {output}", file=sys.stderr)
+        print(
+            f"{len(rows)} queries screened, {hits} with a likely match (score ≥ {LIKELY}) → {output}", file=sys.stderr
+        )
 
 
 @app.command("import")
@@ -283,13 +298,7 @@ def dossier(
     passages: Annotated[int, typer.Option(help="Passages shown per document (all are in --json).")] = 3,
 ) -> None:
     """Everything on one person: names, every citing passage, dates, associates."""
-    arch = _archive()
-    try:
-        d = arch.dossier(ref)
-    except KartotekaError as exc:
-        _fail(exc.message)
-    finally:
-        arch.close()
+    d = _call(lambda a: a.dossier(ref))
     render.emit_json(d) if json_out else render.dossier(d, passages)
 
 
@@ -301,11 +310,7 @@ def search(
     json_out: JsonOpt = False,
 ) -> None:
     """Full-text search over every passage, with snippets."""
-    arch = _archive()
-    try:
-        r = arch.search(query, limit, offset)
-    finally:
-        arch.close()
+    r = _call(lambda a: a.search(query, limit, offset))
     render.emit_json(r) if json_out else render.search(r)
 
 
@@ -343,14 +348,8 @@ def alias(
     _correct(lambda a: a.alias(entity, name), json_out, "{entity_id} is also known as {alias}.")
 
 
-def _correct(fn: Any, json_out: bool, message: str) -> None:
-    arch = _archive()
-    try:
-        r = fn(arch)
-    except KartotekaError as exc:
-        _fail(exc.message)
-    finally:
-        arch.close()
+def _correct(fn: Callable[[Archive], dict[str, Any]], json_out: bool, message: str) -> None:
+    r = _call(fn)
     render.emit_json(r) if json_out else render.out.print(message.format(**r))
 
 
@@ -360,35 +359,15 @@ def show(
     json_out: JsonOpt = False,
 ) -> None:
     """A document with its portions, marks and recognised structure."""
-    arch = _archive()
-    try:
-        d = arch.document(document_id)
-    except KartotekaError as exc:
-        _fail(exc.message)
-    finally:
-        arch.close()
-    if json_out:
-        render.emit_json(d)
-        return
-    render.out.print(f"[bold]{d['source']}[/bold] ({d['id']}) classification: {d['classification'] or 'none marked'}")
-    for p in d["portions"]:
-        tag = {"banner": "BANNER", "page_marker": "PAGE", "marking": "MARK"}.get(p["kind"], p["mark"] or "")
-        render.out.print(f"[dim]{p['seq']:>3} {tag:>8}[/dim] {render.escape(p['text'])}")
+    d = _call(lambda a: a.document(document_id))
+    render.emit_json(d) if json_out else render.document(d)
 
 
 @app.command()
 def stats(json_out: JsonOpt = False) -> None:
     """What the archive holds."""
-    arch = _archive()
-    try:
-        s = arch.stats()
-    finally:
-        arch.close()
-    if json_out:
-        render.emit_json(s)
-    else:
-        for k, v in s.items():
-            render.out.print(f"{k:>16}: {v}")
+    s = _call(lambda a: a.stats())
+    render.emit_json(s) if json_out else render.stats(s)
 
 
 @app.command()

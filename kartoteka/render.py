@@ -9,7 +9,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-__all__ = ["check_table", "dossier", "emit_json", "err", "escape", "out", "search"]
+__all__ = ["check_table", "document", "dossier", "emit_json", "err", "escape", "out", "search", "stats"]
 from rich.table import Table
 
 out = Console(soft_wrap=False)
@@ -71,3 +71,15 @@ def search(r: dict[str, Any]) -> None:
     for h in r["hits"]:
         snippet = escape(h["snippet"]).replace("«", "[bold yellow]").replace("»", "[/bold yellow]")
         out.print(f"[cyan]{escape(h['source'])}[/cyan] ¶{h['portion']}: {snippet}")
+
+
+def document(d: dict[str, Any]) -> None:
+    out.print(f"[bold]{escape(d['source'])}[/bold] ({d['id']}) classification: {d['classification'] or 'none marked'}")
+    for p in d["portions"]:
+        tag = {"banner": "BANNER", "page_marker": "PAGE", "marking": "MARK"}.get(p["kind"], p["mark"] or "")
+        out.print(f"[dim]{p['seq']:>3} {escape(tag):>8}[/dim] {escape(p['text'])}")
+
+
+def stats(s: dict[str, Any]) -> None:
+    for k, v in s.items():
+        out.print(f"{k:>16}: {v}")

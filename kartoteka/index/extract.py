@@ -87,6 +87,36 @@ def trim_not_names(text: str, start: int, end: int) -> tuple[int, int]:
     return start + words[0].start(), start + words[-1].end()
 
 
+_WORD_BEFORE = re.compile(r"([^\W\d_][\w\-]*\.?)[ \t]+$")
+_SUFFIX_AFTER = re.compile(r"(?:,?[ \t]*\((?P<paren>[^()\n]{1,20})\)|,[ \t]+(?P<comma>Jr\.|Sr\.|Ret\.))")
+
+
+def with_titles(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a person span to the titles and qualifiers written with the name
+    ("General Oleg Kalugin (Retired)"), so the card keeps the form as written.
+    Name comparison strips them again (names/parse.py)."""
+    tables = name_tables()
+    words: list[tuple[int, str]] = []
+    pos = start
+    for _ in range(3):
+        m = _WORD_BEFORE.search(text, max(0, pos - 40), pos)
+        if not m:
+            break
+        words.insert(0, (m.start(1), m.group(1)))
+        pos = m.start(1)
+    for i in range(len(words)):
+        tokens = tuple(w.lower().rstrip(".") for _, w in words[i:])
+        if tokens in tables.title_prefixes_set:
+            start = words[i][0]
+            break
+    m = _SUFFIX_AFTER.match(text, end)
+    if m:
+        qualifier = (m.group("paren") or m.group("comma") or "").lower().strip(". ")
+        if all(t in tables.title_suffixes for t in qualifier.split()) and qualifier:
+            end = m.end()
+    return start, end
+
+
 def plausible_person(text: str) -> bool:
     """Reject OCR noise and common NER slips before they reach the card index."""
     words = text.split()
@@ -132,6 +162,14 @@ def spans_of(doc: Any) -> list[Span]:
     return [(e.start_char, e.end_char, e.label_) for e in doc.ents if e.label_ in _KEEP_LABELS]
 
 
+def _worker_init() -> None:
+    # Ctrl-C is the parent's to handle: it rolls back and terminates the pool.
+    # Workers that caught it too would only print tracebacks.
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _ner_chunk(texts: list[str]) -> list[list[Span]]:
     nlp = load_nlp()
     return [spans_of(doc) for doc in nlp.pipe(texts, batch_size=len(texts))]
@@ -160,7 +198,7 @@ class NerRunner:
         import multiprocessing
         from collections import deque
 
-        pool = multiprocessing.get_context("fork").Pool(self.workers)
+        pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_worker_init)
         pending: deque[tuple[Any, list[C]]] = deque()
         try:
             it = iter(items)
@@ -195,6 +233,8 @@ def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
             start, end = _clean_span(text, piece_start, piece_end)
             if kind == "PERSON":
                 start, end = trim_not_names(text, start, end)
+                if end - start >= 2:
+                    start, end = with_titles(text, start, end)
             if end - start < 2:
                 continue
             span = text[start:end]

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from kartoteka.index.keys import person_keys, plain_label_key
 from kartoteka.names.compare import compare_names, match_tokens
 from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
+from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
 
 COMPONENT = "kartoteka.resolve.v1"
@@ -50,6 +51,13 @@ def completeness(p: ParsedName) -> int:
     return (2 if p.surname else 0) + sum(1 for g in p.given if not g.is_initial) + (1 if p.patronymic else 0)
 
 
+def display_rank(p: ParsedName) -> tuple[bool, bool, bool, int]:
+    """Which of a person's names to show: a full name, in Latin script (the
+    interface and most records are English), not in OCR capitals, fullest."""
+    text = p.display
+    return (p.is_full, not is_cyrillic(text), not text.isupper(), completeness(p))
+
+
 def alias_form(text: str) -> str:
     return " ".join(text.replace("’", "'").split()).removesuffix("'s").removesuffix("'")
 
@@ -60,6 +68,10 @@ class Cluster:
     mentions: list[int] = field(default_factory=list)  # indexes into the document's mention list
     forms: dict[str, None] = field(default_factory=dict)  # ordered set of surface forms
     parsed: list[ParsedName] = field(default_factory=list)
+
+    @property
+    def display(self) -> ParsedName:
+        return max(self.parsed, key=display_rank)
 
     def add(self, idx: int, p: ParsedName, form: str) -> None:
         self.mentions.append(idx)
@@ -187,15 +199,15 @@ class Resolver:
             first = mentions[cluster.mentions[0]]
             if eid is None:
                 eid = entity_id_for("PERSON", document_id, first[1], first[2])
-                self.store.create_entity(eid, "PERSON", cluster.best.display, "extracted")
+                self.store.create_entity(eid, "PERSON", cluster.display.display, "extracted")
             else:
                 current = self.store.entity(eid)
                 if (
                     current is not None
                     and current.origin == "extracted"
-                    and completeness(cluster.best) > completeness(parse_name(current.name))
+                    and display_rank(cluster.display) > display_rank(parse_name(current.name))
                 ):
-                    self.store.set_entity_name(eid, cluster.best.display)
+                    self.store.set_entity_name(eid, cluster.display.display)
             # A lone given name ("Oleg") is kept as a mention but is too weak
             # to be an alias: it would make every Oleg a candidate.
             names = [(f, "mention") for f in cluster.forms if completeness(parse_name(f)) != 1 or parse_name(f).surname]

@@ -97,6 +97,10 @@ class NameTables:
     silent_final_e: frozenset[str]
     not_names: frozenset[str]
 
+    @property
+    def title_prefixes_set(self) -> frozenset[tuple[str, ...]]:
+        return frozenset(self.title_prefixes)
+
 
 def _title_tokens(title: str) -> tuple[str, ...]:
     return tuple(t for t in re.split(r"[\s.]+", title.lower()) if t)
