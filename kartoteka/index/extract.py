@@ -233,16 +233,15 @@ def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
             start, end = _clean_span(text, piece_start, piece_end)
             if kind == "PERSON":
                 start, end = trim_not_names(text, start, end)
-                if end - start >= 2:
-                    start, end = with_titles(text, start, end)
             if end - start < 2:
                 continue
             span = text[start:end]
-            if kind == "PERSON" and not plausible_person(span):
-                continue
-            if kind != "PERSON" and (
-                not any(c.isalpha() for c in span) or (not span[:1].isupper() and not span[:1].isdigit())
-            ):
+            if kind == "PERSON":
+                if not plausible_person(span):
+                    continue
+                start, end = with_titles(text, start, end)
+                span = text[start:end]
+            elif not any(c.isalpha() for c in span) or (not span[:1].isupper() and not span[:1].isdigit()):
                 continue
             found.append(Found(start, end, span, kind))
     return found

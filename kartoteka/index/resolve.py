@@ -19,6 +19,7 @@ entities an analyst split apart are never joined again.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kartoteka.index.keys import person_keys, plain_label_key
@@ -71,7 +72,9 @@ class Cluster:
 
     @property
     def display(self) -> ParsedName:
-        return max(self.parsed, key=display_rank)
+        # Among equally good names, the one the document uses most.
+        counts = Counter(p.display for p in self.parsed)
+        return max(self.parsed, key=lambda p: (display_rank(p), counts[p.display]))
 
     def add(self, idx: int, p: ParsedName, form: str) -> None:
         self.mentions.append(idx)

@@ -49,7 +49,7 @@ class ParsedName:
 
     @property
     def display(self) -> str:
-        parts = [t.text for t in self.given]
+        parts = [f"{t.text}." if t.is_initial and t.text.isalpha() else t.text for t in self.given]
         if self.patronymic:
             parts.append(self.patronymic.text)
         if self.surname:

@@ -142,3 +142,25 @@ def test_portion_offsets_survive_storage(archive: Archive) -> None:
     [r] = list(archive.ingest(iter(synthetic(1))))
     stored = archive.document(str(r.document_id))["portions"]
     assert [p["text"] for p in stored] == [p.text for p in analyse(text).portions]  # type: ignore[union-attr]
+
+
+def test_two_workers_give_the_same_archive(tmp_path: Path) -> None:
+    """The fork pool is an optimisation only: same documents, mentions, entities."""
+    docs = synthetic(30)
+
+    def snapshot(workers: int) -> tuple[object, ...]:
+        arch = Archive(tmp_path / f"w{workers}.db")
+        try:
+            results = list(arch.ingest(iter(docs), workers=workers))
+            db = arch._store.db  # type: ignore[attr-defined]
+            mentions = db.execute(
+                'SELECT document_id, start, "end", text, kind, entity_id FROM mentions ORDER BY 1, 2'
+            ).fetchall()
+            entities = db.execute("SELECT id, kind, name FROM entities ORDER BY id").fetchall()
+            return [r.as_json() for r in results], mentions, entities
+        finally:
+            arch.close()
+
+    one, two = snapshot(1), snapshot(2)
+    assert one == two
+    assert len(one[1]) >= 60  # type: ignore[arg-type]
