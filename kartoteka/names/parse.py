@@ -161,7 +161,7 @@ def _is_title_segment(segment: str) -> bool:
     return len(words) <= 2 and all(w.isupper() and len(w) <= 5 for w in words)
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=20_000)  # bounded for the same reason as token_keys
 def parse_name(raw: str) -> ParsedName:
     text = unicodedata.normalize("NFC", raw).replace("’", "'")
     text = _PAREN.sub(" ", text)

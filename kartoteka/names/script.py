@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import icu
 
@@ -145,7 +145,9 @@ def plain_key(text: str) -> str:
     return _collapse("".join(c for c in ascii_fold(text).lower() if c.isalpha()))
 
 
-@cache
+# Bounded: OCR corpora have an endless supply of distinct "names", and an
+# unbounded cache would make memory grow with the corpus.
+@lru_cache(maxsize=50_000)
 def token_keys(token: str) -> tuple[tuple[str, str], ...]:
     """All comparison keys of one name token, each with the scheme that made it.
 

@@ -345,10 +345,6 @@ class SQLiteStore:
         db.execute("UPDATE entities SET merged_into=? WHERE id=?", (keep, gone))
         db.execute("UPDATE entities SET merged_into=? WHERE merged_into=?", (keep, gone))
 
-    def are_distinct(self, a: str, b: str) -> bool:
-        x, y = sorted((a, b))
-        return self.db.execute("SELECT 1 FROM distinct_entities WHERE a=? AND b=?", (x, y)).fetchone() is not None
-
     def mark_distinct(self, a: str, b: str) -> None:
         x, y = sorted((a, b))
         self.db.execute("INSERT OR IGNORE INTO distinct_entities(a, b) VALUES (?,?)", (x, y))
@@ -421,10 +417,6 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:
             raise ValueError(str(exc)) from exc
         return int(total), [SearchHit(r[0], r[1], int(r[2]), r[3], float(r[4])) for r in rows]
-
-    def iter_entity_ids(self) -> Iterator[str]:
-        for (eid,) in self.db.execute("SELECT id FROM entities WHERE merged_into IS NULL ORDER BY id").fetchall():
-            yield eid
 
 
 def _split_sql(sql: str) -> list[str]:
