@@ -325,7 +325,7 @@ def merge(
     other: Annotated[str, typer.Argument(help="Entity id merged into it.")],
     json_out: JsonOpt = False,
 ) -> None:
-    """Correct the index: A and B are the same person."""
+    """Correct the index: OTHER is the same person as KEEP, and is merged into it."""
     _correct(lambda a: a.merge(keep, other), json_out, "Merged {merged} into {entity_id}.")
 
 

@@ -138,7 +138,11 @@ def test_show_document(db: Path) -> None:
 def test_binary_inputs_are_clean_errors(db: Path, tmp_path: Path) -> None:
     blob = tmp_path / "blob.csv"
     blob.write_bytes(b"\xff\xfe\x00\x81binary\x00" * 50)
-    for args in (["check", "--batch", str(blob)], ["import", str(blob)], ["check", "--batch", str(tmp_path / "nope.csv")]):
+    for args in (
+        ["check", "--batch", str(blob)],
+        ["import", str(blob)],
+        ["check", "--batch", str(tmp_path / "nope.csv")],
+    ):
         r = run(db, *args)
         assert r.returncode == 1, args
         assert "Traceback" not in r.stderr and r.stderr.startswith("Error: [E0"), r.stderr
