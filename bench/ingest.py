@@ -68,8 +68,8 @@ def run_kartoteka(n: int, workers: int) -> dict[str, float]:
 
 def run_spacy(n: int, workers: int) -> dict[str, float]:
     from kartoteka.index.extract import load_nlp, ner_view
-    from kartoteka.registry.ingest import BATCH_SIZE
-    from kartoteka.registry.structure import analyse, masked_text
+    from kartoteka.registry.ingest import BATCH_SIZE, model_texts
+    from kartoteka.registry.structure import analyse
 
     nlp = load_nlp()
     # Prepare the texts before the clock starts: this baseline is the model alone.
@@ -78,7 +78,7 @@ def run_spacy(n: int, workers: int) -> dict[str, float]:
     for _, text in records(n):
         docs += 1
         chars += len(text)
-        texts.extend(ner_view(masked_text(p)) for p in analyse(text).portions if p.kind == "text")
+        texts.extend(ner_view(t) for t in model_texts(analyse(text).portions).values())
     start = time.perf_counter()
     ents = 0
     for doc in nlp.pipe(texts, batch_size=BATCH_SIZE, n_process=workers):

@@ -23,7 +23,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from kartoteka.index.keys import person_keys, plain_label_key
-from kartoteka.names.compare import compare_names, match_tokens
+from kartoteka.names.compare import compare_names
 from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
 from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
@@ -149,8 +149,7 @@ class Resolver:
 
     def _match_person(self, cluster: Cluster) -> str | None:
         best = cluster.best
-        keys = [k for k in person_keys(best, deletions=False)]
-        candidates = self.store.entities_for_keys(keys, "PERSON")
+        candidates = self.store.entities_for_keys(sorted(person_keys(best, deletions=False)), "PERSON")
         scored: list[tuple[float, str]] = []
         for eid in candidates:
             names = self._names(eid)
@@ -160,9 +159,7 @@ class Resolver:
             score = 0.0
             for n in names:
                 if best.surname and n.surname:
-                    if match_tokens(best.surname, n.surname).similarity < 1.0 and not same_token(
-                        best.surname, n.surname
-                    ):
+                    if not same_token(best.surname, n.surname):
                         continue
                     if best.is_full and n.is_full:
                         if given_compatible(best.given[0], n.given[0]) and compare_names(best, n).score >= 0.9:
@@ -188,8 +185,7 @@ class Resolver:
         winners = [e for s, e in scored if s == top]
         if len(winners) == 1:
             return winners[0]
-        # Several people fit equally: conservative, so pick none unless every
-        # fit is only surname-level and one entity is the analyst's choice.
+        # Several people fit equally well: conservative, so join none of them.
         return None
 
     def resolve(self, document_id: str, mentions: list[tuple[int, int, int, str, str]]) -> list[str | None]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from kartoteka.index import extract
@@ -60,12 +60,17 @@ class _Pending:
     digest: str
     portions: list[Portion]
     classification: str | None
-    remaining: int
+    masked: dict[int, str]  # text portions by seq, markings blanked: what extraction reads
     found: dict[int, list[extract.Found]] = field(default_factory=dict)
-    by_seq: dict[int, Portion] = field(default_factory=dict)
+    remaining: int = 0
 
     def __post_init__(self) -> None:
-        self.by_seq = {p.seq: p for p in self.portions}
+        self.remaining = len(self.masked)
+
+
+def model_texts(portions: list[Portion]) -> dict[int, str]:
+    """The text portions, by seq, with their markings blanked for extraction."""
+    return {p.seq: structure.masked_text(p) for p in portions if p.kind == "text"}
 
 
 def pipeline_name() -> str:
@@ -79,11 +84,7 @@ class Ingestor:
         self.batch_size = batch_size or BATCH_SIZE
         self.resolver = Resolver(store)
 
-    def run(
-        self,
-        items: Iterable[RawDocument | ReadError],
-        on_result: Callable[[IngestResult], None] | None = None,
-    ) -> Iterator[IngestResult]:
+    def run(self, items: Iterable[RawDocument | ReadError]) -> Iterator[IngestResult]:
         pending: dict[int, _Pending] = {}
         ready: list[IngestResult] = []
         seen: set[str] = set()
@@ -104,12 +105,12 @@ class Ingestor:
                 except Exception as exc:  # a structure bug must not stop the batch
                     ready.append(IngestResult(item.source, "error", error=f"[E001] Can't read {item.source}: {exc}"))
                     continue
-                texts = [(p.seq, structure.masked_text(p)) for p in st.portions if p.kind == "text"]
-                pending[n] = _Pending(item, digest, st.portions, st.classification, len(texts))
-                if not texts:
+                masked = model_texts(st.portions)
+                pending[n] = _Pending(item, digest, st.portions, st.classification, masked)
+                if not masked:
                     yield "", (n, -1)  # a document of structure only still flows through in order
-                for seq, masked in texts:
-                    yield extract.ner_view(masked), (n, seq)
+                for seq, text in masked.items():
+                    yield extract.ner_view(text), (n, seq)
 
         stream = extract.NerRunner(self.workers, self.batch_size).run(portions_stream())
         txn = self.store.transaction()
@@ -122,7 +123,7 @@ class Ingestor:
                     yield ready.pop(0)
                 p = pending[n]
                 if seq >= 0:
-                    text = structure.masked_text(p.by_seq[seq])
+                    text = p.masked[seq]
                     p.found[seq] = extract.entities_from_spans(spans, text) + extract.cyrillic_names(text)
                 p.remaining -= 1
                 if p.remaining > 0:
