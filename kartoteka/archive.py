@@ -98,14 +98,13 @@ class Archive:
 
     def _candidates(self, q: ParsedName, limit: int) -> list[Match]:
         ids = self._store.entities_for_keys(sorted(query_keys(q)), "PERSON")
-        names = self._store.entity_names(ids)
         found: list[tuple[Match, int]] = []
         for eid in ids:
             entity = self._store.entity(eid)
             if entity is None:
                 continue
             best = None
-            record = [(n, parse_name(n)) for n in dict.fromkeys([entity.name, *names.get(eid, [])])]
+            record = [(n, parse_name(n)) for n in dict.fromkeys([entity.name, *entity.names])]
             record = [(n, p) for n, p in record if not p.is_empty]
             if q.given and any(p.is_full for _, p in record):
                 # The record knows this person's given name: a short alias
