@@ -10,23 +10,23 @@ from __future__ import annotations
 
 import csv
 import json
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
-from kartoteka.index.keys import all_person_keys, query_keys
-from kartoteka.index.resolve import entity_id_for
-from kartoteka.names.compare import LIKELY, compare_names
+from kartoteka.index.resolve import build_name_index, entity_id_for
+from kartoteka.names.compare import LIKELY
+from kartoteka.names.index import Hit, NameIndex, screen
 from kartoteka.names.parse import ParsedName, parse_name
 from kartoteka.registry.ingest import Ingestor, IngestResult
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store import open_store
 from kartoteka.store.base import Store
 
-MIN_REPORTED = 0.3  # below this a candidate is noise, not worth a reviewer's time
 SNIPPET_CONTEXT = 110
 
 
@@ -59,13 +59,32 @@ class Archive:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._store: Store = open_store(path)
+        self._names: NameIndex | None = None
+
+    def _name_index(self) -> NameIndex:
+        # Built on first use and dropped after every write: building is cheap
+        # next to ingest, and a stale index would answer for a past archive.
+        if self._names is None:
+            self._names = build_name_index(self._store)
+        return self._names
 
     def close(self) -> None:
         self._store.close()
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """A write transaction; the name index is dropped, rebuilt on next use."""
+        self._names = None
+        with self._store.transaction():
+            yield
+
     # registry ----------------------------------------------------------------
     def ingest(self, items: Iterable[RawDocument | ReadError], *, workers: int = 1) -> Iterator[IngestResult]:
-        return Ingestor(self._store, workers=workers).run(items)
+        index = self._name_index()
+        self._names = None
+        # The ingest keeps its own copy current as it resolves; ours is
+        # rebuilt on next use, after the ingest has committed.
+        return Ingestor(self._store, workers=workers, names=index).run(items)
 
     def stats(self) -> dict[str, Any]:
         return {"archive": str(self.path), "schema_version": self._store.schema_version(), **self._store.counts()}
@@ -97,38 +116,35 @@ class Archive:
         return {"query": name, "matches": [m.as_json() for m in matches]}
 
     def _candidates(self, q: ParsedName, limit: int) -> list[Match]:
-        ids = self._store.entities_for_keys(sorted(query_keys(q)), "PERSON")
-        found: list[tuple[Match, int]] = []
-        for eid in ids:
-            entity = self._store.entity(eid)
-            if entity is None:
-                continue
-            best = None
-            record = [(n, parse_name(n)) for n in dict.fromkeys([entity.name, *entity.names])]
-            record = [(n, p) for n, p in record if not p.is_empty]
-            if q.given and any(p.is_full for _, p in record):
-                # The record knows this person's given name: a short alias
-                # ("Popov") must not hide a conflict with it ("Pyotr Popov").
-                record = [(n, p) for n, p in record if p.given or p.surname is None]
-            for n, parsed in record:
-                m = compare_names(q, parsed)
-                # Prefer the fuller record name on equal scores: it explains more.
-                if best is None or (m.score, len(n)) > (best[0].score, len(best[1])):
-                    best = (m, n)
-            if best and best[0].score >= MIN_REPORTED:
-                nm, matched = best
-                found.append((Match(eid, entity.name, nm.score, nm.explanation, matched), entity.mention_count))
-        found.sort(key=lambda x: (-x[0].score, -x[1], x[0].entity_id))
-        return [m for m, _ in found[:limit]]
+        return self._matches(self._name_index().search(q, limit))
 
-    def check_batch(self, rows: Iterable[tuple[str, str]], limit: int = 5) -> Iterator[dict[str, Any]]:
-        for query_id, name in rows:
-            try:
-                result = self.check(name, limit)
-            except KartotekaError as exc:
-                yield {"query_id": query_id, "query": name, "matches": [], "error": exc.message}
+    def _matches(self, hits: list[Hit]) -> list[Match]:
+        out: list[Match] = []
+        for h in hits:
+            entity = self._store.entity(h.entity_id)
+            if entity is None:  # the index outlived a write; the store decides
                 continue
-            yield {"query_id": query_id, **result}
+            out.append(Match(h.entity_id, entity.name, h.score, h.explanation, h.matched))
+        return out
+
+    def check_batch(
+        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1
+    ) -> Iterator[dict[str, Any]]:
+        """Check many (query id, name) rows, in order; a bad row is reported and the batch goes on."""
+        pending: deque[tuple[str, str]] = deque()
+
+        def names() -> Iterator[str]:
+            for query_id, name in rows:
+                pending.append((query_id, name))
+                yield name
+
+        for result in screen(self._name_index(), names(), limit=limit, workers=workers):
+            query_id, name = pending.popleft()
+            if isinstance(result, str) or (not result and parse_name(name).is_empty):
+                error = KartotekaError(E.E024, name=name).message if not isinstance(result, str) else result
+                yield {"query_id": query_id, "query": name, "matches": [], "error": error}
+                continue
+            yield {"query_id": query_id, "query": name, "matches": [m.as_json() for m in self._matches(result)]}
 
     # dossier -------------------------------------------------------------------
     def resolve_ref(self, ref: str) -> str:
@@ -224,7 +240,7 @@ class Archive:
         keep, gone = self._existing(keep_ref), self._existing(gone_ref)
         if keep == gone:
             raise InvalidInput(E.E023, entity=keep)
-        with self._store.transaction():
+        with self._write():
             self._store.merge_entities(keep, gone)
             self._store.record_correction("merge", {"keep": keep, "merged": gone})
         return {"entity_id": keep, "merged": gone}
@@ -240,15 +256,12 @@ class Archive:
         start, _, end = span.partition("-")
         new_id = entity_id_for(entity.kind, f"split:{doc}", int(start), int(end))
         moved_texts = {h.text for h in self._store.mentions_of(eid) if h.mention_key in set(mention_keys)}
-        with self._store.transaction():
+        with self._write():
             new_name = max(moved_texts, key=lambda t: (len(parse_name(t).display), t))
             self._store.create_entity(new_id, entity.kind, parse_name(new_name).display or new_name, "analyst")
             self._store.move_mentions(mention_keys, new_id, pin=True)
             self._store.add_names(new_id, [(t, "mention") for t in moved_texts])
             self._store.mark_distinct(eid, new_id)
-            for target in (eid, new_id):
-                names = self._store.entity_names([target])[target]
-                self._store.rebuild_entity_keys(target, all_person_keys(parse_name(n) for n in names))
             self._store.record_correction("split", {"from": eid, "new": new_id, "mentions": mention_keys})
         return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
 
@@ -257,9 +270,8 @@ class Archive:
         parsed = parse_name(name)
         if parsed.is_empty:
             raise InvalidInput(E.E024, name=name)
-        with self._store.transaction():
+        with self._write():
             self._store.add_names(eid, [(name, "analyst")])
-            self._store.add_keys(eid, all_person_keys([parsed]))
             self._store.record_correction("alias", {"entity": eid, "name": name})
         return {"entity_id": eid, "alias": name}
 
@@ -293,12 +305,11 @@ class Archive:
                     "error": KartotekaError(E.E024, name=names[0] if names else "").message,
                 }
                 continue
-            with self._store.transaction():
+            with self._write():
                 existing = self._store.entity(eid)
                 if existing is None:
                     self._store.create_entity(eid, "PERSON", parsed[0].display or names[0], "imported")
                 self._store.add_names(eid, [(n, "import") for n in names])
-                self._store.add_keys(eid, all_person_keys(parsed))
             yield {"entity_id": eid, "name": names[0], "status": "unchanged" if existing else "added"}
 
 

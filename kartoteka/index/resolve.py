@@ -22,8 +22,9 @@ import hashlib
 from collections import Counter
 from dataclasses import dataclass, field
 
-from kartoteka.index.keys import person_keys, plain_label_key
+from kartoteka.index.keys import plain_label_key
 from kartoteka.names.compare import compare_names
+from kartoteka.names.index import NameIndex
 from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
 from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
@@ -140,8 +141,15 @@ def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
 
 
 class Resolver:
-    def __init__(self, store: Store) -> None:
+    """Joins a document's people to the card index, conservatively.
+
+    Candidates come from the name index; the store stays the truth, so a
+    candidate the store no longer holds (a rolled-back batch) is ignored.
+    """
+
+    def __init__(self, store: Store, names: NameIndex | None = None) -> None:
         self.store = store
+        self.names = names if names is not None else build_name_index(store)
 
     def _names(self, entity_id: str) -> list[ParsedName]:
         names = self.store.entity_names([entity_id]).get(entity_id, [])
@@ -149,7 +157,8 @@ class Resolver:
 
     def _match_person(self, cluster: Cluster) -> str | None:
         best = cluster.best
-        candidates = self.store.entities_for_keys(sorted(person_keys(best, deletions=False)), "PERSON")
+        # Enough candidates to see ambiguity: two equal winners join neither.
+        candidates = sorted({h.entity_id for h in self.names.search(best, limit=50)})
         scored: list[tuple[float, str]] = []
         for eid in candidates:
             names = self._names(eid)
@@ -199,6 +208,7 @@ class Resolver:
             if eid is None:
                 eid = entity_id_for("PERSON", document_id, first[1], first[2])
                 self.store.create_entity(eid, "PERSON", cluster.display.display, "extracted")
+                self.names.add(eid, cluster.display.display, len(cluster.mentions))
             else:
                 current = self.store.entity(eid)
                 if (
@@ -207,14 +217,13 @@ class Resolver:
                     and display_rank(cluster.display) > display_rank(parse_name(current.name))
                 ):
                     self.store.set_entity_name(eid, cluster.display.display)
+                    self.names.add(eid, cluster.display.display, len(cluster.mentions))
             # A lone given name ("Oleg") is kept as a mention but is too weak
             # to be an alias: it would make every Oleg a candidate.
             names = [(f, "mention") for f in cluster.forms if completeness(parse_name(f)) != 1 or parse_name(f).surname]
             self.store.add_names(eid, names)
-            keys: set[str] = set()
-            for p in cluster.parsed:
-                keys |= person_keys(p)
-            self.store.add_keys(eid, keys)
+            for form, _ in names:
+                self.names.add(eid, form, len(cluster.mentions))
             for i in cluster.mentions:
                 out[i] = eid
         for i, (_, start, end, text, kind) in enumerate(mentions):
@@ -253,3 +262,11 @@ def _relabel_people(mentions: list[tuple[int, int, int, str, str]]) -> list[tupl
         else m
         for m in mentions
     ]
+
+
+def build_name_index(store: Store) -> NameIndex:
+    """The name index of every live person in the store."""
+    index = NameIndex()
+    for entity_id, name, mentions in store.person_names():
+        index.add(entity_id, name, mentions)
+    return index

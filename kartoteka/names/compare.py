@@ -17,6 +17,7 @@ different person or too little evidence.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 from rapidfuzz.distance import Levenshtein
@@ -34,7 +35,25 @@ _CURVE = ((0.6, 0.0), (0.7, 0.3), (0.8, 0.72), (0.9, 0.9), (1.0, 1.0))
 
 ONE_SIDED = 0.8  # a family name matched, given name known on one side only
 GIVEN_CONFLICT = 0.25
+INITIAL_FITS = 0.92
+GIVEN_EQUIVALENT = 0.95
+MIDDLE_CONFLICT = 0.6
 PATRONYMIC_CONFLICT = 0.4
+
+
+# A name shared by many records in the index identifies its bearer less
+# well. Up to COMMON_FREE sharers cost nothing; beyond that each tenfold
+# costs `slope`, never below `floor`. A family name alone ("Smith", one in a
+# hundred records) loses more than a full name ("John Smith").
+COMMON_FREE = 3
+SURNAME_ONLY_COMMONNESS = (0.08, 0.7)  # (slope, floor)
+FULL_NAME_COMMONNESS = (0.04, 0.85)
+
+
+def commonness(count: int, slope: float, floor: float) -> float:
+    if count <= COMMON_FREE:
+        return 1.0
+    return max(floor, 1.0 - slope * math.log10(count / COMMON_FREE))
 
 
 def calibrate(sim: float) -> float:
@@ -82,6 +101,8 @@ class Part:
     note: str = ""
 
     def render(self) -> str:
+        if self.relation == "note":
+            return f"{self.role} {self.note}"
         if self.relation == "absent":
             side = "query" if self.query is None else "record"
             present = self.candidate if self.query is None else self.query
@@ -100,18 +121,18 @@ class NameMatch:
         return "; ".join(p.render() for p in self.parts)
 
 
-def _given(q: NameToken, c: NameToken) -> tuple[float, Part]:
+def given_evidence(q: NameToken, c: NameToken) -> tuple[float, Part]:
     if q.is_initial or c.is_initial:
         full = c if q.is_initial else q
         fits = any(k[:1] == (q if q.is_initial else c).initial for k, _ in full.keys)
         if fits:
-            return 0.92, Part("given name", q.text, c.text, "~", "initial fits")
+            return INITIAL_FITS, Part("given name", q.text, c.text, "~", "initial fits")
         return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠", "initial differs")
     tm = match_tokens(q, c)
     if tm.similarity == 1.0:
         return 1.0, Part("given name", q.text, c.text, "=", "" if tm.note == "same spelling" else tm.note)
     if given_classes(q) & given_classes(c):
-        return 0.95, Part("given name", q.text, c.text, "≈", "equivalent form")
+        return GIVEN_EQUIVALENT, Part("given name", q.text, c.text, "≈", "equivalent form")
     if tm.evidence >= 0.7:
         return tm.evidence, Part("given name", q.text, c.text, "≈", tm.note)
     return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠")
@@ -119,14 +140,14 @@ def _given(q: NameToken, c: NameToken) -> tuple[float, Part]:
 
 def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
     if q.given and c.given:
-        factor, part = _given(q.given[0], c.given[0])
+        factor, part = given_evidence(q.given[0], c.given[0])
         parts.append(part)
         # Second given names (middle names, or initials such as "L.H.")
         # count only when both sides have them.
         if factor > GIVEN_CONFLICT and len(q.given) > 1 and len(c.given) > 1:
-            f2, p2 = _given(q.given[1], c.given[1])
+            f2, p2 = given_evidence(q.given[1], c.given[1])
             parts.append(Part("middle name", p2.query, p2.candidate, p2.relation, p2.note))
-            factor *= 1.0 if f2 > GIVEN_CONFLICT else 0.6
+            factor *= 1.0 if f2 > GIVEN_CONFLICT else MIDDLE_CONFLICT
         return factor
     if q.given or c.given:
         side = q.given or c.given
@@ -174,7 +195,7 @@ def compare_names(q: ParsedName, c: ParsedName) -> NameMatch:
     if q.surname is None and q.given and c.given:
         # Address form "Oleg Danilovich": given name and patronymic must both
         # agree with the record; a given name alone is too weak to alert on.
-        g, part = _given(q.given[0], c.given[0])
+        g, part = given_evidence(q.given[0], c.given[0])
         parts.append(part)
         if q.patronymic and c.patronymic:
             p = _patronymic_evidence(q, c, parts)

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from kartoteka.index import extract
 from kartoteka.index.resolve import COMPONENT as RESOLVE_COMPONENT
 from kartoteka.index.resolve import Resolver
+from kartoteka.names.index import NameIndex
 from kartoteka.registry import structure
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store.base import Store
@@ -78,11 +79,13 @@ def pipeline_name() -> str:
 
 
 class Ingestor:
-    def __init__(self, store: Store, *, workers: int = 1, batch_size: int | None = None) -> None:
+    def __init__(
+        self, store: Store, *, workers: int = 1, batch_size: int | None = None, names: NameIndex | None = None
+    ) -> None:
         self.store = store
         self.workers = workers
         self.batch_size = batch_size or BATCH_SIZE
-        self.resolver = Resolver(store)
+        self.resolver = Resolver(store, names)
 
     def run(self, items: Iterable[RawDocument | ReadError]) -> Iterator[IngestResult]:
         pending: dict[int, _Pending] = {}

@@ -7,7 +7,7 @@ never in SQL, and all writes happen inside `transaction()`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
@@ -54,6 +54,10 @@ class Store(Protocol):
     def add_keys(self, entity_id: str, keys: Iterable[str]) -> None: ...
     def entities_for_keys(self, keys: Sequence[str], kind: str | None = None) -> list[str]: ...
     def entity_names(self, entity_ids: Sequence[str]) -> dict[str, list[str]]: ...
+    def person_names(self) -> Iterator[tuple[str, str, int]]:
+        """(entity id, name, mention count) for every name of every live person: what the name index is built from."""
+        ...
+
     def entities(self, kind: str | None, limit: int) -> list[Entity]: ...
     def add_mentions(
         self, document_id: str, portion_ids: dict[int, int], rows: Iterable[tuple[int, int, int, str, str, str | None]]

@@ -278,6 +278,18 @@ class SQLiteStore:
                 out[eid].append(name)
         return out
 
+    def person_names(self) -> Iterator[tuple[str, str, int]]:
+        sql = (
+            "WITH live AS (SELECT id, name FROM entities WHERE kind='PERSON' AND merged_into IS NULL),"
+            " counts AS (SELECT entity_id, count(*) AS n FROM mentions WHERE kind='PERSON' GROUP BY entity_id)"
+            " SELECT l.id, l.name, coalesce(c.n, 0) FROM live l LEFT JOIN counts c ON c.entity_id=l.id"
+            " UNION SELECT l.id, n.name, coalesce(c.n, 0) FROM live l JOIN entity_names n ON n.entity_id=l.id"
+            " LEFT JOIN counts c ON c.entity_id=l.id"
+        )
+        # A cursor of its own, read to the end: the index is built while
+        # nothing else uses the connection.
+        yield from self.db.execute(sql)
+
     def entities(self, kind: str | None, limit: int) -> list[Entity]:
         sql = (
             "SELECT e.id, e.kind, e.name, e.origin, count(m.id) AS n FROM entities e"

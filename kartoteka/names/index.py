@@ -1,0 +1,514 @@
+"""The name-check engine: an in-memory index of person names built for speed.
+
+Name analysis happens once, when a name is added, not at every query:
+
+* the name is parsed into roles (given names, patronymic, family name);
+* each distinct token is read under every romanisation scheme once
+  (`token_keys`), and its keys, plus one-deletion keys of the most literal
+  readings, go into the postings of the role it plays; given names are also
+  posted under their equivalence classes (Sasha → Aleksandr);
+* each record keeps only token ids per role, in compact arrays, so that a
+  million names cost tens of megabytes, not gigabytes.
+
+A query is parsed once. Its family name is looked up in the family-name
+postings, and each candidate *token* is compared once, however many records
+carry it. Records are then scored in bulk with numpy from those per-token
+evidences, using the same constants as `compare_names`. The best few are
+rescored with `compare_names` itself, which writes the explanation; the score
+reported is exactly that score times the commonness factor, so an explanation
+always adds up to its number.
+
+Retrieval finds every spelling within one edit of some reading of the query
+(symmetric one-deletion keys). A given name further away than that counts as
+conflicting, which is what `compare_names` would say of almost all of them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing as mp
+from array import array
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from kartoteka.names.compare import (
+    FULL_NAME_COMMONNESS,
+    GIVEN_CONFLICT,
+    INITIAL_FITS,
+    LIKELY,
+    MIDDLE_CONFLICT,
+    ONE_SIDED,
+    PATRONYMIC_CONFLICT,
+    SURNAME_ONLY_COMMONNESS,
+    NameMatch,
+    Part,
+    commonness,
+    compare_names,
+    given_evidence,
+    match_tokens,
+)
+from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
+
+__all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex", "screen"]
+
+MIN_REPORTED = 0.3  # below this a candidate is noise, not worth a reviewer's time
+NONE = -1
+# Readings literal enough to carry deletion keys. Deletions of every scheme's
+# reading would multiply postings without finding more real typos.
+_PRIMARY = frozenset({"plain", "cyrillic", "english", "ocr"})
+_MIN_DELETION_KEY = 4
+# How many entities past `limit` are rescored exactly: the bulk score leaves
+# out commonness, which can reorder near-equal candidates.
+_SHORTLIST_EXTRA = 20
+
+F64 = npt.NDArray[np.float64]
+I64 = npt.NDArray[np.int64]
+
+
+def _deletions(key: str) -> set[str]:
+    if len(key) < _MIN_DELETION_KEY:
+        return set()
+    return {key[:i] + key[i + 1 :] for i in range(len(key))}
+
+
+def _letter_bit(ch: str) -> int:
+    return 1 << (ord(ch) - 97) if "a" <= ch <= "z" else 1 << 26
+
+
+def _first_letters(token: NameToken) -> int:
+    bits = 0
+    for k, _ in token.keys:
+        if k:
+            bits |= _letter_bit(k[0])
+    return bits
+
+
+class _Postings:
+    """Reading → token ids for one role, with deletion keys for typo tolerance."""
+
+    def __init__(self) -> None:
+        self.exact: dict[str, list[int]] = {}
+        self.deleted: dict[str, list[int]] = {}
+        self.members: set[int] = set()
+
+    def add(self, tid: int, token: NameToken) -> None:
+        if tid in self.members:
+            return
+        self.members.add(tid)
+        dels: set[str] = set()
+        for k, scheme in token.keys:
+            self.exact.setdefault(k, []).append(tid)
+            if scheme in _PRIMARY:
+                dels |= _deletions(k)
+        for d in dels:
+            self.deleted.setdefault(d, []).append(tid)
+
+    def lookup(self, token: NameToken) -> set[int]:
+        found: set[int] = set()
+        dels: set[str] = set()
+        for k, scheme in token.keys:
+            found.update(self.exact.get(k, ()))
+            if scheme in _PRIMARY:
+                found.update(self.deleted.get(k, ()))
+                dels |= _deletions(k)
+        for d in dels:
+            found.update(self.exact.get(d, ()))
+            found.update(self.deleted.get(d, ()))
+        return found
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One candidate of a name check: an entity, the name of its that matched, and why."""
+
+    entity_id: str
+    matched: str
+    score: float
+    explanation: str
+
+
+class NameIndex:
+    """Person names of many entities, analysed once, searched in milliseconds."""
+
+    def __init__(self) -> None:
+        self._tid: dict[str, int] = {}
+        self._tokens: list[NameToken] = []
+        self._first_bits = array("q")  # per token: first letters of its readings
+        self._initial_bit = array("q")  # per token: its own initial
+        self._is_initial = array("b")
+        self._surnames = _Postings()
+        self._givens = _Postings()
+        self._given_by_class: dict[int, list[int]] = {}
+        self._patronymics = _Postings()
+        # Records: one row per (entity, name), token ids per role.
+        self._r_surname = array("i")
+        self._r_given1 = array("i")
+        self._r_given2 = array("i")
+        self._r_patronymic = array("i")
+        self._r_entity = array("i")
+        self._r_raw: list[str] = []
+        self._by_surname: dict[int, array[int]] = {}
+        self._by_given: dict[int, array[int]] = {}
+        # Entities.
+        self._eids: list[str] = []
+        self._eix: dict[str, int] = {}
+        self._alive = array("b")
+        self._has_full = array("b")
+        self._weight = array("d")
+        self._names: dict[int, set[str]] = {}
+        # Commonness: distinct entities per family name, per full name.
+        self._surname_entities: dict[int, int] = {}
+        self._full_entities: dict[int, int] = {}
+        self._seen_pairs: set[int] = set()
+        self._given_cache: dict[str, dict[int, float]] = {}
+
+    # building ------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._r_raw)
+
+    @property
+    def entity_count(self) -> int:
+        return sum(self._alive)
+
+    @property
+    def token_count(self) -> int:
+        return len(self._tokens)
+
+    def _token_id(self, token: NameToken) -> int:
+        key = token.text.casefold()
+        tid = self._tid.get(key)
+        if tid is None:
+            tid = len(self._tokens)
+            self._tid[key] = tid
+            self._tokens.append(token)
+            self._first_bits.append(_first_letters(token))
+            self._initial_bit.append(_letter_bit(token.initial) if token.initial else 0)
+            self._is_initial.append(1 if token.is_initial else 0)
+        return tid
+
+    def _entity(self, entity_id: str, weight: float) -> int:
+        eix = self._eix.get(entity_id)
+        if eix is None:
+            eix = len(self._eids)
+            self._eix[entity_id] = eix
+            self._eids.append(entity_id)
+            self._alive.append(1)
+            self._has_full.append(0)
+            self._weight.append(weight)
+            self._names[eix] = set()
+        else:
+            self._alive[eix] = 1
+            self._weight[eix] = max(self._weight[eix], weight)
+        return eix
+
+    def add(self, entity_id: str, name: str | ParsedName, weight: float = 0.0) -> bool:
+        """Index one name of an entity. Returns False if it holds no person name.
+
+        `weight` (e.g. how often the entity is mentioned) breaks ties between
+        equal scores, most weighty first.
+        """
+        parsed = parse_name(name) if isinstance(name, str) else name
+        if parsed.is_empty:
+            return False
+        eix = self._entity(entity_id, weight)
+        if parsed.raw in self._names[eix]:
+            return True
+        self._names[eix].add(parsed.raw)
+        self._given_cache.clear()
+        s = g1 = g2 = p = NONE
+        if parsed.surname is not None:
+            s = self._token_id(parsed.surname)
+            self._surnames.add(s, parsed.surname)
+        if parsed.given:
+            g1 = self._token_id(parsed.given[0])
+            self._add_given(g1, parsed.given[0])
+            if len(parsed.given) > 1:
+                g2 = self._token_id(parsed.given[1])
+                self._add_given(g2, parsed.given[1])
+        if parsed.patronymic is not None:
+            p = self._token_id(parsed.patronymic)
+            self._patronymics.add(p, parsed.patronymic)
+        rid = len(self._r_raw)
+        self._r_raw.append(parsed.raw)
+        self._r_surname.append(s)
+        self._r_given1.append(g1)
+        self._r_given2.append(g2)
+        self._r_patronymic.append(p)
+        self._r_entity.append(eix)
+        if s != NONE:
+            self._by_surname.setdefault(s, array("i")).append(rid)
+            self._count(self._surname_entities, s, eix, 0)
+            if g1 != NONE:
+                self._count(self._full_entities, (s << 32) | g1, eix, 1)
+        if g1 != NONE:
+            self._by_given.setdefault(g1, array("i")).append(rid)
+        if parsed.is_full:
+            self._has_full[eix] = 1
+        return True
+
+    def _add_given(self, tid: int, token: NameToken) -> None:
+        if tid in self._givens.members:
+            return
+        self._givens.add(tid, token)
+        for cls in given_classes(token):
+            self._given_by_class.setdefault(cls, []).append(tid)
+
+    def _count(self, counts: dict[int, int], key: int, eix: int, role: int) -> None:
+        # Count entities, not records: one person's aliases must not make
+        # their own name look common.
+        seen = (((key << 1) | role) << 32) | eix
+        if seen in self._seen_pairs:
+            return
+        self._seen_pairs.add(seen)
+        counts[key] = counts.get(key, 0) + 1
+
+    def discard(self, entity_id: str) -> None:
+        """Hide an entity (merged into another, or deleted) from all searches."""
+        eix = self._eix.get(entity_id)
+        if eix is not None:
+            self._alive[eix] = 0
+
+    # searching -----------------------------------------------------------------
+    def search(self, query: str | ParsedName, limit: int = 10, floor: float = MIN_REPORTED) -> list[Hit]:
+        q = parse_name(query) if isinstance(query, str) else query
+        if q.is_empty or limit <= 0:
+            return []
+        if q.surname is not None:
+            rids, base = self._by_family_name(q)
+        elif q.given and not q.given[0].is_initial:
+            rids, base = self._by_address_form(q)
+        else:
+            return []
+        if len(rids) == 0:
+            return []
+        alive = np.frombuffer(self._alive, dtype=np.int8)[np.frombuffer(self._r_entity, dtype=np.int32)[rids]]
+        # The cheapest upper bound of what rescoring can give: commonness only lowers it.
+        keep = (alive == 1) & (base >= floor)
+        return self._rescore(q, rids[keep], base[keep], limit, floor)
+
+    def _by_family_name(self, q: ParsedName) -> tuple[I64, F64]:
+        assert q.surname is not None
+        tids: list[int] = []
+        evidence: list[float] = []
+        for tid in self._surnames.lookup(q.surname):
+            e = match_tokens(q.surname, self._tokens[tid]).evidence
+            if e > 0.0:
+                tids.append(tid)
+                evidence.append(e)
+        if not tids:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        postings = [self._by_surname[t] for t in tids]
+        sizes = [len(p) for p in postings]
+        rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
+        score = np.repeat(np.asarray(evidence), sizes)
+        g1 = np.frombuffer(self._r_given1, dtype=np.int32)[rids]
+        if q.given:
+            has_given = g1 != NONE
+            factor = np.full(len(rids), ONE_SIDED)
+            gf = self._given_factor(q.given[0], g1[has_given])
+            if len(q.given) > 1:
+                g2 = np.frombuffer(self._r_given2, dtype=np.int32)[rids][has_given]
+                both = (g2 != NONE) & (gf > GIVEN_CONFLICT)
+                if both.any():
+                    f2 = self._given_factor(q.given[1], g2[both])
+                    gf[both] *= np.where(f2 > GIVEN_CONFLICT, 1.0, MIDDLE_CONFLICT)
+            factor[has_given] = gf
+            # A short alias ("Popov") must not hide the conflict with the
+            # given name the record knows ("Pyotr Popov").
+            full = np.frombuffer(self._has_full, dtype=np.int8)[np.frombuffer(self._r_entity, dtype=np.int32)[rids]]
+            factor[~has_given & (full == 1)] = 0.0
+        else:
+            factor = np.full(len(rids), ONE_SIDED)
+        score *= factor
+        if q.patronymic is not None:
+            score *= self._patronymic_factor(q.patronymic, rids)
+        return rids, score
+
+    def _by_address_form(self, q: ParsedName) -> tuple[I64, F64]:
+        """ "Oleg Danilovich": the given name and the patronymic must both agree."""
+        compat = self._given_compatible(q.given[0])
+        tids = [t for t in compat if t in self._by_given]
+        if not tids:
+            return np.empty(0, dtype=np.int64), np.empty(0)
+        postings = [self._by_given[t] for t in tids]
+        sizes = [len(p) for p in postings]
+        rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
+        g = np.repeat(np.asarray([compat[t] for t in tids]), sizes)
+        if q.patronymic is None:
+            return rids, 0.45 * g
+        p = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids]
+        pf = self._patronymic_factor(q.patronymic, rids)
+        score = np.where((p != NONE) & (pf == 1.0), 0.9 * g, np.where(p != NONE, 0.2 * g, 0.45 * g))
+        return rids, score
+
+    def _given_compatible(self, token: NameToken) -> dict[int, float]:
+        """Full given-name tokens that agree with `token` beyond conflict, with their evidence."""
+        key = token.text.casefold()
+        cached = self._given_cache.get(key)
+        if cached is not None:
+            return cached
+        tids = self._givens.lookup(token)
+        for cls in given_classes(token):
+            tids.update(self._given_by_class.get(cls, ()))
+        out: dict[int, float] = {}
+        for tid in tids:
+            other = self._tokens[tid]
+            if other.is_initial:
+                continue
+            f, _ = given_evidence(token, other)
+            if f > GIVEN_CONFLICT:
+                out[tid] = f
+        if len(self._given_cache) > 50_000:
+            self._given_cache.clear()
+        self._given_cache[key] = out
+        return out
+
+    def _given_factor(self, token: NameToken, gcol: npt.NDArray[np.int32]) -> F64:
+        """`given_evidence(token, record given)` for a column of record token ids."""
+        out = np.full(len(gcol), GIVEN_CONFLICT)
+        if len(gcol) == 0:
+            return out
+        if token.is_initial:
+            fits = (np.frombuffer(self._first_bits, dtype=np.int64)[gcol] & _letter_bit(token.initial)) != 0
+            out[fits] = INITIAL_FITS
+            return out
+        is_init = np.frombuffer(self._is_initial, dtype=np.int8)[gcol] == 1
+        init_fits = (np.frombuffer(self._initial_bit, dtype=np.int64)[gcol] & _first_letters(token)) != 0
+        out[is_init & init_fits] = INITIAL_FITS
+        compat = self._given_compatible(token)
+        if compat:
+            keys = np.fromiter(compat.keys(), dtype=np.int64, count=len(compat))
+            vals = np.fromiter(compat.values(), dtype=np.float64, count=len(compat))
+            order = np.argsort(keys)
+            keys, vals = keys[order], vals[order]
+            pos = np.clip(np.searchsorted(keys, gcol), 0, len(keys) - 1)
+            hit = (keys[pos] == gcol) & ~is_init
+            out[hit] = vals[pos[hit]]
+        return out
+
+    def _patronymic_factor(self, token: NameToken, rids: I64) -> F64:
+        p = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids]
+        out = np.ones(len(rids))
+        present = p != NONE
+        if not present.any():
+            return out
+        agree = [t for t in self._patronymics.lookup(token) if match_tokens(token, self._tokens[t]).evidence >= 0.7]
+        out[present & ~np.isin(p, np.asarray(agree, dtype=np.int64))] = PATRONYMIC_CONFLICT
+        return out
+
+    def _record_name(self, rid: int) -> ParsedName:
+        """The record's name rebuilt from its tokens: what `compare_names` reads."""
+        g1, g2 = self._r_given1[rid], self._r_given2[rid]
+        given = tuple(self._tokens[t] for t in (g1, g2) if t != NONE)
+        s, p = self._r_surname[rid], self._r_patronymic[rid]
+        return ParsedName(
+            raw=self._r_raw[rid],
+            given=given,
+            patronymic=self._tokens[p] if p != NONE else None,
+            surname=self._tokens[s] if s != NONE else None,
+        )
+
+    def _common_factor(self, q: ParsedName, rid: int) -> tuple[float, str, int]:
+        s, g1 = self._r_surname[rid], self._r_given1[rid]
+        if s == NONE:
+            return 1.0, "", 0
+        if q.given and g1 != NONE:
+            n = self._full_entities.get((s << 32) | g1, 1)
+            return commonness(n, *FULL_NAME_COMMONNESS), "name", n
+        n = self._surname_entities.get(s, 1)
+        return commonness(n, *SURNAME_ONLY_COMMONNESS), "family name", n
+
+    def _explained(self, q: ParsedName, rid: int) -> NameMatch:
+        match = compare_names(q, self._record_name(rid))
+        factor, what, n = self._common_factor(q, rid)
+        if factor >= 1.0:
+            return match
+        note = f"shared by {n:,} people in the index (×{factor:.2f})"
+        return NameMatch(round(match.score * factor, 4), (*match.parts, Part(what, None, None, "note", note)))
+
+    def _rescore(self, q: ParsedName, rids: I64, base: F64, limit: int, floor: float) -> list[Hit]:
+        cap = 4 * (limit + _SHORTLIST_EXTRA)
+        if len(rids) > cap:
+            top = np.argpartition(-base, cap)[:cap]
+            rids, base = rids[top], base[top]
+        adjusted = base * np.fromiter((self._common_factor(q, int(r))[0] for r in rids), np.float64, len(rids))
+        order = np.argsort(-adjusted, kind="stable")
+        chosen: dict[int, tuple[float, int]] = {}  # entity -> (adjusted score, record)
+        boundary = -1.0
+        for i in order:
+            rid, a = int(rids[i]), float(adjusted[i])
+            if len(chosen) >= limit and a < boundary:
+                break
+            eix = self._r_entity[rid]
+            cur = chosen.get(eix)
+            if cur is None:
+                chosen[eix] = (a, rid)
+                if len(chosen) == limit:
+                    boundary = a  # keep every entity tied with the last place
+            elif a == cur[0] and len(self._r_raw[rid]) > len(self._r_raw[cur[1]]):
+                # Prefer the fuller record name on equal scores: it explains more.
+                chosen[eix] = (a, rid)
+        hits: list[tuple[float, float, str, Hit]] = []
+        for eix, (_, rid) in chosen.items():
+            match = self._explained(q, rid)
+            if match.score >= floor:
+                eid = self._eids[eix]
+                hits.append(
+                    (-match.score, -self._weight[eix], eid, Hit(eid, self._r_raw[rid], match.score, match.explanation))
+                )
+        hits.sort(key=lambda h: h[:3])
+        return [h[3] for h in hits[:limit]]
+
+
+# Batch screening -----------------------------------------------------------------
+_SCREEN_INDEX: NameIndex | None = None
+
+
+def _screen_chunk(args: tuple[Sequence[str], int, float]) -> list[list[Hit] | str]:
+    names, limit, floor = args
+    assert _SCREEN_INDEX is not None
+    out: list[list[Hit] | str] = []
+    for name in names:
+        try:
+            out.append(_SCREEN_INDEX.search(name, limit, floor))
+        except Exception as exc:  # one bad name must not stop a screening run
+            out.append(f"{type(exc).__name__}: {exc}")
+    return out
+
+
+def screen(
+    index: NameIndex,
+    names: Iterable[str],
+    limit: int = 5,
+    floor: float = MIN_REPORTED,
+    workers: int = 1,
+    chunk: int = 256,
+) -> Iterator[list[Hit] | str]:
+    """Check many names, in order. Yields each name's hits, or an error message.
+
+    With `workers` > 1 the index is shared with forked workers copy-on-write,
+    so it is built once, not once per worker.
+    """
+    global _SCREEN_INDEX
+    _SCREEN_INDEX = index
+    it = iter(names)
+    chunks = iter(lambda: list(itertools.islice(it, chunk)), [])
+    jobs = ((c, limit, floor) for c in chunks)
+    try:
+        if workers <= 1 or "fork" not in mp.get_all_start_methods():
+            for job in jobs:
+                yield from _screen_chunk(job)
+            return
+        with mp.get_context("fork").Pool(workers) as pool:
+            for result in pool.imap(_screen_chunk, jobs):
+                yield from result
+    finally:
+        _SCREEN_INDEX = None
+
+
+def index_stats(index: NameIndex) -> dict[str, Any]:
+    return {"records": len(index), "entities": index.entity_count, "tokens": index.token_count}
