@@ -20,7 +20,7 @@ import itertools
 import math
 from dataclasses import dataclass
 
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from kartoteka.names.parse import NameToken, ParsedName, given_classes
 from kartoteka.names.script import SCHEME_LABELS
@@ -81,7 +81,8 @@ def match_tokens(a: NameToken, b: NameToken) -> TokenMatch:
     best = TokenMatch(0.0, "")
     for ka, sa in a.keys:
         for kb, sb in b.keys:
-            sim = Levenshtein.normalized_similarity(ka, kb)
+            # OSA: a swapped pair of letters is one slip, not two.
+            sim = OSA.normalized_similarity(ka, kb)
             if sim > best.similarity:
                 scheme = sa if sa != "plain" else sb
                 label = SCHEME_LABELS.get(scheme, scheme)

@@ -61,6 +61,10 @@ NONE = -1
 # reading would multiply postings without finding more real typos.
 _PRIMARY = frozenset({"plain", "cyrillic", "english", "ocr"})
 _MIN_DELETION_KEY = 4
+# A family name that is itself on file, exactly or in another
+# transliteration, is a name, not a slip: "Fedotov" asked for is not a typo of
+# "Fedorov" when the card index holds Fedotovs. Near spellings then count less.
+NAME_ON_FILE = 0.75
 # How many entities past `limit` are rescored exactly: the bulk score leaves
 # out commonness, which can reorder near-equal candidates.
 _SHORTLIST_EXTRA = 20
@@ -110,11 +114,13 @@ class _Postings:
     def lookup(self, token: NameToken) -> set[int]:
         found: set[int] = set()
         dels: set[str] = set()
-        for k, scheme in token.keys:
+        # Every reading of the query deletes one letter, not only the primary
+        # ones: a German spelling's reading differs from the record's Cyrillic
+        # one by a letter, and deleting that letter on both sides meets.
+        for k, _ in token.keys:
             found.update(self.exact.get(k, ()))
-            if scheme in _PRIMARY:
-                found.update(self.deleted.get(k, ()))
-                dels |= _deletions(k)
+            found.update(self.deleted.get(k, ()))
+            dels |= _deletions(k)
         for d in dels:
             found.update(self.exact.get(d, ()))
             found.update(self.deleted.get(d, ()))
@@ -277,8 +283,9 @@ class NameIndex:
         q = parse_name(query) if isinstance(query, str) else query
         if q.is_empty or limit <= 0:
             return []
+        on_file = False
         if q.surname is not None:
-            rids, base = self._by_family_name(q)
+            rids, base, on_file = self._by_family_name(q)
         elif q.given and not q.given[0].is_initial:
             rids, base = self._by_address_form(q)
         else:
@@ -288,19 +295,24 @@ class NameIndex:
         alive = np.frombuffer(self._alive, dtype=np.int8)[np.frombuffer(self._r_entity, dtype=np.int32)[rids]]
         # The cheapest upper bound of what rescoring can give: commonness only lowers it.
         keep = (alive == 1) & (base >= floor)
-        return self._rescore(q, rids[keep], base[keep], limit, floor)
+        return self._rescore(q, rids[keep], base[keep], limit, floor, on_file)
 
-    def _by_family_name(self, q: ParsedName) -> tuple[I64, F64]:
+    def _by_family_name(self, q: ParsedName) -> tuple[I64, F64, bool]:
         assert q.surname is not None
         tids: list[int] = []
         evidence: list[float] = []
+        exact: list[bool] = []
         for tid in self._surnames.lookup(q.surname):
-            e = match_tokens(q.surname, self._tokens[tid]).evidence
-            if e > 0.0:
+            tm = match_tokens(q.surname, self._tokens[tid])
+            if tm.evidence > 0.0:
                 tids.append(tid)
-                evidence.append(e)
+                evidence.append(tm.evidence)
+                exact.append(tm.similarity == 1.0)
         if not tids:
-            return np.empty(0, dtype=np.int64), np.empty(0)
+            return np.empty(0, dtype=np.int64), np.empty(0), False
+        on_file = any(exact)
+        if on_file:
+            evidence = [e if x else e * NAME_ON_FILE for e, x in zip(evidence, exact, strict=True)]
         postings = [self._by_surname[t] for t in tids]
         sizes = [len(p) for p in postings]
         rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
@@ -326,7 +338,7 @@ class NameIndex:
         score *= factor
         if q.patronymic is not None:
             score *= self._patronymic_factor(q.patronymic, rids)
-        return rids, score
+        return rids, score, on_file
 
     def _by_address_form(self, q: ParsedName) -> tuple[I64, F64]:
         """ "Oleg Danilovich": the given name and the patronymic must both agree."""
@@ -422,15 +434,28 @@ class NameIndex:
         n = self._surname_entities.get(s, 1)
         return commonness(n, *SURNAME_ONLY_COMMONNESS), "family name", n
 
-    def _explained(self, q: ParsedName, rid: int) -> NameMatch:
+    def _explained(self, q: ParsedName, rid: int, on_file: bool) -> NameMatch:
         match = compare_names(q, self._record_name(rid))
+        parts = list(match.parts)
+        score = match.score
+        if on_file and parts and parts[0].role == "family name" and parts[0].relation == "≈":
+            score *= NAME_ON_FILE
+            parts.append(
+                Part(
+                    "family name",
+                    None,
+                    None,
+                    "note",
+                    f"{q.surname.text if q.surname else ''} is itself on file, a different name (×{NAME_ON_FILE:.2f})",
+                )
+            )
         factor, what, n = self._common_factor(q, rid)
-        if factor >= 1.0:
-            return match
-        note = f"shared by {n:,} people in the index (×{factor:.2f})"
-        return NameMatch(round(match.score * factor, 4), (*match.parts, Part(what, None, None, "note", note)))
+        if factor < 1.0:
+            score *= factor
+            parts.append(Part(what, None, None, "note", f"shared by {n:,} people in the index (×{factor:.2f})"))
+        return NameMatch(round(score, 4), tuple(parts))
 
-    def _rescore(self, q: ParsedName, rids: I64, base: F64, limit: int, floor: float) -> list[Hit]:
+    def _rescore(self, q: ParsedName, rids: I64, base: F64, limit: int, floor: float, on_file: bool) -> list[Hit]:
         cap = 4 * (limit + _SHORTLIST_EXTRA)
         if len(rids) > cap:
             top = np.argpartition(-base, cap)[:cap]
@@ -454,7 +479,7 @@ class NameIndex:
                 chosen[eix] = (a, rid)
         hits: list[tuple[float, float, str, Hit]] = []
         for eix, (_, rid) in chosen.items():
-            match = self._explained(q, rid)
+            match = self._explained(q, rid, on_file)
             if match.score >= floor:
                 eid = self._eids[eix]
                 hits.append(

@@ -105,13 +105,24 @@ def is_patronymic(token: NameToken) -> bool:
         return False
     suffixes = name_tables().patronymic_suffixes
     for key, scheme in token.keys:
-        if scheme in ("english", "german", "french", "scholarly", "cyrillic") and key.endswith(suffixes):
+        if scheme in ("plain", "english", "german", "french", "scholarly", "cyrillic") and key.endswith(suffixes):
             return True
     return any(k in _patronymic_short() for k, _ in token.keys)
 
 
+@cache
+def _prefixes_by_first_word() -> dict[str, tuple[tuple[str, ...], ...]]:
+    """Title prefixes grouped by their first word, longest first: one dict
+    probe per word instead of a scan of every title."""
+    out: dict[str, list[tuple[str, ...]]] = {}
+    for prefix in name_tables().title_prefixes:
+        out.setdefault(prefix[0], []).append(prefix)
+    return {k: tuple(sorted(v, key=len, reverse=True)) for k, v in out.items()}
+
+
 def _strip_titles(words: list[str]) -> tuple[list[str], list[str]]:
     tables = name_tables()
+    by_first = _prefixes_by_first_word()
     titles: list[str] = []
     # A title may be preceded by qualifiers ("Indian Prime Minister X",
     # "former KGB Lieutenant Colonel X"): drop everything up to the last title
@@ -120,7 +131,7 @@ def _strip_titles(words: list[str]) -> tuple[list[str], list[str]]:
     cut = 0
     i = 0
     while i < len(words) - 1:
-        for prefix in tables.title_prefixes:
+        for prefix in by_first.get(low[i], ()):
             n = len(prefix)
             if i + n < len(words) and tuple(low[i : i + n]) == prefix:
                 titles.append(" ".join(words[i : i + n]))
@@ -201,6 +212,9 @@ def parse_name(raw: str) -> ParsedName:
     # Given name + patronymic, no family name: "Oleg Danilovich".
     if len(tokens) == 2 and is_patronymic(tokens[1]) and not tokens[0].is_initial:
         return ParsedName(raw=raw, given=(tokens[0],), patronymic=tokens[1], titles=tuple(titles))
+    # Family name before its initials: "Bukharin N.", "Tikhonova D. F.".
+    if not tokens[0].is_initial and all(t.is_initial for t in tokens[1:]):
+        return _assemble(raw, tokens[1:], [tokens[0]], titles)
     # Family name first: Russian order "Kalugin Oleg [Danilovich]", or a card
     # form without a comma "OSWALD Lee Harvey" (family name in capitals).
     first, last = tokens[0], tokens[-1]

@@ -115,6 +115,9 @@ def skeleton_of_cyrillic(text: str) -> str:
 
 def _read_back(latin: str, scheme: str) -> str:
     rev = _reverse(scheme)
+    # No Cyrillic letter is written "x" in any scheme, but Western spellings
+    # use it for кс (Alexander, Alexej).
+    latin = latin.replace("x", "ks")
     if scheme in name_tables().silent_final_e and len(latin) > 3 and latin.endswith("e") and latin[-2] not in "aeiouy":
         latin = latin[:-1]
     sk = name_tables().skeleton
