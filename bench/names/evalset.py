@@ -131,7 +131,7 @@ def french(cyr: str) -> str:
 def surname_key(name: str) -> str:
     """A coarse key for keeping distractors apart from labelled people:
     BGN for Cyrillic, ASCII-folded, lower case, doubled letters collapsed."""
-    latin = bgn(name) if re.search(r"[\u0400-\u04FF]", name) else name
+    latin = bgn(name) if re.search(r"[\u0400-\u04FF]", name) else umlaut_e(name)
     return re.sub(r"(.)\1+", r"\1", re.sub(r"[^a-z]", "", ascii_only(latin).lower()))
 
 
@@ -435,6 +435,9 @@ def queries(persons: list[Person], reserve: list[str], rng: random.Random) -> li
     for indexed, asked in d["hard_negatives"]:
         qs.append(Query(asked, "hard negative", None, f"indexed: {indexed}"))
     classes = {k: set(v) | {k} for k, v in dims.items()}
+    for group in d["equivalents"]:
+        for g in group:
+            classes.setdefault(g, {g}).update(group)
 
     def different_given(p: Person) -> str:
         if p.western:
@@ -502,14 +505,14 @@ def excluded_keys(persons: list[Person], qs: list[Query]) -> set[str]:
     """What no distractor may be, so that every labelled answer is the only right one:
     a labelled person's family name (s:), a negative query's family name with
     the same given initial (n:), an address form asked for (gp:)."""
-    keys = {"s:" + surname_key(n.split()[-1]) for p in persons for n in p.names}
-    keys |= {"s:" + surname_key(p.cyr_family) for p in persons if p.cyr_family}
+    keys = {"s:" + _loose(n.split()[-1]) for p in persons for n in p.names}
+    keys |= {"s:" + _loose(p.cyr_family) for p in persons if p.cyr_family}
     for q in qs:
         words = q.query.split()
         if q.expected is None and len(words) >= 2:
-            keys.add(f"n:{surname_key(words[-1])}|{_given_letter(words[0])}")
+            keys.add(f"n:{_loose(words[-1])}|{_given_letter(words[0])}")
         if q.note == "address form":
-            keys.add("gp:" + " ".join(words).lower())
+            keys.add(f"gp:{_loose(words[0])}|{_loose(words[1])}")
     return keys
 
 
@@ -544,14 +547,14 @@ def distractors(n: int, excluded: set[str] = frozenset(), seed: int = SEED) -> I
         family = (
             (f.last_name_female() if female else f.last_name_male()) if hasattr(f, "last_name_male") else f.last_name()
         )
-        sk = surname_key(family)
+        sk = _loose(family)
         if "s:" + sk in excluded or f"n:{sk}|{_given_letter(given)}" in excluded:
             continue
         if loc_name in ("ru_RU", "uk_UA"):
             middle = (
                 (f.middle_name_female() if female else f.middle_name_male()) if hasattr(f, "middle_name_male") else ""
             )
-            if middle and f"gp:{given} {middle}".lower() in excluded:
+            if middle and f"gp:{_loose(given)}|{_loose(middle)}" in excluded:
                 middle = ""
             form = rng.random()
             if form < 0.3 and middle:

@@ -33,6 +33,10 @@ LIKELY = 0.7
 # seven-letter name (0.86 raw) must stay above it.
 _CURVE = ((0.6, 0.0), (0.7, 0.3), (0.8, 0.72), (0.9, 0.9), (1.0, 1.0))
 
+# A family name that is itself on file, exactly or in another transliteration,
+# is a name, not a slip: "Fedotov" asked for is not a typo of "Fedorov" when
+# the index holds Fedotovs. Near spellings then count less.
+NAME_ON_FILE = 0.75
 ONE_SIDED = 0.8  # a family name matched, given name known on one side only
 GIVEN_CONFLICT = 0.25
 INITIAL_FITS = 0.92
@@ -122,7 +126,12 @@ class NameMatch:
         return "; ".join(p.render() for p in self.parts)
 
 
-def given_evidence(q: NameToken, c: NameToken) -> tuple[float, Part]:
+def given_evidence(q: NameToken, c: NameToken, on_file: bool = False) -> tuple[float, Part]:
+    """How well record given name `c` fits query given name `q`.
+
+    `on_file`: the query's given name is itself a name in the index, so a near
+    spelling of another name is that other name, not a slip (Igor is not Yegor).
+    """
     if q.is_initial or c.is_initial:
         full = c if q.is_initial else q
         fits = any(k[:1] == (q if q.is_initial else c).initial for k, _ in full.keys)
@@ -135,13 +144,15 @@ def given_evidence(q: NameToken, c: NameToken) -> tuple[float, Part]:
     if given_classes(q) & given_classes(c):
         return GIVEN_EQUIVALENT, Part("given name", q.text, c.text, "≈", "equivalent form")
     if tm.evidence >= 0.7:
+        if on_file:
+            return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠", f"{q.text} is itself a name on file")
         return tm.evidence, Part("given name", q.text, c.text, "≈", tm.note)
     return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠")
 
 
-def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
+def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part], on_file: frozenset[str]) -> float:
     if q.given and c.given:
-        factor, part = given_evidence(q.given[0], c.given[0])
+        factor, part = given_evidence(q.given[0], c.given[0], "given" in on_file)
         parts.append(part)
         # Second given names (middle names, or initials such as "L.H.")
         # count only when both sides have them.
@@ -149,12 +160,30 @@ def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
             f2, p2 = given_evidence(q.given[1], c.given[1])
             parts.append(Part("middle name", p2.query, p2.candidate, p2.relation, p2.note))
             factor *= 1.0 if f2 > GIVEN_CONFLICT else MIDDLE_CONFLICT
+        elif factor > GIVEN_CONFLICT and len(q.given) > 1 and q.given[1].is_initial and c.patronymic is not None:
+            # "O. D. Kalugin" against Oleg Danilovich Kalugin: the second
+            # initial is the patronymic's.
+            fits = patronymic_initial_fits(q.given[1], c.patronymic)
+            parts.append(
+                Part(
+                    "patronymic",
+                    q.given[1].text,
+                    c.patronymic.text,
+                    "~" if fits else "≠",
+                    "initial fits" if fits else "initial differs",
+                )
+            )
+            factor *= 1.0 if fits else MIDDLE_CONFLICT
         return factor
     if q.given or c.given:
         side = q.given or c.given
         parts.append(Part("given name", side[0].text if q.given else None, side[0].text if c.given else None, "absent"))
         return ONE_SIDED
     return ONE_SIDED
+
+
+def patronymic_initial_fits(initial: NameToken, patronymic: NameToken) -> bool:
+    return any(k[:1] == initial.initial for k, _ in patronymic.keys)
 
 
 def _patronymic_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:
@@ -178,8 +207,13 @@ def _patronymic_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> flo
     return 1.0
 
 
-def compare_names(q: ParsedName, c: ParsedName) -> NameMatch:
-    """Score how likely the query name `q` names the same person as record name `c`."""
+def compare_names(q: ParsedName, c: ParsedName, on_file: frozenset[str] = frozenset()) -> NameMatch:
+    """Score how likely the query name `q` names the same person as record name `c`.
+
+    `on_file` names the roles ("family", "given") in which the query's name is
+    itself on file in the index: a near spelling of another name then counts
+    as that other name, not as a slip.
+    """
     parts: list[Part] = []
     if q.surname and c.surname:
         tm = match_tokens(q.surname, c.surname)
@@ -190,13 +224,18 @@ def compare_names(q: ParsedName, c: ParsedName) -> NameMatch:
         score = tm.evidence
         if score == 0.0:
             return NameMatch(0.0, tuple(parts))
-        score *= _given_evidence(q, c, parts)
+        if tm.similarity < 1.0 and "family" in on_file:
+            score *= NAME_ON_FILE
+            parts.append(
+                Part("family name", None, None, "note", f"{q.surname.text} is itself on file (×{NAME_ON_FILE:.2f})")
+            )
+        score *= _given_evidence(q, c, parts, on_file)
         score *= _patronymic_evidence(q, c, parts)
         return NameMatch(round(min(score, 1.0), 4), tuple(parts))
     if q.surname is None and q.given and c.given:
         # Address form "Oleg Danilovich": given name and patronymic must both
         # agree with the record; a given name alone is too weak to alert on.
-        g, part = given_evidence(q.given[0], c.given[0])
+        g, part = given_evidence(q.given[0], c.given[0], "given" in on_file)
         parts.append(part)
         if q.patronymic and c.patronymic:
             p = _patronymic_evidence(q, c, parts)

@@ -41,6 +41,7 @@ from kartoteka.names.compare import (
     INITIAL_FITS,
     LIKELY,
     MIDDLE_CONFLICT,
+    NAME_ON_FILE,
     ONE_SIDED,
     PATRONYMIC_CONFLICT,
     SURNAME_ONLY_COMMONNESS,
@@ -61,10 +62,6 @@ NONE = -1
 # reading would multiply postings without finding more real typos.
 _PRIMARY = frozenset({"plain", "cyrillic", "english", "ocr"})
 _MIN_DELETION_KEY = 4
-# A family name that is itself on file, exactly or in another
-# transliteration, is a name, not a slip: "Fedotov" asked for is not a typo of
-# "Fedorov" when the card index holds Fedotovs. Near spellings then count less.
-NAME_ON_FILE = 0.75
 # How many entities past `limit` are rescored exactly: the bulk score leaves
 # out commonness, which can reorder near-equal candidates.
 _SHORTLIST_EXTRA = 20
@@ -170,7 +167,7 @@ class NameIndex:
         self._surname_entities: dict[int, int] = {}
         self._full_entities: dict[int, int] = {}
         self._seen_pairs: set[int] = set()
-        self._given_cache: dict[str, dict[int, float]] = {}
+        self._given_cache: dict[str, tuple[dict[int, float], bool]] = {}
 
     # building ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -225,6 +222,14 @@ class NameIndex:
             return True
         self._names[eix].add(parsed.raw)
         self._given_cache.clear()
+        self._add_record(eix, parsed)
+        if parsed.surname is None and parsed.patronymic is not None and parsed.given:
+            # "Dmitry Shostakovich" parses as given name and patronymic; file
+            # it under the family-name reading too.
+            self._add_record(eix, ParsedName(raw=parsed.raw, given=parsed.given, surname=parsed.patronymic))
+        return True
+
+    def _add_record(self, eix: int, parsed: ParsedName) -> None:
         s = g1 = g2 = p = NONE
         if parsed.surname is not None:
             s = self._token_id(parsed.surname)
@@ -254,7 +259,6 @@ class NameIndex:
             self._by_given.setdefault(g1, array("i")).append(rid)
         if parsed.is_full:
             self._has_full[eix] = 1
-        return True
 
     def _add_given(self, tid: int, token: NameToken) -> None:
         if tid in self._givens.members:
@@ -283,19 +287,37 @@ class NameIndex:
         q = parse_name(query) if isinstance(query, str) else query
         if q.is_empty or limit <= 0:
             return []
-        on_file = False
+        hits = self._search(q, limit, floor)
+        if q.surname is None and q.patronymic is not None:
+            # "Dmitri Shostakovich", "SHOSTAKOVICH, D.": a family name in -ovich
+            # reads as a patronymic. Ask both ways and keep each entity's best.
+            alt = ParsedName(raw=q.raw, given=q.given, surname=q.patronymic, titles=q.titles)
+            best = {h.entity_id: h for h in hits}
+            for h in self._search(alt, limit, floor):
+                if h.entity_id not in best or h.score > best[h.entity_id].score:
+                    best[h.entity_id] = h
+            weight = {eid: self._weight[self._eix[eid]] for eid in best}
+            hits = sorted(best.values(), key=lambda h: (-h.score, -weight[h.entity_id], h.entity_id))[:limit]
+        return hits
+
+    def _search(self, q: ParsedName, limit: int, floor: float) -> list[Hit]:
+        on_file: set[str] = set()
         if q.surname is not None:
-            rids, base, on_file = self._by_family_name(q)
+            rids, base, family_on_file = self._by_family_name(q)
+            if family_on_file:
+                on_file.add("family")
         elif q.given and not q.given[0].is_initial:
             rids, base = self._by_address_form(q)
         else:
             return []
+        if q.given and not q.given[0].is_initial and self._given_compatible(q.given[0])[1]:
+            on_file.add("given")
         if len(rids) == 0:
             return []
         alive = np.frombuffer(self._alive, dtype=np.int8)[np.frombuffer(self._r_entity, dtype=np.int32)[rids]]
         # The cheapest upper bound of what rescoring can give: commonness only lowers it.
         keep = (alive == 1) & (base >= floor)
-        return self._rescore(q, rids[keep], base[keep], limit, floor, on_file)
+        return self._rescore(q, rids[keep], base[keep], limit, floor, frozenset(on_file))
 
     def _by_family_name(self, q: ParsedName) -> tuple[I64, F64, bool]:
         assert q.surname is not None
@@ -328,6 +350,14 @@ class NameIndex:
                 if both.any():
                     f2 = self._given_factor(q.given[1], g2[both])
                     gf[both] *= np.where(f2 > GIVEN_CONFLICT, 1.0, MIDDLE_CONFLICT)
+                if q.given[1].is_initial:
+                    # The second initial against the record's patronymic.
+                    pc = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids][has_given]
+                    vs_patronymic = (g2 == NONE) & (pc != NONE) & (gf > GIVEN_CONFLICT)
+                    if vs_patronymic.any():
+                        bit = _letter_bit(q.given[1].initial)
+                        fits = (np.frombuffer(self._first_bits, dtype=np.int64)[pc[vs_patronymic]] & bit) != 0
+                        gf[vs_patronymic] *= np.where(fits, 1.0, MIDDLE_CONFLICT)
             factor[has_given] = gf
             # A short alias ("Popov") must not hide the conflict with the
             # given name the record knows ("Pyotr Popov").
@@ -342,7 +372,7 @@ class NameIndex:
 
     def _by_address_form(self, q: ParsedName) -> tuple[I64, F64]:
         """ "Oleg Danilovich": the given name and the patronymic must both agree."""
-        compat = self._given_compatible(q.given[0])
+        compat, _ = self._given_compatible(q.given[0])
         tids = [t for t in compat if t in self._by_given]
         if not tids:
             return np.empty(0, dtype=np.int64), np.empty(0)
@@ -357,8 +387,9 @@ class NameIndex:
         score = np.where((p != NONE) & (pf == 1.0), 0.9 * g, np.where(p != NONE, 0.2 * g, 0.45 * g))
         return rids, score
 
-    def _given_compatible(self, token: NameToken) -> dict[int, float]:
-        """Full given-name tokens that agree with `token` beyond conflict, with their evidence."""
+    def _given_compatible(self, token: NameToken) -> tuple[dict[int, float], bool]:
+        """Full given-name tokens that agree with `token` beyond conflict, with
+        their evidence; and whether `token` is itself a given name on file."""
         key = token.text.casefold()
         cached = self._given_cache.get(key)
         if cached is not None:
@@ -366,14 +397,22 @@ class NameIndex:
         tids = self._givens.lookup(token)
         for cls in given_classes(token):
             tids.update(self._given_by_class.get(cls, ()))
-        out: dict[int, float] = {}
+        exact: dict[int, float] = {}
+        fuzzy: dict[int, float] = {}
         for tid in tids:
             other = self._tokens[tid]
             if other.is_initial:
                 continue
-            f, _ = given_evidence(token, other)
-            if f > GIVEN_CONFLICT:
-                out[tid] = f
+            f, part = given_evidence(token, other)
+            if f <= GIVEN_CONFLICT:
+                continue
+            if part.relation == "≈" and part.note != "equivalent form":
+                fuzzy[tid] = f
+            else:
+                exact[tid] = f
+        on_file = bool(exact)
+        # Same rule as compare_names: near spellings only when the name is not on file.
+        out = (exact if on_file else {**exact, **fuzzy}), on_file
         if len(self._given_cache) > 50_000:
             self._given_cache.clear()
         self._given_cache[key] = out
@@ -391,7 +430,7 @@ class NameIndex:
         is_init = np.frombuffer(self._is_initial, dtype=np.int8)[gcol] == 1
         init_fits = (np.frombuffer(self._initial_bit, dtype=np.int64)[gcol] & _first_letters(token)) != 0
         out[is_init & init_fits] = INITIAL_FITS
-        compat = self._given_compatible(token)
+        compat, _ = self._given_compatible(token)
         if compat:
             keys = np.fromiter(compat.keys(), dtype=np.int64, count=len(compat))
             vals = np.fromiter(compat.values(), dtype=np.float64, count=len(compat))
@@ -434,28 +473,17 @@ class NameIndex:
         n = self._surname_entities.get(s, 1)
         return commonness(n, *SURNAME_ONLY_COMMONNESS), "family name", n
 
-    def _explained(self, q: ParsedName, rid: int, on_file: bool) -> NameMatch:
-        match = compare_names(q, self._record_name(rid))
-        parts = list(match.parts)
-        score = match.score
-        if on_file and parts and parts[0].role == "family name" and parts[0].relation == "≈":
-            score *= NAME_ON_FILE
-            parts.append(
-                Part(
-                    "family name",
-                    None,
-                    None,
-                    "note",
-                    f"{q.surname.text if q.surname else ''} is itself on file, a different name (×{NAME_ON_FILE:.2f})",
-                )
-            )
+    def _explained(self, q: ParsedName, rid: int, on_file: frozenset[str]) -> NameMatch:
+        match = compare_names(q, self._record_name(rid), on_file)
         factor, what, n = self._common_factor(q, rid)
-        if factor < 1.0:
-            score *= factor
-            parts.append(Part(what, None, None, "note", f"shared by {n:,} people in the index (×{factor:.2f})"))
-        return NameMatch(round(score, 4), tuple(parts))
+        if factor >= 1.0:
+            return match
+        note = f"shared by {n:,} people in the index (×{factor:.2f})"
+        return NameMatch(round(match.score * factor, 4), (*match.parts, Part(what, None, None, "note", note)))
 
-    def _rescore(self, q: ParsedName, rids: I64, base: F64, limit: int, floor: float, on_file: bool) -> list[Hit]:
+    def _rescore(
+        self, q: ParsedName, rids: I64, base: F64, limit: int, floor: float, on_file: frozenset[str]
+    ) -> list[Hit]:
         cap = 4 * (limit + _SHORTLIST_EXTRA)
         if len(rids) > cap:
             top = np.argpartition(-base, cap)[:cap]

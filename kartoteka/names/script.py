@@ -36,6 +36,8 @@ SCHEME_LABELS = {
 # Typewriter OCR confusions, applied to both sides so that a damaged reading
 # and the clean name meet: "Ka1ugin", "Kalugm" (m for "in"), "G0rbachev".
 _OCR_DIGITS = str.maketrans({"0": "o", "1": "l", "5": "s", "8": "b", "|": "l"})
+_UMLAUTS = re.compile("[äöüß]")
+_UMLAUT_E = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 _OCR_PAIRS = (("rn", "m"), ("in", "m"), ("cl", "d"), ("vv", "w"), ("ii", "u"))
 
 
@@ -84,7 +86,9 @@ class _Reverse:
 
 
 @cache
-def _reverse(scheme: str) -> _Reverse:
+def _reverse(scheme: str, preferred: bool = True) -> _Reverse:
+    """`preferred`: apply the scheme's read_back preferences; without them the
+    first letter listed claims a shared spelling (the other reading)."""
     table = name_tables().schemes[scheme]
     rev: dict[str, str] = {}
     for cyr, spellings in table.items():
@@ -94,6 +98,8 @@ def _reverse(scheme: str) -> _Reverse:
             # usual reading first (english "e" is е, not э).
             if sp and sp not in rev:
                 rev[sp] = cyr
+    for sp, cyr in name_tables().read_back.get(scheme, {}).items() if preferred else ():
+        rev[unicodedata.normalize("NFC", sp.lower())] = cyr
     return _Reverse(rev, max(len(s) for s in rev))
 
 
@@ -113,8 +119,8 @@ def skeleton_of_cyrillic(text: str) -> str:
     return _sibilant_vowel(_collapse("".join(sk.get(ch, "") for ch in text.lower())))
 
 
-def _read_back(latin: str, scheme: str) -> str:
-    rev = _reverse(scheme)
+def _read_back(latin: str, scheme: str, preferred: bool = True) -> str:
+    rev = _reverse(scheme, preferred)
     # No Cyrillic letter is written "x" in any scheme, but Western spellings
     # use it for кс (Alexander, Alexej).
     latin = latin.replace("x", "ks")
@@ -131,6 +137,11 @@ def _read_back(latin: str, scheme: str) -> str:
                 i += n
                 break
         else:
+            if latin[i].isascii() and latin[i].isalpha():
+                # A letter this scheme never writes ("h" in German): the
+                # spelling is not in this scheme, and a half-read key would
+                # collide with plain spellings (Sharov read as "zharov").
+                return ""
             folded = ascii_fold(latin[i])
             out.append("".join(c for c in folded if c.isalpha()))
             i += 1
@@ -160,11 +171,20 @@ def token_keys(token: str) -> tuple[tuple[str, str], ...]:
     keys: dict[str, str] = {}
     if is_cyrillic(token):
         keys.setdefault(skeleton_of_cyrillic(token), "cyrillic")
-        keys.setdefault(plain_key(romanise(token, "english")), "cyrillic")
+        english = romanise(token, "english").lower()
+        keys.setdefault(plain_key(english), "cyrillic")
+        # A Cyrillic record must meet an OCR-damaged Latin query ("Putm").
+        keys.setdefault(ocr_key(english), "ocr")
     else:
         latin = to_latin(token).lower()
         keys.setdefault(plain_key(latin), "plain")
+        if _UMLAUTS.search(latin):
+            # German writes ü as "ue" when it cannot print it (Mueller).
+            keys.setdefault(plain_key(latin.translate(_UMLAUT_E)), "plain")
         for scheme in name_tables().schemes:
             keys.setdefault(_read_back(latin, scheme), scheme)
+            if scheme in name_tables().read_back:
+                # German "sch" is ш in Schewardnadse but ж in Jeschow: keep both readings.
+                keys.setdefault(_read_back(latin, scheme, preferred=False), scheme)
         keys.setdefault(ocr_key(latin), "ocr")
     return tuple((k, s) for k, s in keys.items() if k)

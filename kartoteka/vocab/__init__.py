@@ -96,6 +96,7 @@ class NameTables:
     patronymic_short: frozenset[str]
     silent_final_e: frozenset[str]
     not_names: frozenset[str]
+    read_back: dict[str, dict[str, str]]  # scheme -> Latin spelling -> the letter it reads back as
 
     @property
     def title_prefixes_set(self) -> frozenset[tuple[str, ...]]:
@@ -141,4 +142,5 @@ def name_tables() -> NameTables:
         patronymic_short=frozenset(str(s) for s in _require(patr, "short_forms", list, "patronymics.yml")),
         silent_final_e=frozenset(str(s) for s in tr.get("silent_final_e", [])),
         not_names=frozenset(str(s).lower() for s in _require(titles, "not_names", list, "titles.yml")),
+        read_back={str(k): {str(a): str(b) for a, b in v.items()} for k, v in (tr.get("read_back") or {}).items()},
     )
