@@ -180,6 +180,7 @@ def check(
         Path | None, typer.Option("--output", "-o", help="Write batch results here (.csv or .jsonl).")
     ] = None,
     limit: Annotated[int, typer.Option(help="Candidates per query.")] = 5,
+    workers: Annotated[int, typer.Option(help="Processes for --batch screening.")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
     """Do we hold anything on this person? Ranked candidates, each scored and explained.
@@ -196,7 +197,7 @@ def check(
             render.emit_json(result) if json_out else render.check_table(result)
             return
         assert batch is not None
-        _check_batch(arch, batch, output, limit, json_out)
+        _check_batch(arch, batch, output, limit, json_out, workers)
     except KartotekaError as exc:
         _fail(exc.message)
     finally:
@@ -226,7 +227,7 @@ def _read_batch(path: Path) -> Iterator[tuple[str, str]]:
             yield qid, qname
 
 
-def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool) -> None:
+def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool, workers: int = 1) -> None:
     rows = list(_batch_rows(batch))
     as_csv = (output is not None and output.suffix.lower() == ".csv") or (output is None and not json_out)
     sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
@@ -236,7 +237,7 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
     hits = 0
     with _progress() as progress:
         task = progress.add_task("Screening", total=len(rows), detail="")
-        for result in arch.check_batch(rows, limit):
+        for result in arch.check_batch(rows, limit, workers=workers):
             matches: list[dict[str, Any]] = result["matches"]
             if "error" in result:
                 print(result["error"], file=sys.stderr)
