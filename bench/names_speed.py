@@ -94,7 +94,10 @@ def main() -> None:
         index.add(f"p{i}", n)
     build_s = time.perf_counter() - t0
     index_mb = rss_mb() - before
-    print(f"built {len(index):,} records, {index.token_count:,} tokens in {build_s:.1f} s, +{index_mb:.0f} MB", file=sys.stderr)
+    print(
+        f"built {len(index):,} records, {index.token_count:,} tokens in {build_s:.1f} s, +{index_mb:.0f} MB",
+        file=sys.stderr,
+    )
 
     _, labelled = evalset.load()
     queries = [q["query"] for q in rng.sample(labelled, 1000)]

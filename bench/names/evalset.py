@@ -575,24 +575,32 @@ def distractors(n: int, excluded: set[str] = frozenset(), seed: int = SEED) -> I
         yield name
 
 
-def load() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The committed targets and queries."""
-    targets = [json.loads(line) for line in (HERE / "targets.jsonl").read_text(encoding="utf-8").splitlines()]
-    qs = [json.loads(line) for line in (HERE / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+def load(where: Path = HERE) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The committed targets and queries (or those written to `where`)."""
+    targets = [json.loads(line) for line in (where / "targets.jsonl").read_text(encoding="utf-8").splitlines()]
+    qs = [json.loads(line) for line in (where / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
     return targets, qs
 
 
 def main() -> None:
-    rng = random.Random(SEED)
+    import argparse
+
+    ap = argparse.ArgumentParser(description="Write the labelled name-check evaluation set.")
+    ap.add_argument("--seed", type=int, default=SEED, help="another seed gives a held-out set")
+    ap.add_argument("--out", type=Path, default=HERE)
+    args = ap.parse_args()
+    out = args.out
+    out.mkdir(parents=True, exist_ok=True)
+    rng = random.Random(args.seed)
     persons, reserve = people(rng)
     qs = queries(persons, reserve, rng)
-    with (HERE / "targets.jsonl").open("w", encoding="utf-8") as fh:
+    with (out / "targets.jsonl").open("w", encoding="utf-8") as fh:
         for p in persons:
             fh.write(json.dumps({"id": p.id, "names": p.names}, ensure_ascii=False) + "\n")
-    with (HERE / "queries.jsonl").open("w", encoding="utf-8") as fh:
+    with (out / "queries.jsonl").open("w", encoding="utf-8") as fh:
         for i, q in enumerate(qs):
             fh.write(json.dumps(q.json(f"q{i:04d}"), ensure_ascii=False) + "\n")
-    (HERE / "excluded.json").write_text(json.dumps(sorted(excluded_keys(persons, qs)), indent=0), encoding="utf-8")
+    (out / "excluded.json").write_text(json.dumps(sorted(excluded_keys(persons, qs)), indent=0), encoding="utf-8")
     c = Counter(q.category for q in qs)
     print(f"{len(persons)} people, {len(qs)} queries ({sum(1 for q in qs if q.expected)} positive)")
     for k, v in sorted(c.items()):

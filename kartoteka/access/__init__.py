@@ -1,0 +1,1 @@
+"""Compartments: labels, clearances, the access policy and the audit log."""
