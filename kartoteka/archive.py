@@ -17,8 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
-from kartoteka.index.resolve import build_name_index, entity_id_for
+from argon2 import PasswordHasher
+
+from kartoteka.access.audit import AuditLog
+from kartoteka.access.labels import OWNER, Clearance, Label, LabelError, Level, roll_up
+from kartoteka.access.policy import Policy
+from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
+from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
 from kartoteka.names.index import Hit, NameIndex, screen
 from kartoteka.names.parse import ParsedName, parse_name
@@ -28,6 +33,7 @@ from kartoteka.store import open_store
 from kartoteka.store.base import Store
 
 SNIPPET_CONTEXT = 110
+UNCLASSIFIED_LABEL = "U"
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,14 @@ class Match:
 
     def as_json(self) -> dict[str, Any]:
         return {"entity_id": self.entity_id, "name": self.name, "score": self.score, "explanation": self.explanation}
+
+
+def _label_or_top(text: str) -> Label:
+    # A stored label that does not parse is treated as the most restrictive.
+    try:
+        return Label.parse(text)
+    except LabelError:
+        return Label(Level.TS)
 
 
 def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
@@ -56,54 +70,179 @@ def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> 
 
 
 class Archive:
-    def __init__(self, path: str | Path) -> None:
+    """One archive as one viewer sees it.
+
+    `user` names a user of the archive; without it the archive owner, who
+    holds everything. Every read below goes through `self._policy`; nothing
+    else in the package reads the store.
+    """
+
+    def __init__(self, path: str | Path, user: str | None = None) -> None:
         self.path = Path(path)
         self._store: Store = open_store(path)
+        if user is None:
+            clearance, actor = OWNER, "owner"
+        else:
+            row = self._store.user(user)
+            if row is None:
+                self._store.close()
+                raise NotFound(E.E040, name=user)
+            clearance = Clearance(Level[row[1]], frozenset(t for t in row[2].split(",") if t))
+            actor = user
+        self._policy = Policy(self._store, clearance, actor)
+        self._audit = AuditLog(self._store, self.path)
         self._names: NameIndex | None = None
+        self._visible_names: dict[str, list[str]] = {}
+
+    @property
+    def actor(self) -> str:
+        return self._policy.actor
 
     def _name_index(self) -> NameIndex:
         # Built on first use and dropped after every write: building is cheap
         # next to ingest, and a stale index would answer for a past archive.
         if self._names is None:
-            self._names = build_name_index(self._store)
+            if self._policy.is_owner:
+                self._names = build_name_index(self._store)
+            else:
+                self._names = self._viewer_name_index()
         return self._names
 
+    def _viewer_name_index(self) -> NameIndex:
+        """Only names the viewer may see: a person named only above them is not a candidate."""
+        index = NameIndex()
+        names: dict[str, list[str]] = {}
+        for eid, text, pid, mentions in self._store.person_mention_names():
+            if self._policy.portion_visible(pid):
+                index.add(eid, text, mentions)
+                if text not in names.setdefault(eid, []):
+                    names[eid].append(text)
+        for eid, name in self._store.unlabelled_person_names():
+            if self._policy.entity_visible(eid):
+                index.add(eid, name)
+                if name not in names.setdefault(eid, []):
+                    names[eid].append(name)
+        self._visible_names = names
+        return index
+
+    def _display(self, eid: str, stored: str) -> str:
+        """The name to show for an entity: for a viewer, the fullest name they may see."""
+        if self._policy.is_owner:
+            return stored
+        self._name_index()
+        seen = self._visible_names.get(eid)
+        if not seen:
+            return stored  # an imported or analyst record: no document labelled it
+        best = max(seen, key=lambda n: (display_rank(parse_name(n)), n))
+        return parse_name(best).display or best
+
     def close(self) -> None:
-        self._store.close()
+        try:
+            self._audit.anchor()
+        finally:
+            self._store.close()
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        """A write transaction; the name index is dropped, rebuilt on next use."""
+        """A write transaction; the name index and visibility are recomputed on next use."""
         self._names = None
+        self._policy.invalidate()
         with self._store.transaction():
             yield
 
+    def _owner_only(self, action: str) -> None:
+        if not self._policy.is_owner:
+            raise Forbidden(E.E042, action=action, actor=self.actor)
+
     # registry ----------------------------------------------------------------
-    def ingest(self, items: Iterable[RawDocument | ReadError], *, workers: int = 1) -> Iterator[IngestResult]:
-        index = self._name_index()
+    def ingest(
+        self, items: Iterable[RawDocument | ReadError], *, workers: int = 1, label: str | None = None
+    ) -> Iterator[IngestResult]:
+        """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions."""
+        doc_label = UNCLASSIFIED_LABEL
+        if label is not None:
+            try:
+                doc_label = str(Label.parse(label))
+            except LabelError as exc:
+                raise InvalidInput(E.E041, reason=str(exc)) from exc
+        index = self._name_index() if self._policy.is_owner else build_name_index(self._store)
         self._names = None
+        self._policy.invalidate()
         # The ingest keeps its own copy current as it resolves; ours is
         # rebuilt on next use, after the ingest has committed.
-        return Ingestor(self._store, workers=workers, names=index).run(items)
+        for result in Ingestor(self._store, workers=workers, names=index, label=doc_label).run(items):
+            if result.status == "added" and result.document_id:
+                self._audit.record(self.actor, "ingest", [result.document_id])
+            yield result
 
     def stats(self) -> dict[str, Any]:
-        return {"archive": str(self.path), "schema_version": self._store.schema_version(), **self._store.counts()}
+        base = {"archive": str(self.path), "schema_version": self._store.schema_version()}
+        if self._policy.is_owner:
+            return {**base, **self._store.counts()}
+        visible = self._policy.visible_portions() or set()
+        docs = {d for d in (self._doc_of_portion().get(p) for p in visible) if d}
+        kinds: dict[str, set[str]] = {"PERSON": set(), "ORG": set(), "PLACE": set()}
+        for eid, kind, pid in self._store.entity_portions():
+            if pid in visible and kind in kinds:
+                kinds[kind].add(eid)
+        for eid in self._store.entities_without_mentions():
+            entity = self._store.entity(eid)
+            if entity is not None and entity.kind in kinds:
+                kinds[entity.kind].add(eid)
+
+        def total(table: str) -> int:
+            return sum(n for pid, n in self._store.per_portion_counts(table).items() if pid in visible)
+
+        return {
+            **base,
+            "documents": len(docs),
+            "portions": len(visible),
+            "mentions": total("mentions"),
+            "people": len(kinds["PERSON"]),
+            "organisations": len(kinds["ORG"]),
+            "places": len(kinds["PLACE"]),
+            "dates": total("dates"),
+            "markings": total("markings"),
+        }
+
+    def _doc_of_portion(self) -> dict[int, str]:
+        return {pid: doc for pid, doc, _, _ in self._store.portion_labels()}
 
     def documents(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
-        return [d.__dict__ for d in self._store.documents(limit, offset)]
+        if self._policy.is_owner:
+            rows = self._store.documents(limit, offset)
+        else:
+            every = self._store.documents(10**9, 0)
+            rows = [d for d in every if self._policy.document_visible(d.id)][offset : offset + limit]
+        self._audit.record(self.actor, "list documents", [d.id for d in rows])
+        return [self._summary(d.__dict__) for d in rows]
+
+    def _summary(self, d: dict[str, Any]) -> dict[str, Any]:
+        if self._policy.is_owner:
+            return d
+        # Counts the viewer can check against what they are shown.
+        shown = [r for r in self._store.portion_rows(d["id"]) if self._policy.portion_visible(r[0])]
+        return {**d, "portion_count": len(shown), "char_count": sum(len(r[3]) for r in shown)}
 
     def document(self, document_id: str) -> dict[str, Any]:
         summary = self._store.document(document_id)
-        if summary is None:
+        if summary is None or not self._policy.document_visible(document_id):
             raise NotFound(E.E020, ref=document_id)
+        rows = [r for r in self._store.portion_rows(document_id) if self._policy.portion_visible(r[0])]
+        doc_label = self._store.document_label(document_id) or UNCLASSIFIED_LABEL
+        labels = [_label_or_top(r[5] or doc_label) for r in rows if r[2] == "text"] or [_label_or_top(doc_label)]
+        shown = {r[0] for r in rows}
+        self._audit.record(self.actor, "read document", [document_id])
         return {
-            **summary.__dict__,
+            **self._summary(summary.__dict__),
+            "banner": roll_up(labels),
             "portions": [
-                {"seq": seq, "kind": kind, "mark": mark, "text": text}
-                for seq, kind, text, mark in self._store.portion_texts(document_id)
+                {"seq": seq, "kind": kind, "mark": mark, "text": text} for _, seq, kind, text, mark, _ in rows
             ],
             "markings": [
-                {"kind": k, "value": v, "start": s, "end": e} for k, v, s, e in self._store.markings(document_id)
+                {"kind": k, "value": v, "start": s, "end": e}
+                for k, v, s, e, pid in self._store.portion_markings(document_id)
+                if (pid is None and self._policy.is_owner) or pid in shown
             ],
         }
 
@@ -113,6 +252,7 @@ class Archive:
         if q.is_empty:
             raise InvalidInput(E.E024, name=name)
         matches = self._candidates(q, limit)
+        self._audit.record(self.actor, "check", [m.entity_id for m in matches], detail=name)
         return {"query": name, "matches": [m.as_json() for m in matches]}
 
     def _candidates(self, q: ParsedName, limit: int) -> list[Match]:
@@ -122,9 +262,9 @@ class Archive:
         out: list[Match] = []
         for h in hits:
             entity = self._store.entity(h.entity_id)
-            if entity is None:  # the index outlived a write; the store decides
-                continue
-            out.append(Match(h.entity_id, entity.name, h.score, h.explanation, h.matched))
+            if entity is None or not self._policy.entity_visible(h.entity_id):
+                continue  # the index outlived a write; the store and the policy decide
+            out.append(Match(h.entity_id, self._display(h.entity_id, entity.name), h.score, h.explanation, h.matched))
         return out
 
     def check_batch(
@@ -144,13 +284,16 @@ class Archive:
                 error = KartotekaError(E.E024, name=name).message if not isinstance(result, str) else result
                 yield {"query_id": query_id, "query": name, "matches": [], "error": error}
                 continue
-            yield {"query_id": query_id, "query": name, "matches": [m.as_json() for m in self._matches(result)]}
+            matches = self._matches(result)
+            self._audit.record(self.actor, "check", [m.entity_id for m in matches], detail=name)
+            yield {"query_id": query_id, "query": name, "matches": [m.as_json() for m in matches]}
 
     # dossier -------------------------------------------------------------------
     def resolve_ref(self, ref: str) -> str:
         """An entity id, or a name that the name check resolves without doubt."""
-        if self._store.entity(self._store.resolve_redirect(ref)) is not None:
-            return self._store.resolve_redirect(ref)
+        eid = self._store.resolve_redirect(ref)
+        if self._store.entity(eid) is not None and self._policy.entity_visible(eid):
+            return eid
         q = parse_name(ref)
         if q.is_empty:
             raise NotFound(E.E020, ref=ref)
@@ -166,7 +309,7 @@ class Archive:
         eid = self.resolve_ref(ref)
         entity = self._store.entity(eid)
         assert entity is not None
-        hits = self._store.mentions_of(eid)
+        hits = [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
         dates = self._store.dates_in_portions(sorted({h.portion_id for h in hits}))
         documents: dict[str, dict[str, Any]] = {}
         seen_portions: set[int] = set()
@@ -192,37 +335,63 @@ class Archive:
                 if entry not in d["dates"]:
                     d["dates"].append(entry)
                 date_counter[(dm.text, dm.value)] += 1
+        name = self._display(eid, entity.name)
+        if self._policy.is_owner:
+            aliases = [n for n in entity.names if n != name]
+        else:
+            self._name_index()
+            seen = self._visible_names.get(eid, []) if entity.kind == "PERSON" else [h.text for h in hits]
+            aliases = [n for n in dict.fromkeys(seen) if n != name]
+        self._audit.record(self.actor, "dossier", [eid, *documents])
         return {
             "entity_id": eid,
-            "name": entity.name,
+            "name": name,
             "kind": entity.kind,
             "origin": entity.origin,
-            "aliases": [n for n in entity.names if n != entity.name],
+            "aliases": aliases,
             "mention_count": len(hits),
             "documents": list(documents.values()),
             "dates": [
                 {"text": t, "value": v, "count": c}
                 for (t, v), c in sorted(date_counter.items(), key=lambda x: (x[0][1] or "9999", -x[1]))
             ],
-            "associates": [
-                {"entity_id": a, "name": n, "kind": k, "portions": c}
-                for a, n, k, c in self._store.co_mentions(eid, associates)
-            ],
+            "associates": self._associates(eid, associates),
         }
+
+    def _associates(self, eid: str, limit: int) -> list[dict[str, Any]]:
+        if self._policy.is_owner:
+            rows = self._store.co_mentions(eid, limit)
+        else:
+            # Counted over visible passages only: a co-mention in a hidden
+            # portion would reveal that the portion exists.
+            counts: Counter[tuple[str, str, str]] = Counter()
+            for other, name, kind, pid in self._store.co_mention_rows(eid):
+                if self._policy.portion_visible(pid):
+                    counts[(other, name, kind)] += 1
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))[:limit]
+            rows = [(a, self._display(a, n), k, c) for (a, n, k), c in ranked]
+        return [{"entity_id": a, "name": n, "kind": k, "portions": c} for a, n, k, c in rows]
 
     # search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
         try:
-            total, hits = self._store.search(query, limit, offset)
+            fts, ranked = query, self._store.search_ranked(query)
         except ValueError:
             # Not FTS5 syntax ("Gen. Kalugin"): search the words as a phrase-free AND.
             words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
             if not words:
                 return {"query": query, "total": 0, "hits": []}
-            total, hits = self._store.search(" ".join(f'"{w}"' for w in words), limit, offset)
+            fts = " ".join(f'"{w}"' for w in words)
+            ranked = self._store.search_ranked(fts)
+        # Counts and pages are computed after the policy, so totals never
+        # include what the viewer may not see.
+        visible = [pid for pid, _ in ranked if self._policy.portion_visible(pid)]
+        page = visible[offset : offset + limit]
+        hits = self._store.search_hits(fts, page)
+        self._audit.record(self.actor, "search", [h.document_id for h in hits], detail=query)
         return {
             "query": query,
-            "total": total,
+            "total": len(visible),
             "hits": [
                 {"document_id": h.document_id, "source": h.source, "portion": h.portion_seq, "snippet": h.snippet}
                 for h in hits
@@ -232,7 +401,7 @@ class Archive:
     # corrections -----------------------------------------------------------------
     def _existing(self, ref: str) -> str:
         eid = self._store.resolve_redirect(ref)
-        if self._store.entity(eid) is None:
+        if self._store.entity(eid) is None or not self._policy.entity_visible(eid):
             raise NotFound(E.E020, ref=ref)
         return eid
 
@@ -274,6 +443,33 @@ class Archive:
             self._store.add_names(eid, [(name, "analyst")])
             self._store.record_correction("alias", {"entity": eid, "name": name})
         return {"entity_id": eid, "alias": name}
+
+    # users and audit -------------------------------------------------------------
+    def add_user(self, name: str, clearance: str, tokens: list[str], password: str | None = None) -> dict[str, Any]:
+        """Add (or change) a user. Only the owner manages users."""
+        self._owner_only("manage users")
+        try:
+            held = Clearance.parse(f"{clearance}:{','.join(tokens)}")
+        except LabelError as exc:
+            raise InvalidInput(E.E041, reason=str(exc)) from exc
+        if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise InvalidInput(E.E041, reason=f"user name {name!r}: letters, digits, '-', '_', '.' only")
+        hashed = PasswordHasher().hash(password) if password else None
+        with self._write():
+            self._store.add_user(name, held.level.name, ",".join(sorted(held.tokens)), hashed)
+        self._audit.record(self.actor, "user add", [name])
+        return {"user": name, "clearance": held.level.name, "tokens": sorted(held.tokens)}
+
+    def users(self) -> list[dict[str, Any]]:
+        self._owner_only("list users")
+        return [
+            {"user": n, "clearance": c, "tokens": [t for t in t_.split(",") if t]} for n, c, t_ in self._store.users()
+        ]
+
+    def audit_verify(self) -> dict[str, Any]:
+        self._owner_only("verify the audit log")
+        result = self._audit.verify()
+        return {"ok": result.ok, "entries": result.entries, "anchors": result.anchors, "problems": result.problems}
 
     def corrections(self) -> list[dict[str, Any]]:
         return [{"at": at, "op": op, **payload} for at, op, payload in self._store.corrections()]

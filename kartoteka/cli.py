@@ -25,6 +25,7 @@ from rich.progress import (
 )
 
 from kartoteka import render
+from kartoteka.access.labels import Label, LabelError
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError
 from kartoteka.names.compare import LIKELY
@@ -53,6 +54,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 class State:
     archive_path: Path
+    user: str | None = None
 
 
 state = State()
@@ -66,8 +68,13 @@ def _main(
             "--archive", help="Archive file. Default: $KARTOTEKA_ARCHIVE, else ./kartoteka.db.", metavar="PATH"
         ),
     ] = None,
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Run the command as this user (default: the archive owner).", metavar="USER"),
+    ] = None,
 ) -> None:
     state.archive_path = archive_path(archive)
+    state.user = as_user
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -77,7 +84,7 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 def _archive() -> Archive:
     try:
-        return Archive(state.archive_path)
+        return Archive(state.archive_path, user=state.user)
     except KartotekaError as exc:
         _fail(exc.message)
 
@@ -118,8 +125,20 @@ def ingest(
     ],
     json_out: JsonOpt = False,
     workers: Annotated[int, typer.Option(help="spaCy worker processes. 2 pays off on large corpora.")] = 1,
+    label: Annotated[
+        str | None,
+        typer.Option(help="Label of these documents: LEVEL[:EXPRESSION], e.g. 'S:HUM&NOFORN'. Default U."),
+    ] = None,
 ) -> None:
-    """Read documents into the archive. Re-running is safe: stored content is skipped."""
+    """Read documents into the archive. Re-running is safe: stored content is skipped.
+
+    Portion marks such as (S//HUM) label their portions; unmarked portions take the document's label.
+    """
+    if label is not None:
+        try:
+            Label.parse(label)
+        except LabelError as exc:
+            _fail(KartotekaError(E.E041, reason=str(exc)).message)
     arch = _archive()
     files: list[Path | ReadError] = [] if paths == ["-"] else list(discover([p for p in paths if p != "-"]))
     total = (
@@ -143,7 +162,7 @@ def ingest(
     try:
         with _progress() as progress:
             task = progress.add_task("Ingesting", total=total, detail="")
-            for result in arch.ingest(items(), workers=workers):
+            for result in arch.ingest(items(), workers=workers, label=label):
                 counts[result.status] += 1
                 chars += result.chars
                 if result.status == "error":
@@ -389,6 +408,57 @@ def demo(
         run_demo(archive)
     except KartotekaError as exc:
         _fail(exc.message)
+
+
+user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    clearance: Annotated[str, typer.Option(help="U, C, S or TS; a clearance implies the lower levels.")],
+    tokens: Annotated[str, typer.Option(help="Compartment and caveat tokens held, comma-separated.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a password for server mode from stdin (Argon2-hashed).")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a user, or change one's clearance: kartoteka user add NAME --clearance S --tokens HUM,NOFORN"""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    token_list = [t.strip() for t in tokens.split(",") if t.strip()]
+    result = _call(lambda a: a.add_user(name, clearance, token_list, password))
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(f"{result['user']}: {result['clearance']} {', '.join(result['tokens']) or '(no tokens)'}")
+
+
+@user_app.command("list")
+def user_list(json_out: JsonOpt = False) -> None:
+    """Users and their clearances."""
+    users = _call(lambda a: a.users())
+    if json_out:
+        render.emit_json({"users": users})
+    else:
+        for u in users:
+            render.out.print(f"{u['user']}: {u['clearance']} {', '.join(u['tokens']) or '(no tokens)'}")
+
+
+@audit_app.command("verify")
+def audit_verify(json_out: JsonOpt = False) -> None:
+    """Recompute the audit chain and check it against the signed anchors."""
+    result = _call(lambda a: a.audit_verify())
+    if json_out:
+        render.emit_json(result)
+    elif result["ok"]:
+        render.out.print(f"Audit log intact: {result['entries']} entries, {result['anchors']} signed anchors.")
+    if not result["ok"]:
+        if not json_out:
+            _fail(KartotekaError(E.E043, problems="; ".join(result["problems"])).message)
+        raise typer.Exit(1)
 
 
 def main() -> None:

@@ -31,6 +31,14 @@ class E(StrEnum):
     E030 = "[E030] {path} row {row}: {reason}"
     E031 = "[E031] {path}: expected columns {expected}, found {found}"
     E032 = "[E032] {path}: unknown import format; expected .csv, .json or .jsonl (FollowTheMoney)"
+    # Compartments, audit, release
+    E040 = "[E040] No user '{name}'. The archive owner adds users with 'kartoteka user add'."
+    E041 = "[E041] Bad label or clearance: {reason}"
+    E042 = "[E042] Only the archive owner can {action} (you are '{actor}')."
+    E043 = "[E043] Audit log check failed: {problems}"
+    E044 = "[E044] {path}: withheld text survives in the release: {found}"
+    E045 = "[E045] Unknown release format '{format}'. Expected txt, html or pdf."
+    E046 = "[E046] Wrong user name or password."
 
 
 class KartotekaError(Exception):
@@ -50,3 +58,7 @@ class NotFound(KartotekaError):
 
 class InvalidInput(KartotekaError):
     status = 422
+
+
+class Forbidden(KartotekaError):
+    status = 403

@@ -89,7 +89,7 @@ def match_tokens(a: NameToken, b: NameToken) -> TokenMatch:
             sim = OSA.normalized_similarity(ka, kb)
             if sim > best.similarity:
                 scheme = sa if sa != "plain" else sb
-                label = SCHEME_LABELS.get(scheme, scheme)
+                label = SCHEME_LABELS.get(scheme, scheme) if scheme != "plain" or sim == 1.0 else "spelling"
                 note = label if sim == 1.0 else f"{label}, {1 - sim:.0%} edits"
                 best = TokenMatch(sim, note)
                 if sim == 1.0 and scheme == "plain":

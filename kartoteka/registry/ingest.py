@@ -11,10 +11,12 @@ content is already stored: ingest is resumable and idempotent.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from kartoteka.access.labels import Label, LabelError, Level
 from kartoteka.index import extract
 from kartoteka.index.resolve import COMPONENT as RESOLVE_COMPONENT
 from kartoteka.index.resolve import Resolver
@@ -80,9 +82,16 @@ def pipeline_name() -> str:
 
 class Ingestor:
     def __init__(
-        self, store: Store, *, workers: int = 1, batch_size: int | None = None, names: NameIndex | None = None
+        self,
+        store: Store,
+        *,
+        workers: int = 1,
+        batch_size: int | None = None,
+        names: NameIndex | None = None,
+        label: str = "U",
     ) -> None:
         self.store = store
+        self.label = label
         self.workers = workers
         self.batch_size = batch_size or BATCH_SIZE
         self.resolver = Resolver(store, names)
@@ -160,7 +169,8 @@ class Ingestor:
             title=raw.title,
             classification=p.classification,
             pipeline=f"{raw.reader},{pipeline_name()}",
-            portions=p.portions,
+            portions=[_labelled(q) for q in p.portions],
+            label=self.label,
         )
         by_seq = {q.seq: q for q in p.portions}
         mentions: list[tuple[int, int, int, str, str]] = []
@@ -185,3 +195,19 @@ class Ingestor:
                 raw.source, "error", error=f"[E001] Can't read {raw.source}: {type(exc).__name__}: {exc}"
             )
         return IngestResult(raw.source, "added", doc_id, chars=len(raw.text), mentions=len(mentions))
+
+
+def _labelled(portion: Portion) -> Portion:
+    """A portion mark labels its portion: `(S//HUM/NF)` is level S with HUM and NF.
+    Unmarked portions keep no label of their own and inherit the document's."""
+    if not portion.mark or not portion.level:
+        return portion
+    level = "U" if portion.level == "CUI" else portion.level
+    tokens = [*portion.tokens, "CUI"] if portion.level == "CUI" else list(portion.tokens)
+    try:
+        label = Label.of_tokens(Level.parse(level), [re.sub(r"[^A-Za-z0-9_\-.:/]", "_", t) for t in tokens])
+    except LabelError:
+        # An unreadable mark must not make a portion less protected than its
+        # document: keep the document's label.
+        return portion
+    return replace(portion, label=str(label))

@@ -26,6 +26,7 @@ class Portion:
     level: str | None = None
     tokens: tuple[str, ...] = ()
     markings: tuple[Marking, ...] = ()
+    label: str | None = None  # None: the document's label
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Document:
     title: str | None = None
     classification: str | None = None
     pipeline: str = ""
+    label: str = "U"
     portions: list[Portion] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)

@@ -131,8 +131,8 @@ class SQLiteStore:
     def add_document(self, doc: Document) -> dict[int, int]:
         db = self.db
         db.execute(
-            "INSERT INTO documents(id, content_hash, source, format, title, classification, char_count, pipeline, ingested_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?)",
+            "INSERT INTO documents(id, content_hash, source, format, title, classification, char_count, pipeline,"
+            " ingested_at, label) VALUES (?,?,?,?,?,?,?,?,?,?)",
             (
                 doc.id,
                 doc.content_hash,
@@ -143,13 +143,15 @@ class SQLiteStore:
                 len(doc.text),
                 doc.pipeline,
                 _now(),
+                doc.label,
             ),
         )
         ids: dict[int, int] = {}
         for p in doc.portions:
             cur = db.execute(
-                'INSERT INTO portions(document_id, seq, start, "end", kind, mark, level, tokens, text) VALUES (?,?,?,?,?,?,?,?,?)',
-                (doc.id, p.seq, p.start, p.end, p.kind, p.mark, p.level, "&".join(p.tokens) or None, p.text),
+                'INSERT INTO portions(document_id, seq, start, "end", kind, mark, level, tokens, text, label)'
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (doc.id, p.seq, p.start, p.end, p.kind, p.mark, p.level, "&".join(p.tokens) or None, p.text, p.label),
             )
             pid = int(cur.lastrowid or 0)
             ids[p.seq] = pid
@@ -429,6 +431,145 @@ class SQLiteStore:
         except sqlite3.OperationalError as exc:
             raise ValueError(str(exc)) from exc
         return int(total), [SearchHit(r[0], r[1], int(r[2]), r[3], float(r[4])) for r in rows]
+
+    # compartments -----------------------------------------------------------
+    def portion_labels(self) -> Iterator[tuple[int, str, str | None, str]]:
+        yield from self.db.execute(
+            "SELECT p.id, p.document_id, p.label, d.label FROM portions p JOIN documents d ON d.id=p.document_id"
+        )
+
+    def portion_rows(self, document_id: str) -> list[tuple[int, int, str, str, str | None, str | None]]:
+        return [
+            (int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4], r[5])
+            for r in self.db.execute(
+                "SELECT id, seq, kind, text, mark, label FROM portions WHERE document_id=? ORDER BY seq", (document_id,)
+            )
+        ]
+
+    def document_label(self, document_id: str) -> str | None:
+        row = self.db.execute("SELECT label FROM documents WHERE id=?", (document_id,)).fetchone()
+        return str(row[0]) if row else None
+
+    def portion_markings(self, document_id: str) -> list[tuple[str, str, int, int, int | None]]:
+        return [
+            (str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4])
+            for r in self.db.execute(
+                'SELECT kind, value, start, "end", portion_id FROM markings WHERE document_id=? ORDER BY start',
+                (document_id,),
+            )
+        ]
+
+    def search_ranked(self, query: str) -> list[tuple[int, float]]:
+        """Every matching portion id with its rank, best first."""
+        try:
+            return [
+                (int(r[0]), float(r[1]))
+                for r in self.db.execute(
+                    "SELECT rowid, bm25(portions_fts) FROM portions_fts WHERE portions_fts MATCH ?"
+                    " ORDER BY bm25(portions_fts)",
+                    (query,),
+                )
+            ]
+        except sqlite3.OperationalError as exc:
+            raise ValueError(str(exc)) from exc
+
+    def search_hits(self, query: str, portion_ids: Sequence[int]) -> list[SearchHit]:
+        if not portion_ids:
+            return []
+        marks = ",".join("?" * len(portion_ids))
+        rows = self.db.execute(
+            "SELECT p.id, p.document_id, d.source, p.seq,"
+            " snippet(portions_fts, 0, '«', '»', ' … ', 16), bm25(portions_fts)"
+            " FROM portions_fts JOIN portions p ON p.id=portions_fts.rowid JOIN documents d ON d.id=p.document_id"
+            f" WHERE portions_fts MATCH ? AND portions_fts.rowid IN ({marks})",
+            (query, *portion_ids),
+        ).fetchall()
+        by_id = {int(r[0]): SearchHit(r[1], r[2], int(r[3]), r[4], float(r[5])) for r in rows}
+        return [by_id[i] for i in portion_ids if i in by_id]
+
+    def person_mention_names(self) -> Iterator[tuple[str, str, int, int]]:
+        """(entity id, mention text, portion id, mention count) for live people."""
+        yield from self.db.execute(
+            "SELECT m.entity_id, m.text, m.portion_id,"
+            " (SELECT count(*) FROM mentions c WHERE c.entity_id=m.entity_id)"
+            " FROM mentions m JOIN entities e ON e.id=m.entity_id"
+            " WHERE m.kind='PERSON' AND e.merged_into IS NULL"
+        )
+
+    def unlabelled_person_names(self) -> Iterator[tuple[str, str]]:
+        """Names that no document gave: imported records and analysts' aliases."""
+        yield from self.db.execute(
+            "SELECT n.entity_id, n.name FROM entity_names n JOIN entities e ON e.id=n.entity_id"
+            " WHERE e.kind='PERSON' AND e.merged_into IS NULL AND n.source IN ('import', 'analyst')"
+        )
+
+    def entities_without_mentions(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM entities e WHERE merged_into IS NULL AND origin != 'extracted'"
+                " AND NOT EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id=e.id)"
+            )
+        ]
+
+    def entity_portions(self) -> Iterator[tuple[str, str, int]]:
+        """(entity id, kind, portion id) for every mention of a live entity."""
+        yield from self.db.execute(
+            "SELECT m.entity_id, e.kind, m.portion_id FROM mentions m JOIN entities e ON e.id=m.entity_id"
+            " WHERE e.merged_into IS NULL"
+        )
+
+    def co_mention_rows(self, entity_id: str) -> list[tuple[str, str, str, int]]:
+        return [
+            (r[0], r[1], r[2], int(r[3]))
+            for r in self.db.execute(
+                "SELECT DISTINCT e.id, e.name, e.kind, o.portion_id"
+                " FROM mentions m JOIN mentions o ON o.portion_id=m.portion_id AND o.entity_id != m.entity_id"
+                " JOIN entities e ON e.id=o.entity_id WHERE m.entity_id=?",
+                (entity_id,),
+            )
+        ]
+
+    def per_portion_counts(self, table: str) -> dict[int, int]:
+        assert table in ("mentions", "dates", "markings")
+        return {
+            int(r[0]): int(r[1])
+            for r in self.db.execute(f"SELECT portion_id, count(*) FROM {table} GROUP BY portion_id")
+            if r[0] is not None
+        }
+
+    # users ---------------------------------------------------------------------
+    def add_user(self, name: str, clearance: str, tokens: str, password_hash: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO users(name, clearance, tokens, password_hash, created_at) VALUES (?,?,?,?,?)"
+            " ON CONFLICT(name) DO UPDATE SET clearance=excluded.clearance, tokens=excluded.tokens,"
+            " password_hash=coalesce(excluded.password_hash, users.password_hash)",
+            (name, clearance, tokens, password_hash, _now()),
+        )
+
+    def user(self, name: str) -> tuple[str, str, str, str | None] | None:
+        row = self.db.execute(
+            "SELECT name, clearance, tokens, password_hash FROM users WHERE name=?", (name,)
+        ).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def users(self) -> list[tuple[str, str, str]]:
+        return [(r[0], r[1], r[2]) for r in self.db.execute("SELECT name, clearance, tokens FROM users ORDER BY name")]
+
+    # audit -------------------------------------------------------------------
+    def audit_append(self, at: str, actor: str, action: str, subjects: str, detail: str, head: str) -> int:
+        cur = self.db.execute(
+            "INSERT INTO audit(at, actor, action, subjects, detail, head) VALUES (?,?,?,?,?,?)",
+            (at, actor, action, subjects, detail, head),
+        )
+        return int(cur.lastrowid or 0)
+
+    def audit_entries(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
+        yield from self.db.execute("SELECT seq, at, actor, action, subjects, detail, head FROM audit ORDER BY seq")
+
+    def audit_last(self) -> tuple[int, str] | None:
+        row = self.db.execute("SELECT seq, head FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        return (int(row[0]), str(row[1])) if row else None
 
 
 def _split_sql(sql: str) -> list[str]:

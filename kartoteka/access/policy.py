@@ -1,0 +1,109 @@
+"""The access policy: the one place that decides what a viewer may see.
+
+A document's label governs whether it exists for the viewer at all; a
+portion is visible when its document is and its own label (or, unmarked, the
+document's) is within the viewer's clearance. Mentions, dates, markings and
+everything derived from them (names, aliases, co-mentions, counts) follow
+their portion. Entities exist for a viewer only through visible evidence;
+imported records and analysts' entities, which no document labelled, are
+unclassified.
+
+A stored label that does not parse fails closed: only the owner sees it.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from kartoteka.access.labels import OWNER, Clearance, Label, LabelError
+from kartoteka.store.base import Store
+
+
+@cache
+def _parsed(text: str) -> Label | None:
+    try:
+        return Label.parse(text)
+    except LabelError:
+        return None
+
+
+class Policy:
+    def __init__(self, store: Store, clearance: Clearance, actor: str) -> None:
+        self.store = store
+        self.clearance = clearance
+        self.actor = actor
+        self._docs: set[str] | None = None
+        self._portions: set[int] | None = None
+        self._labels: dict[int, Label] = {}
+        self._entities: set[str] | None = None
+
+    @property
+    def is_owner(self) -> bool:
+        return self.clearance.everything
+
+    def invalidate(self) -> None:
+        self._docs = self._portions = self._entities = None
+        self._labels = {}
+
+    def can_see(self, label_text: str | None) -> bool:
+        if self.is_owner:
+            return True
+        label = _parsed(label_text or "")
+        return label is not None and self.clearance.can_see(label)
+
+    def _compute(self) -> None:
+        docs: set[str] = set()
+        hidden_docs: set[str] = set()
+        portions: set[int] = set()
+        for pid, doc_id, plabel, dlabel in self.store.portion_labels():
+            if doc_id not in docs and doc_id not in hidden_docs:
+                (docs if self.can_see(dlabel) else hidden_docs).add(doc_id)
+            lab = _parsed(plabel or dlabel)
+            if lab is not None:
+                self._labels[pid] = lab
+            if doc_id in docs and self.can_see(plabel or dlabel):
+                portions.add(pid)
+        self._docs, self._portions = docs, portions
+
+    def portion_label(self, portion_id: int) -> Label | None:
+        if self._portions is None:
+            self._compute()
+        return self._labels.get(portion_id)
+
+    def document_visible(self, document_id: str) -> bool:
+        if self.is_owner:
+            return self.store.document_label(document_id) is not None
+        if self._docs is None:
+            self._compute()
+        assert self._docs is not None
+        return document_id in self._docs
+
+    def portion_visible(self, portion_id: int) -> bool:
+        if self.is_owner:
+            return True
+        if self._portions is None:
+            self._compute()
+        assert self._portions is not None
+        return portion_id in self._portions
+
+    def visible_portions(self) -> set[int] | None:
+        """Every visible portion id, or None for "all" (the owner)."""
+        if self.is_owner:
+            return None
+        if self._portions is None:
+            self._compute()
+        return self._portions
+
+    def entity_visible(self, entity_id: str) -> bool:
+        if self.is_owner:
+            return True
+        if self._entities is None:
+            visible = self.visible_portions() or set()
+            ents = {eid for eid, _, pid in self.store.entity_portions() if pid in visible}
+            ents.update(self.store.entities_without_mentions())
+            self._entities = ents
+        return entity_id in self._entities
+
+
+def owner_policy(store: Store) -> Policy:
+    return Policy(store, OWNER, "owner")
