@@ -11,6 +11,10 @@ def test_every_command_in_readme() -> None:
     text = README.read_text()
     names = [c.name or (c.callback.__name__ if c.callback else "") for c in app.registered_commands]
     assert names
+    for group in app.registered_groups:
+        sub = group.typer_instance
+        assert sub is not None and group.name
+        names += [f"{group.name} {c.name}" for c in sub.registered_commands]
     missing = [n for n in names if f"kartoteka {n}" not in text and f"`{n}`" not in text]
     assert not missing, f"commands missing from README: {missing}"
 

@@ -264,7 +264,9 @@ class Clearance:
     @property
     def key(self) -> str:
         """Stable identity of what this clearance can see, for caches."""
-        return "*" if self.everything else f"{self.level.name}:{','.join(sorted(self.tokens))}"
+        if self.everything:
+            return "*"
+        return self.level.name + (":" + ",".join(sorted(self.tokens)) if self.tokens else "")
 
     @classmethod
     def parse(cls, text: str) -> Clearance:
