@@ -15,10 +15,12 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from argon2 import PasswordHasher
+from argon2.exceptions import Argon2Error
 
 from kartoteka import release
 from kartoteka.access.audit import AuditLog
@@ -36,6 +38,13 @@ from kartoteka.store.base import Store
 
 SNIPPET_CONTEXT = 110
 UNCLASSIFIED_LABEL = "U"
+
+
+# Verified against when a user is unknown, so that log-in time does not tell
+# which user names exist.
+@cache
+def _dummy_hash() -> str:
+    return PasswordHasher().hash("kartoteka: no such user")
 
 
 @dataclass(frozen=True)
@@ -104,6 +113,32 @@ class Archive:
         self._audit = AuditLog(self._store, self.path)
         self._names: NameIndex | None = None
         self._visible_names: dict[str, list[str]] = {}
+        self._data_version = self._store.data_version()
+
+    @staticmethod
+    def login(path: str | Path, user: str, password: str) -> bool:
+        """Check a user's password (server mode). Unknown users cost the same time as wrong passwords."""
+        store = open_store(path)
+        try:
+            row = store.user(user)
+        finally:
+            store.close()
+        hasher = PasswordHasher()
+        stored = row[3] if row and row[3] else _dummy_hash()
+        ok: bool
+        try:
+            ok = hasher.verify(stored, password)
+        except Argon2Error:
+            ok = False
+        return bool(ok and row and row[3])
+
+    def refresh(self) -> None:
+        """Drop cached views if another process wrote to the archive since."""
+        version = self._store.data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self._names = None
+            self._policy.invalidate()
 
     @property
     def actor(self) -> str:

@@ -453,6 +453,20 @@ def verify_release(
         raise typer.Exit(1)
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs) over this archive. Users log in with their password."""
+    import uvicorn
+
+    from kartoteka.service.api import create_app
+
+    _archive().close()  # fail now, in one line, if the archive cannot be opened
+    uvicorn.run(create_app(state.archive_path), host=host, port=port, log_level="info")
+
+
 user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)

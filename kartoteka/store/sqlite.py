@@ -82,6 +82,10 @@ class SQLiteStore:
                 self.db.execute("ROLLBACK")
                 raise
 
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: tells a server its caches are stale."""
+        return int(self.db.execute("PRAGMA data_version").fetchone()[0])
+
     def schema_version(self) -> int:
         return int(self.db.execute("PRAGMA user_version").fetchone()[0])
 

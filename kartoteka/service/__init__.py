@@ -1,0 +1,1 @@
+"""Server mode: the HTTP API (FastAPI) over the same archive and policy layer."""
