@@ -26,6 +26,7 @@ from kartoteka import release
 from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER, Clearance, Label, LabelError, Level, roll_up
 from kartoteka.access.policy import Policy
+from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
 from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
@@ -578,6 +579,58 @@ class Archive:
             "withheld": len(withheld),
             "leaks": found,
         }
+
+    # protected sources ---------------------------------------------------------------
+    def _registry_chief(self) -> bool:
+        return self._policy.is_owner or REGISTRY_TOKEN in self._policy.clearance.tokens
+
+    def _user_exists(self, name: str) -> None:
+        if self._store.user(name) is None:
+            raise NotFound(E.E040, name=name)
+
+    def source_add(self, cryptonym: str, true_name: str, handler: str) -> dict[str, Any]:
+        """Register a source under a cryptonym (owner or registry chief)."""
+        if not self._registry_chief():
+            raise Forbidden(E.E042, action="register sources", actor=self.actor)
+        if not CRYPTONYM.match(cryptonym):
+            raise InvalidInput(E.E048, cryptonym=cryptonym)
+        if not true_name.strip():
+            raise InvalidInput(E.E024, name=true_name)
+        self._user_exists(handler)
+        if self._store.source(cryptonym) is not None:
+            raise InvalidInput(E.E049, cryptonym=cryptonym)
+        sealed = SourceSeal(self.path).seal(cryptonym, true_name.strip())
+        with self._write():
+            self._store.add_source(cryptonym, sealed, handler)
+        self._audit.record(self.actor, "source add", [cryptonym, handler])
+        return {"cryptonym": cryptonym, "handler": handler}
+
+    def _source_row(self, cryptonym: str) -> tuple[str, bytes, str]:
+        row = self._store.source(cryptonym)
+        # Unknown and not-yours answer alike: the registry is itself compartmented.
+        if row is None or not (self._registry_chief() or row[2] == self.actor):
+            raise NotFound(E.E047, cryptonym=cryptonym)
+        return row
+
+    def source_show(self, cryptonym: str) -> dict[str, Any]:
+        """The true name, for the source's handler and the registry chief only."""
+        _, sealed, handler = self._source_row(cryptonym)
+        self._audit.record(self.actor, "source read", [cryptonym])
+        return {"cryptonym": cryptonym, "handler": handler, "true_name": SourceSeal(self.path).open(cryptonym, sealed)}
+
+    def sources(self) -> list[dict[str, Any]]:
+        rows = self._store.sources()
+        mine = [(c, h) for c, h in rows if self._registry_chief() or h == self.actor]
+        return [{"cryptonym": c, "handler": h} for c, h in mine]
+
+    def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:
+        """Pass a source to a new handler: the current handler or the registry chief; audited."""
+        _, _, old = self._source_row(cryptonym)
+        self._user_exists(new_handler)
+        with self._write():
+            self._store.set_source_handler(cryptonym, new_handler)
+        self._audit.record(self.actor, "source handover", [cryptonym, old, new_handler])
+        return {"cryptonym": cryptonym, "from": old, "to": new_handler}
 
     # users and audit -------------------------------------------------------------
     def add_user(self, name: str, clearance: str, tokens: list[str], password: str | None = None) -> dict[str, Any]:

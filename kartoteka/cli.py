@@ -469,6 +469,8 @@ def serve(
 
 user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+source_app = typer.Typer(help="Protected sources: cryptonyms, sealed true names, handlers.", no_args_is_help=True)
+app.add_typer(source_app, name="source")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
@@ -502,6 +504,50 @@ def user_list(json_out: JsonOpt = False) -> None:
     else:
         for u in users:
             render.out.print(f"{u['user']}: {u['clearance']} {', '.join(u['tokens']) or '(no tokens)'}")
+
+
+@source_app.command("add")
+def source_add(
+    cryptonym: Annotated[str, typer.Argument(help="The name reports cite, e.g. GRANITE.")],
+    true_name: Annotated[str, typer.Option("--true-name", help="Sealed at once; never indexed or logged.")],
+    handler: Annotated[str, typer.Option(help="The one user who runs the source.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a source (archive owner or a user holding the REGISTRY token)."""
+    result = _call(lambda a: a.source_add(cryptonym, true_name, handler))
+    render.emit_json(result) if json_out else render.out.print(f"{result['cryptonym']}: handled by {result['handler']}")
+
+
+@source_app.command("show")
+def source_show(cryptonym: str, json_out: JsonOpt = False) -> None:
+    """The true name behind a cryptonym: for its handler and the registry chief only."""
+    result = _call(lambda a: a.source_show(cryptonym))
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(f"{result['cryptonym']}: {result['true_name']} (handler {result['handler']})")
+
+
+@source_app.command("list")
+def source_list(json_out: JsonOpt = False) -> None:
+    """Sources you handle (all of them for the registry chief)."""
+    result = _call(lambda a: a.sources())
+    if json_out:
+        render.emit_json({"sources": result})
+    else:
+        for s in result:
+            render.out.print(f"{s['cryptonym']}: handled by {s['handler']}")
+
+
+@source_app.command("handover")
+def source_handover(
+    cryptonym: str,
+    to: Annotated[str, typer.Option("--to", help="The new handler.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Pass a source to a new handler (audited)."""
+    result = _call(lambda a: a.source_handover(cryptonym, to))
+    render.emit_json(result) if json_out else render.out.print(f"{cryptonym}: {result['from']} → {result['to']}")
 
 
 @audit_app.command("verify")

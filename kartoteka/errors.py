@@ -39,6 +39,9 @@ class E(StrEnum):
     E044 = "[E044] {path}: withheld text survives in the release: {found}"
     E045 = "[E045] Unknown release format '{format}'. Expected txt, html or pdf."
     E046 = "[E046] Wrong user name or password."
+    E047 = "[E047] No source '{cryptonym}'."
+    E048 = "[E048] Bad cryptonym '{cryptonym}': capital letters, digits, '/' or '-', 2 to 32 characters."
+    E049 = "[E049] Source '{cryptonym}' already exists."
 
 
 class KartotekaError(Exception):

@@ -575,6 +575,25 @@ class SQLiteStore:
         row = self.db.execute("SELECT seq, head FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         return (int(row[0]), str(row[1])) if row else None
 
+    # protected sources ---------------------------------------------------------
+    def add_source(self, cryptonym: str, sealed: bytes, handler: str) -> None:
+        self.db.execute(
+            "INSERT INTO sources(cryptonym, sealed, handler, created_at) VALUES (?,?,?,?)",
+            (cryptonym, sealed, handler, _now()),
+        )
+
+    def source(self, cryptonym: str) -> tuple[str, bytes, str] | None:
+        row = self.db.execute(
+            "SELECT cryptonym, sealed, handler FROM sources WHERE cryptonym=?", (cryptonym,)
+        ).fetchone()
+        return (row[0], bytes(row[1]), row[2]) if row else None
+
+    def sources(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.db.execute("SELECT cryptonym, handler FROM sources ORDER BY cryptonym")]
+
+    def set_source_handler(self, cryptonym: str, handler: str) -> None:
+        self.db.execute("UPDATE sources SET handler=? WHERE cryptonym=?", (handler, cryptonym))
+
 
 def _split_sql(sql: str) -> list[str]:
     """Split a migration into statements; triggers contain ';' inside BEGIN..END."""

@@ -1,0 +1,108 @@
+"""Protected sources: the true name is reachable by the handler and the
+registry chief, and by nothing else: not the name check, a dossier, search,
+an export, the audit log, or the archive file itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from kartoteka.archive import Archive
+from kartoteka.errors import KartotekaError
+from tests.access.test_policy import _doc
+
+TRUE_NAME = "Valentin Semyonovich Korzhakov"
+REPORT = "(S//HUM) GRANITE reported that the resident met Duarte Mendes in Lisbon on 4 April 1978.\n"
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Path:
+    path = tmp_path / "s.db"
+    arch = Archive(path)
+    arch.add_user("handler1", "S", ["HUM"])
+    arch.add_user("handler2", "S", ["HUM"])
+    arch.add_user("analyst", "TS", ["HUM", "NOFORN"])
+    arch.add_user("chief", "S", ["REGISTRY"])
+    list(arch.ingest([_doc("report.txt", REPORT)]))
+    arch.source_add("GRANITE", TRUE_NAME, "handler1")
+    arch.close()
+    return path
+
+
+def _as(path: Path, user: str | None) -> Archive:
+    return Archive(path, user=user)
+
+
+def test_only_the_handler_and_the_registry_chief_read_the_true_name(archive: Path) -> None:
+    for user in ("handler1", "chief", None):
+        a = _as(archive, user)
+        assert a.source_show("GRANITE")["true_name"] == TRUE_NAME
+        a.close()
+    a = _as(archive, "analyst")  # cleared higher than the handler, but not the handler
+    with pytest.raises(KartotekaError) as hidden:
+        a.source_show("GRANITE")
+    with pytest.raises(KartotekaError) as missing:
+        a.source_show("BASALT")
+    assert hidden.value.message.replace("GRANITE", "X") == missing.value.message.replace("BASALT", "X")
+    assert a.sources() == []
+    a.close()
+
+
+def test_the_true_name_is_reachable_through_nothing_else(archive: Path) -> None:
+    owner = _as(archive, None)
+    try:
+        for probe in (TRUE_NAME, "Korzhakov", "V. S. Korzhakov", "Корзаков"):
+            assert owner.check(probe)["matches"] == [] or all(
+                "Korzhakov" not in m["name"] for m in owner.check(probe)["matches"]
+            )
+        assert owner.search("Korzhakov")["total"] == 0
+        doc = owner.documents()[0]["id"]
+        data, _, _ = owner.release(doc, "S:HUM", "txt")
+        assert b"Korzhakov" not in data
+        with pytest.raises(KartotekaError):
+            owner.dossier("Korzhakov")
+    finally:
+        owner.close()
+    # Not in the archive file, nor in the audit anchors, in any form.
+    for f in archive.parent.iterdir():
+        if f.name.endswith(".sources-key"):
+            continue
+        blob = f.read_bytes()
+        assert b"Korzhakov" not in blob and "Корзаков".encode() not in blob, f.name
+
+
+def test_handover_moves_the_source_and_is_audited(archive: Path) -> None:
+    h1 = _as(archive, "handler1")
+    assert h1.source_handover("GRANITE", "handler2") == {"cryptonym": "GRANITE", "from": "handler1", "to": "handler2"}
+    with pytest.raises(KartotekaError):
+        h1.source_show("GRANITE")  # no longer theirs
+    h1.close()
+    h2 = _as(archive, "handler2")
+    assert h2.source_show("GRANITE")["true_name"] == TRUE_NAME
+    h2.close()
+    import sqlite3
+
+    actions = [r[0] for r in sqlite3.connect(archive).execute("SELECT action FROM audit")]
+    assert "source handover" in actions and "source add" in actions
+    owner = _as(archive, None)
+    assert owner.audit_verify()["ok"]
+    owner.close()
+
+
+@pytest.mark.parametrize(
+    ("user", "cryptonym", "handler", "code"),
+    [
+        ("analyst", "BASALT", "handler1", "E042"),  # not the registry chief
+        (None, "granite", "handler1", "E048"),  # bad cryptonym
+        (None, "BASALT", "nobody", "E040"),  # unknown handler
+        (None, "GRANITE", "handler1", "E049"),  # exists
+    ],
+)
+def test_registration_errors(archive: Path, user: str | None, cryptonym: str, handler: str, code: str) -> None:
+    a = _as(archive, user)
+    try:
+        with pytest.raises(KartotekaError, match=code):
+            a.source_add(cryptonym, "Someone Else", handler)
+    finally:
+        a.close()
