@@ -459,6 +459,7 @@ class Archive:
         with self._write():
             self._store.merge_entities(keep, gone)
             self._store.record_correction("merge", {"keep": keep, "merged": gone})
+            self._audit.record(self.actor, "merge", [keep, gone])
         return {"entity_id": keep, "merged": gone}
 
     def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
@@ -479,6 +480,7 @@ class Archive:
             self._store.add_names(new_id, [(t, "mention") for t in moved_texts])
             self._store.mark_distinct(eid, new_id)
             self._store.record_correction("split", {"from": eid, "new": new_id, "mentions": mention_keys})
+            self._audit.record(self.actor, "split", [eid, new_id])
         return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
 
     def alias(self, ref: str, name: str) -> dict[str, Any]:
@@ -489,6 +491,7 @@ class Archive:
         with self._write():
             self._store.add_names(eid, [(name, "analyst")])
             self._store.record_correction("alias", {"entity": eid, "name": name})
+            self._audit.record(self.actor, "alias", [eid], detail=name)
         return {"entity_id": eid, "alias": name}
 
     # release -----------------------------------------------------------------------
@@ -694,6 +697,7 @@ class Archive:
                 if existing is None:
                     self._store.create_entity(eid, "PERSON", parsed[0].display or names[0], "imported")
                 self._store.add_names(eid, [(n, "import") for n in names])
+                self._audit.record(self.actor, "import", [eid])
             yield {"entity_id": eid, "name": names[0], "status": "unchanged" if existing else "added"}
 
 

@@ -282,12 +282,34 @@ class Clearance:
 OWNER = Clearance(Level.TS, frozenset(), everything=True)
 
 
+DISSEMINATION = ("NOFORN", "NF")
+REL_PREFIX = "REL_"
+
+
 def roll_up(labels: list[Label]) -> str:
-    """The banner of what a viewer sees: the highest level and the union of tokens."""
+    """The banner of what a viewer sees.
+
+    The highest level; the union of compartment and caveat tokens; NOFORN if
+    any portion is NOFORN, and then no REL TO; otherwise REL TO only the
+    countries every classified portion is releasable to (a classified portion
+    without REL TO releases to no one, so it removes REL TO altogether).
+    """
     if not labels:
         return Level.U.title
     level = max(lab.level for lab in labels)
     tokens: set[str] = set()
     for lab in labels:
-        tokens |= lab.tokens
-    return level.title + ("//" + "/".join(sorted(tokens)) if tokens else "")
+        tokens |= {t for t in lab.tokens if not t.startswith(REL_PREFIX)}
+    parts = [level.title]
+    controls = sorted(t for t in tokens if t not in DISSEMINATION)
+    if controls:
+        parts.append("/".join(controls))
+    if tokens & set(DISSEMINATION):
+        parts.append("NOFORN")
+    else:
+        classified = [lab for lab in labels if lab.level > Level.U]
+        rel_sets = [{t[len(REL_PREFIX) :] for t in lab.tokens if t.startswith(REL_PREFIX)} for lab in classified]
+        if rel_sets and all(rel_sets):
+            common = set.intersection(*rel_sets)
+            parts.append("REL TO " + ", ".join(sorted(common)) if common else "NOFORN")
+    return "//".join(parts)

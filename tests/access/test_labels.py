@@ -95,7 +95,13 @@ def test_labels() -> None:
         with pytest.raises(LabelError):
             Label.parse(bad)
     assert Label.parse("secret").level is Level.S
-    assert roll_up([Label.parse("C:HUM"), Label.parse("S:NOFORN"), Label.parse("U")]) == "SECRET//HUM/NOFORN"
+    assert roll_up([Label.parse("C:HUM"), Label.parse("S:NOFORN"), Label.parse("U")]) == "SECRET//HUM//NOFORN"
+    assert roll_up([Label.parse("S:HUM&REL_GBR&REL_USA"), Label.parse("C:REL_GBR")]) == "SECRET//HUM//REL TO GBR"
+    # One classified portion without REL TO: the whole is not releasable abroad.
+    assert roll_up([Label.parse("S:REL_GBR"), Label.parse("C")]) == "SECRET"
+    assert roll_up([Label.parse("S:REL_GBR"), Label.parse("S:NOFORN")]) == "SECRET//NOFORN"
+    assert roll_up([Label.parse("S:REL_GBR"), Label.parse("C:REL_USA")]) == "SECRET//NOFORN"
+    assert roll_up([]) == "UNCLASSIFIED"
 
 
 _tokens = st.sampled_from(["A", "B", "C", "HUM", "NOFORN", "x:y", "五"])
