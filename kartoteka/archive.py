@@ -27,6 +27,7 @@ from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER, Clearance, Label, LabelError, Level, roll_up
 from kartoteka.access.policy import Policy
 from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
+from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
 from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
@@ -418,6 +419,82 @@ class Archive:
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))[:limit]
             rows = [(a, self._display(a, n), k, c) for (a, n, k), c in ranked]
         return [{"entity_id": a, "name": n, "kind": k, "portions": c} for a, n, k, c in rows]
+
+    # analysis --------------------------------------------------------------------
+    def _entity_documents(self) -> tuple[dict[str, set[str]], int]:
+        """Visible documents per entity, and how many visible documents there are."""
+        doc_of = self._doc_of_portion()
+        visible = self._policy.visible_portions()
+        docs: dict[str, set[str]] = {}
+        for eid, _, pid in self._store.entity_portions():
+            if visible is None or pid in visible:
+                docs.setdefault(eid, set()).add(doc_of[pid])
+        all_docs = {d for p, d in doc_of.items() if visible is None or p in visible}
+        return docs, len(all_docs)
+
+    def cooccur(self, a_ref: str, b_ref: str) -> dict[str, Any]:
+        """Do A and B appear together in more documents than chance would put them?"""
+        a, b = self.resolve_ref(a_ref), self.resolve_ref(b_ref)
+        docs, n = self._entity_documents()
+        result = cooccurrence(a, b, docs.get(a, set()), docs.get(b, set()), n)
+        self._audit.record(self.actor, "cooccur", [a, b])
+        return result.as_json()
+
+    def associates(self, ref: str, limit: int = 20) -> dict[str, Any]:
+        """An entity's associates ranked by how unlikely their co-occurrence is by chance,
+        with Benjamini–Hochberg q-values over every associate tested."""
+        eid = self.resolve_ref(ref)
+        docs, n = self._entity_documents()
+        mine = docs.get(eid, set())
+        tested = [
+            cooccurrence(eid, other, mine, theirs, n)
+            for other, theirs in docs.items()
+            if other != eid and mine & theirs
+        ]
+        qs = benjamini_hochberg([t.p_value for t in tested])
+        ranked = sorted(zip(tested, qs, strict=True), key=lambda x: (x[0].p_value, -x[0].k, x[0].b))[:limit]
+        out = []
+        for t, q in ranked:
+            entity = self._store.entity(t.b)
+            name = self._display(t.b, entity.name) if entity else t.b
+            out.append({**t.as_json(), "name": name, "kind": entity.kind if entity else "", "q_value": q})
+        self._audit.record(self.actor, "associates", [eid])
+        return {"entity_id": eid, "n": n, "tested": len(tested), "associates": out}
+
+    def timeline(self, ref: str) -> dict[str, Any]:
+        """Dated passages about an entity, in order, each date with its precision."""
+        eid = self.resolve_ref(ref)
+        entity = self._store.entity(eid)
+        assert entity is not None
+        hits = [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
+        by_portion = {h.portion_id: h for h in hits}
+        dates = self._store.dates_in_portions(sorted(by_portion))
+        events: list[dict[str, Any]] = []
+        undated: list[dict[str, Any]] = []
+        for pid, h in by_portion.items():
+            rel_start, rel_end = h.start - h.portion_start, h.end - h.portion_start
+            cite = {
+                "document_id": h.document_id,
+                "source": h.source,
+                "portion": h.portion_seq,
+                "snippet": snippet(h.portion_text, rel_start, rel_end),
+            }
+            found = dates.get(pid, [])
+            if not found:
+                undated.append(cite)
+            for d in found:
+                precision = {4: "year", 7: "month", 10: "day"}.get(len(d.value or ""), "unknown")
+                events.append({"date": d.value, "text": d.text, "precision": precision, **cite})
+        # Mixed precision sorts by the earliest day each date could mean;
+        # "1978" comes before "1978-03-04" and is marked as a year, not a day.
+        events.sort(key=lambda e: (e["date"] is None, e["date"] or "", e["precision"] != "year"))
+        self._audit.record(self.actor, "timeline", [eid, *(e["document_id"] for e in events)])
+        return {
+            "entity_id": eid,
+            "name": self._display(eid, entity.name),
+            "events": events,
+            "undated": undated,
+        }
 
     # search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:

@@ -454,6 +454,60 @@ def verify_release(
 
 
 @app.command()
+def cooccur(
+    a: Annotated[str, typer.Argument(help="An entity id or a name.")],
+    b: Annotated[str | None, typer.Argument(help="Another; without it, A's associates ranked by significance.")] = None,
+    limit: Annotated[int, typer.Option(help="Associates to list.")] = 20,
+    json_out: JsonOpt = False,
+) -> None:
+    """Do A and B appear together more than chance? Fisher's one-sided test, PMI and G², with the counts."""
+    if b is None:
+        result = _call(lambda arch: arch.associates(a, limit))
+        if json_out:
+            render.emit_json(result)
+            return
+        render.out.print(f"{result['tested']} associates tested over {result['n']} documents (q: Benjamini–Hochberg)")
+        for r in result["associates"]:
+            render.out.print(
+                f"  {r['name']} ({r['b']}): together in {r['k']} of {r['n_a']}/{r['n_b']} documents,"
+                f" p={r['p_value']:.3g}, q={r['q_value']:.3g}"
+            )
+        return
+    result = _call(lambda arch: arch.cooccur(a, b))
+    if json_out:
+        render.emit_json(result)
+        return
+    n, n_a, n_b, k = result["n"], result["n_a"], result["n_b"], result["k"]
+    expected = n_a * n_b / n if n else 0.0
+    pmi = "undefined (never together)" if result["pmi"] is None else f"{result['pmi']:.3f} bits"
+    render.out.print(
+        f"N={n} documents; A in n_a={n_a}, B in n_b={n_b}, both in k={k} (chance expects {expected:.2f}).\n"
+        f"p = P(X ≥ {k}), X ~ Hypergeometric(N={n}, n_a={n_a}, n_b={n_b}) = {result['p_value']:.4g}\n"
+        f"PMI = log2(k·N / (n_a·n_b)) = {pmi}\n"
+        f"G² = 2 Σ O·ln(O/E) over the 2×2 table = {result['g2']:.3f}"
+    )
+
+
+@app.command()
+def timeline(
+    ref: Annotated[str, typer.Argument(help="An entity id or a name.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Dated passages about an entity, in order; each date says whether it is a year, a month or a day."""
+    result = _call(lambda arch: arch.timeline(ref))
+    if json_out:
+        render.emit_json(result)
+        return
+    render.out.print(f"{result['name']} ({result['entity_id']})")
+    for e in result["events"]:
+        render.out.print(
+            f"  {e['date'] or e['text']:<10} [{e['precision']}] {e['source']} ¶{e['portion']}: {e['snippet']}"
+        )
+    if result["undated"]:
+        render.out.print(f"  … and {len(result['undated'])} undated passage(s)")
+
+
+@app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,

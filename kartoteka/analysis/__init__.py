@@ -1,0 +1,1 @@
+"""Link analysis and assessment: co-occurrence statistics, timelines."""
