@@ -9,10 +9,11 @@ content, which is what makes this the single place an access policy applies.
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import re
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -27,6 +28,7 @@ from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER, Clearance, Label, LabelError, Level, roll_up
 from kartoteka.access.policy import Policy
 from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
+from kartoteka.analysis import relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
 from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
@@ -68,6 +70,17 @@ def release_codes() -> list[tuple[str, str]]:
     §3.3(b)(1)); anything else as 25X1 unless `--exempt` says otherwise.
     """
     return [("HUM", "50X1-HUM"), ("", "25X1")]
+
+
+def _in_window(d0: str | None, d1: str | None, since: str | None, until: str | None) -> bool:
+    """Does a dated relation overlap [since, until]? Dates are ISO prefixes of any
+    precision: "1977" overlaps a window from 1977-06."""
+    if d0 is None:
+        return False
+    last = d1 or d0
+    if until and d0[: len(until)] > until[: len(d0)]:
+        return False
+    return not (since and last[: len(since)] < since[: len(last)])
 
 
 def _label_or_top(text: str) -> Label:
@@ -495,6 +508,107 @@ class Archive:
             "events": events,
             "undated": undated,
         }
+
+    def build_relations(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Extract typed relations from every document not yet read by the current extractor."""
+        self._owner_only("extract relations")
+        todo = self._store.documents_without_relations(relations.COMPONENT)
+        found = 0
+        nlp = relations.load_parser() if todo else None
+        for i, doc_id in enumerate(todo):
+            by_portion: dict[int, tuple[int, str, list[relations.Ent]]] = {}
+            for pid, pstart, ptext, m_start, m_end, kind, eid in self._store.portion_mentions(doc_id):
+                entry = by_portion.setdefault(pid, (pstart, ptext, []))
+                entry[2].append(relations.Ent(m_start - pstart, m_end - pstart, kind, eid))
+            dates = self._store.dates_in_portions(sorted(by_portion))
+            rows: list[tuple[object, ...]] = []
+            for pid, (pstart, ptext, ents) in by_portion.items():
+                if len({e.key for e in ents}) < 2:
+                    continue
+                assert nlp is not None
+                for r in relations.extract(nlp(relations.parse_view(ptext)), ents):
+                    a, b = pstart + r.start, pstart + r.end
+                    values = sorted(d.value for d in dates.get(pid, []) if d.value and a <= d.start < b)
+                    rows.append(
+                        (r.type, r.subject, r.object, doc_id, pid, a, b, r.trigger, r.confidence,
+                         values[0] if values else None, values[-1] if values else None)
+                    )  # fmt: skip
+            with self._write():
+                found += self._store.replace_relations(doc_id, relations.COMPONENT, rows)
+            if progress:
+                progress(i + 1, len(todo))
+        self._audit.record(self.actor, "build relations", todo)
+        return {"documents": len(todo), "relations": found}
+
+    def _relation_graph(self, since: str | None, until: str | None) -> dict[str, dict[str, list[dict[str, Any]]]]:
+        graph: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source in self._store.relations():
+            if not self._policy.portion_visible(pid) or a == b:
+                continue
+            if (since or until) and not _in_window(d0, d1, since, until):
+                continue  # outside the window, or undated
+            seq, text, pstart = self._store.portion_text(pid)
+            edge = {
+                "type": rtype,
+                "subject": a,
+                "object": b,
+                "start": d0,
+                "end": d1,
+                "confidence": conf,
+                "evidence": {"document_id": doc_id, "source": source, "portion": seq,
+                             "snippet": " ".join(text[start - pstart : end - pstart].split())},
+            }  # fmt: skip
+            graph.setdefault(a, {}).setdefault(b, []).append(edge)
+            graph.setdefault(b, {}).setdefault(a, []).append(edge)
+        return graph
+
+    def links(
+        self, a_ref: str, b_ref: str, since: str | None = None, until: str | None = None, max_paths: int = 10
+    ) -> dict[str, Any]:
+        """The shortest evidence paths between two entities; each hop cites its passages."""
+        a, b = self.resolve_ref(a_ref), self.resolve_ref(b_ref)
+        graph = self._relation_graph(since, until)
+        # Breadth-first, keeping every predecessor on a shortest path.
+        dist = {a: 0}
+        preds: dict[str, list[str]] = {a: []}
+        frontier = [a]
+        while frontier and b not in dist:
+            nxt: list[str] = []
+            for u in frontier:
+                for v in sorted(graph.get(u, {})):
+                    if v not in dist:
+                        dist[v] = dist[u] + 1
+                        preds[v] = [u]
+                        nxt.append(v)
+                    elif dist[v] == dist[u] + 1:
+                        preds[v].append(u)
+            frontier = nxt
+        paths: list[list[str]] = []
+
+        def walk(node: str, tail: list[str]) -> None:
+            if len(paths) >= max_paths:
+                return
+            if node == a:
+                paths.append([a, *tail])
+                return
+            for p in preds[node]:
+                walk(p, [node, *tail])
+
+        if b in dist and a != b:
+            walk(b, [])
+        out = []
+        for path in paths:
+            hops = []
+            for u, v in itertools.pairwise(path):
+                edges = graph[u][v]
+                best = max(edges, key=lambda e: e["confidence"])
+                hops.append(
+                    {"from": u, "to": v, "type": best["type"], "start": best["start"], "end": best["end"],
+                     "evidence": [e["evidence"] for e in edges]}
+                )  # fmt: skip
+            out.append(hops)
+        self._audit.record(self.actor, "links", [a, b])
+        return {"paths": out}
 
     # search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:

@@ -453,6 +453,51 @@ def verify_release(
         raise typer.Exit(1)
 
 
+@app.command("relations")
+def relations_(json_out: JsonOpt = False) -> None:
+    """Extract typed relations (met, warned, recruited, superior_of, ...) from documents not yet read."""
+
+    def run(arch: Archive) -> dict[str, Any]:
+        with _progress() as progress:
+            task = progress.add_task("Relations", total=None, detail="")
+            return arch.build_relations(lambda done, total: progress.update(task, completed=done, total=total))
+
+    result = _call(run)
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(f"{result['relations']} relation(s) from {result['documents']} document(s)")
+
+
+@app.command()
+def links(
+    a: Annotated[str, typer.Argument(help="An entity id or a name.")],
+    b: Annotated[str, typer.Argument(help="Another.")],
+    since: Annotated[str | None, typer.Option(help="Only relations dated on or after (1977, 1977-03).")] = None,
+    until: Annotated[str | None, typer.Option(help="Only relations dated on or before.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """The shortest evidence paths between two entities; each hop cites its passage."""
+    result = _call(lambda arch: arch.links(a, b, since, until))
+    if json_out:
+        render.emit_json(result)
+        return
+    if not result["paths"]:
+        render.out.print("No path of extracted relations joins them (run 'kartoteka relations' after ingest).")
+    for i, path in enumerate(result["paths"], start=1):
+        render.out.print(f"Path {i}:")
+        for hop in path:
+            when = (
+                f" [{hop['start']}{'–' + hop['end'] if hop['end'] and hop['end'] != hop['start'] else ''}]"
+                if hop["start"]
+                else ""
+            )
+            ev = hop["evidence"][0]
+            render.out.print(
+                f"  {hop['from']} —{hop['type']}→ {hop['to']}{when}  ({ev['source']} ¶{ev['portion']}: {ev['snippet']})"
+            )
+
+
 @app.command()
 def cooccur(
     a: Annotated[str, typer.Argument(help="An entity id or a name.")],

@@ -594,6 +594,55 @@ class SQLiteStore:
     def set_source_handler(self, cryptonym: str, handler: str) -> None:
         self.db.execute("UPDATE sources SET handler=? WHERE cryptonym=?", (handler, cryptonym))
 
+    # relations ---------------------------------------------------------------
+    def documents_without_relations(self, component: str) -> list[str]:
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM documents WHERE relations IS NULL OR relations != ? ORDER BY ingested_at, id",
+                (component,),
+            )
+        ]
+
+    def portion_mentions(self, document_id: str) -> list[tuple[int, int, str, int, int, str, str]]:
+        """(portion id, portion start, portion text, mention start, end, kind, entity id)."""
+        return [
+            (int(r[0]), int(r[1]), str(r[2]), int(r[3]), int(r[4]), str(r[5]), str(r[6]))
+            for r in self.db.execute(
+                'SELECT p.id, p.start, p.text, m.start, m."end", e.kind, m.entity_id FROM mentions m'
+                " JOIN portions p ON p.id=m.portion_id JOIN entities e ON e.id=m.entity_id"
+                " WHERE m.document_id=? AND e.merged_into IS NULL ORDER BY p.id, m.start",
+                (document_id,),
+            )
+        ]
+
+    def replace_relations(self, document_id: str, component: str, rows: Iterable[tuple[object, ...]]) -> int:
+        self.db.execute("DELETE FROM relations WHERE document_id=?", (document_id,))
+        cur = self.db.executemany(
+            'INSERT OR IGNORE INTO relations(type, subject_id, object_id, document_id, portion_id, start, "end",'
+            " trigger, confidence, date_start, date_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            list(rows),
+        )
+        self.db.execute("UPDATE documents SET relations=? WHERE id=?", (component, document_id))
+        return int(cur.rowcount or 0)
+
+    def relations(self) -> list[tuple[int, str, str, str, str, int, int, int, float, str | None, str | None, str]]:
+        """(id, type, subject, object, document id, portion id, start, end, confidence, date start, date end, source)."""
+        return [
+            (int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]), float(r[8]), r[9], r[10], r[11])
+            for r in self.db.execute(
+                "SELECT r.id, r.type, coalesce(ms.merged_into, r.subject_id), coalesce(mo.merged_into, r.object_id),"
+                ' r.document_id, r.portion_id, r.start, r."end", r.confidence, r.date_start, r.date_end, d.source'
+                " FROM relations r JOIN documents d ON d.id=r.document_id"
+                " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id"
+            )
+        ]
+
+    def portion_text(self, portion_id: int) -> tuple[int, str, int]:
+        """(seq, text, start offset in the document)."""
+        row = self.db.execute("SELECT seq, text, start FROM portions WHERE id=?", (portion_id,)).fetchone()
+        return int(row[0]), str(row[1]), int(row[2])
+
 
 def _split_sql(sql: str) -> list[str]:
     """Split a migration into statements; triggers contain ';' inside BEGIN..END."""

@@ -1,0 +1,245 @@
+"""Typed relations from text: who met, called, warned, recruited, ran or
+commanded whom; who served where, visited, lived, married, succeeded.
+
+Patterns over spaCy's dependency parse (the pinned model's parser), with the
+triggers kept as data in `vocab/relations.yml`:
+
+* a trigger verb with one entity as its subject (or passive agent) and the
+  other as its object, or as the object of one of the verb's prepositions
+  ("met Mendes", "was recruited by Zorin", "served in the First Chief
+  Directorate"); coordinated subjects of a symmetric verb ("Zorin and Mendes
+  met");
+* a relational noun with a possessor: "Zorin's deputy Vetrova",
+  "Kalmykov, Zorin's successor", "Vetrova was Zorin's deputy".
+
+A relation carries its evidence (the sentence), the dates written in that
+sentence, and a confidence: 0.8 for a verb with a direct object, 0.7 through
+a preposition or a noun, 0.6 for coordinated subjects. Co-mention alone is
+never a relation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from kartoteka.vocab import _load
+
+COMPONENT = "kartoteka.relations.v1"
+SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
+OBJECT_DEPS = ("dobj", "dative", "obj", "oprd")
+
+
+@dataclass(frozen=True)
+class Ent:
+    start: int  # offsets in the text given to the parser
+    end: int
+    kind: str  # PERSON | ORG | PLACE
+    key: str  # entity id, or the text in evaluation
+
+
+@dataclass(frozen=True)
+class Relation:
+    type: str
+    subject: str
+    object: str
+    trigger: str
+    confidence: float
+    start: int  # the evidence sentence
+    end: int
+
+
+@dataclass(frozen=True)
+class _Vocab:
+    verbs: dict[str, dict[str, Any]]
+    nouns: dict[str, dict[str, Any]]
+    kinds: dict[str, list[tuple[str, str]]]
+    symmetric: frozenset[str]
+
+
+@cache
+def vocab() -> _Vocab:
+    data = _load("relations.yml")
+    return _Vocab(
+        verbs=dict(data["verbs"]),
+        nouns=dict(data["nouns"]),
+        kinds={k: [(str(p[0]), str(p[1])) for p in v] for k, v in data["kinds"].items()},
+        symmetric=frozenset(data["symmetric"]),
+    )
+
+
+@cache
+def load_parser() -> Any:
+    """The pinned model with its parser, tagger and lemmatizer (ingest loads NER only)."""
+    import spacy
+
+    from kartoteka.index.extract import SPACY_MODEL
+
+    return spacy.load(SPACY_MODEL, exclude=["ner"])
+
+
+def _kinds_ok(rtype: str, a: str, b: str, spec: dict[str, Any]) -> bool:
+    allowed = [tuple(spec["kinds"])] if "kinds" in spec else vocab().kinds.get(rtype, [])
+    return (a, b) in allowed
+
+
+class _Sentence:
+    def __init__(self, sent: Any, ents: list[Ent]) -> None:
+        self.sent = sent
+        self.by_token: dict[int, Ent] = {}
+        for e in ents:
+            for t in sent:
+                if e.start <= t.idx < e.end:
+                    self.by_token[t.i] = e
+
+    def ent(self, token: Any) -> Ent | None:
+        return self.by_token.get(token.i)
+
+    def with_conjuncts(self, token: Any) -> list[Any]:
+        out = [token]
+        for c in token.children:
+            if c.dep_ == "conj":
+                out.extend(self.with_conjuncts(c))
+        return out
+
+    def ents_at(self, token: Any) -> list[Ent]:
+        """Entities standing at this token: itself, its conjuncts, or an appositive of it."""
+        found: list[Ent] = []
+        for t in self.with_conjuncts(token):
+            e = self.ent(t)
+            if e is None:
+                for c in t.children:
+                    if c.dep_ == "appos" and self.ent(c) is not None:
+                        e = self.ent(c)
+                        break
+            if e is not None and e not in found:
+                found.append(e)
+        return found
+
+
+def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
+    verbs = vocab().verbs
+    for v in s.sent:
+        if v.pos_ not in ("VERB", "AUX") or v.lemma_.lower() not in verbs:
+            continue
+        if any(c.dep_ == "neg" for c in v.children):
+            continue  # "never met", "did not recruit"
+        spec = verbs[v.lemma_.lower()]
+        rtype = spec["type"]
+        preps = set(spec.get("preps", []))
+        if rtype in vocab().symmetric:
+            preps.add("with")
+        passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
+        subjects: list[Ent] = []
+        objects: list[tuple[Ent, float]] = []
+        for c in v.children:
+            if c.dep_ in SUBJECT_DEPS:
+                if passive and c.dep_ == "nsubjpass":
+                    objects.extend((e, 0.75) for e in s.ents_at(c))  # "Y was recruited by X"
+                else:
+                    subjects.extend(s.ents_at(c))
+            elif c.dep_ in OBJECT_DEPS:
+                objects.extend((e, 0.8) for e in s.ents_at(c))
+                for p in c.children:  # "wrote a letter to Y"
+                    if p.dep_ == "prep" and p.lemma_.lower() in preps:
+                        objects.extend((e, 0.7) for pc in p.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
+            elif c.dep_ == "agent" and passive:
+                subjects.extend(e for pc in c.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
+            elif c.dep_ == "prep" and c.lemma_.lower() in preps:
+                objects.extend((e, 0.7) for pc in c.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
+            elif c.dep_ == "prt" and c.lemma_.lower() in preps:  # "tipped off X"
+                continue
+        trigger = v.lemma_.lower()
+        for subj in subjects:
+            for obj, conf in objects:
+                if subj != obj:
+                    a, b = (obj, subj) if spec.get("reverse") else (subj, obj)
+                    yield rtype, a, b, trigger, conf
+        # "Zorin and Mendes met": coordinated subjects of a symmetric verb.
+        if rtype in vocab().symmetric and not objects and len(subjects) > 1:
+            for i, a in enumerate(subjects):
+                for b in subjects[i + 1 :]:
+                    yield rtype, a, b, trigger, 0.6
+
+
+def _possessor(noun: Any, s: _Sentence) -> list[Ent]:
+    for c in noun.children:
+        if c.dep_ == "poss":
+            return s.ents_at(c)
+        if c.dep_ == "prep" and c.lemma_.lower() == "of":
+            return [e for pc in c.children if pc.dep_ == "pobj" for e in s.ents_at(pc)]
+    return []
+
+
+def _noun_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
+    nouns = vocab().nouns
+    for n in s.sent:
+        lemma = n.lemma_.lower()
+        if n.pos_ not in ("NOUN", "PROPN") or lemma not in nouns:
+            continue
+        owners = _possessor(n, s)
+        if not owners:
+            continue
+        # Who is this noun? An appositive ("Zorin's deputy, Vetrova" / "Vetrova, Zorin's deputy"),
+        # a compound name after it ("Zorin's deputy Vetrova"), or the subject of "was".
+        holders: list[Ent] = []
+        for c in n.children:
+            if c.dep_ in ("appos", "compound") and s.ents_at(c):
+                holders.extend(s.ents_at(c))
+        if n.dep_ == "appos":
+            holders.extend(s.ents_at(n.head))
+        if n.dep_ == "attr":
+            holders.extend(e for c in n.head.children if c.dep_ == "nsubj" for e in s.ents_at(c))
+        e_here = s.ent(n)
+        if e_here is not None:  # the noun is inside the name span ("deputy Vetrova")
+            holders.append(e_here)
+        spec = nouns[lemma]
+        for owner in owners:
+            for holder in holders:
+                if owner != holder:
+                    a, b = (holder, owner) if spec.get("reverse") else (owner, holder)
+                    yield spec["type"], a, b, lemma, 0.7
+
+
+_NOISE = re.compile(
+    r"^\s*\((?:TS|S|C|U|CUI)(?://[A-Z0-9_\- /]+)?\)"  # a portion mark
+    r"|^\s*\d{1,3}\.(?=\s)"  # paragraph numbering "1."
+    r"|\*\*[^*\n]{1,40}:\*\*"  # an interview speaker label "**Bortnik:**"
+    r"|[*_#>]+"  # other Markdown
+    r"|\[\s*\]",  # a withheld placeholder
+    re.MULTILINE,
+)
+
+
+def parse_view(text: str) -> str:
+    """What the parser reads: structure blanked to spaces and capitals in title
+    case, offsets unchanged, so entity spans still point into the text."""
+    from kartoteka.index.extract import ner_view
+
+    blanked = _NOISE.sub(lambda m: " " * len(m.group(0)), text)
+    return str(ner_view(blanked))
+
+
+def extract(doc: Any, ents: list[Ent]) -> list[Relation]:
+    """Relations between `ents` in a parsed text (`doc` from `load_parser()`)."""
+    out: dict[tuple[str, str, str, int], Relation] = {}
+    for sent in doc.sents:
+        inside = [e for e in ents if sent.start_char <= e.start < sent.end_char]
+        if len(inside) < 2:
+            continue
+        s = _Sentence(sent, inside)
+        for rtype, a, b, trigger, conf in (*_verb_relations(s), *_noun_relations(s)):
+            spec = vocab().verbs.get(trigger) or vocab().nouns.get(trigger) or {}
+            if not _kinds_ok(rtype, a.kind, b.kind, spec):
+                continue
+            if a.key == b.key:
+                continue
+            if rtype in vocab().symmetric and a.start > b.start:
+                a, b = b, a
+            key = (rtype, a.key, b.key, sent.start_char)
+            if key not in out or out[key].confidence < conf:
+                out[key] = Relation(rtype, a.key, b.key, trigger, conf, sent.start_char, sent.end_char)
+    return list(out.values())

@@ -1,0 +1,106 @@
+"""Relation extraction: the labelled sentences, and links through the policy layer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from kartoteka.analysis.relations import Ent, extract, load_parser, parse_view, vocab
+from kartoteka.archive import Archive
+from tests.access.test_policy import _doc
+
+SENTENCES = Path(__file__).resolve().parents[2] / "bench" / "relations" / "sentences.yml"
+
+
+def _key(t: str, a: str, b: str) -> tuple[str, str, str]:
+    return (t, *sorted((a, b))) if t in vocab().symmetric else (t, a, b)  # type: ignore[return-value]
+
+
+def test_precision_and_recall_on_the_labelled_sentences() -> None:
+    items = yaml.safe_load(SENTENCES.read_text(encoding="utf-8"))["sentences"]
+    assert len(items) >= 150
+    nlp = load_parser()
+    tp = fp = fn = 0
+    for text, ents, rels in items:
+        spans = [Ent(text.find(n), text.find(n) + len(n), k, n) for n, k in ents]
+        gold = {_key(t, a, b) for a, t, b in rels}
+        pred = {_key(r.type, r.subject, r.object) for r in extract(nlp(text), spans)}
+        tp += len(gold & pred)
+        fp += len(pred - gold)
+        fn += len(gold - pred)
+    precision, recall = tp / (tp + fp), tp / (tp + fn)
+    # Recorded in BENCHMARKS.md; these floors catch a regression.
+    assert precision >= 0.95 and recall >= 0.85, (precision, recall)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kovac and Hart never met again.", set()),
+        ("The report names Zorin and Mendes.", set()),
+        ("Vogt was recruited by Shepard in 1959.", {("recruited", "Shepard", "Vogt")}),
+        ("Kessler reported to Brandt every Monday.", {("superior_of", "Brandt", "Kessler")}),
+    ],
+)
+def test_direction_negation_and_co_mention(text: str, expected: set[tuple[str, str, str]]) -> None:
+    names = ["Kovac", "Hart", "Zorin", "Mendes", "Vogt", "Shepard", "Kessler", "Brandt"]
+    spans = [Ent(text.find(n), text.find(n) + len(n), "PERSON", n) for n in names if n in text]
+    assert {(r.type, r.subject, r.object) for r in extract(load_parser()(text), spans)} == expected
+
+
+def test_parse_view_keeps_offsets() -> None:
+    text = "(S//HUM) 2. [ ] **Bortnik:** ZORIN MET MENDES IN LISBON."
+    view = parse_view(text)
+    assert len(view) == len(text)
+    assert "(S//HUM)" not in view and "**" not in view
+
+
+REPORTS = [
+    ("a.txt", "U", "(U) Colonel Arkady Zorin met the journalist Duarte Mendes in Lisbon on 4 April 1977."),
+    ("b.txt", "U", "(U) The journalist Duarte Mendes telephoned Margaret Holloway in London in 1980."),
+    ("c.txt", "S:HUM", "(S//HUM) Colonel Arkady Zorin recruited Grigory Bortnik in Vienna in 1979."),
+    ("d.txt", "U", "(U) Grigory Bortnik telephoned Margaret Holloway in 1993."),
+]
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("links") / "l.db"
+    arch = Archive(path)
+    for name, label, text in REPORTS:
+        list(arch.ingest([_doc(name, text)], label=label))
+    arch.add_user("ivan", "U", [])
+    result = arch.build_relations()
+    assert result["documents"] == 4 and result["relations"] >= 4, result
+    assert arch.build_relations() == {"documents": 0, "relations": 0}  # idempotent
+    arch.close()
+    return path
+
+
+def test_links_give_shortest_paths_with_evidence(archive: Path) -> None:
+    arch = Archive(archive)
+    try:
+        zorin = arch.resolve_ref("Arkady Zorin")
+        paths = arch.links("Arkady Zorin", "Margaret Holloway")["paths"]
+        assert paths and all(len(p) == 2 for p in paths)  # via Mendes, and via Bortnik (SECRET)
+        assert {p[0]["to"] for p in paths} == {arch.resolve_ref("Duarte Mendes"), arch.resolve_ref("Grigory Bortnik")}
+        hop = paths[0][0]
+        assert hop["from"] == zorin and hop["evidence"][0]["snippet"] and hop["evidence"][0]["document_id"]
+        assert set(hop) == {"from", "to", "type", "start", "end", "evidence"}
+        # A date window keeps only relations dated inside it.
+        windowed = arch.links("Arkady Zorin", "Margaret Holloway", since="1979", until="1995")["paths"]
+        assert [p[0]["to"] for p in windowed] == [arch.resolve_ref("Grigory Bortnik")]
+    finally:
+        arch.close()
+
+
+def test_links_never_cross_a_hidden_passage(archive: Path) -> None:
+    ivan = Archive(archive, user="ivan")
+    try:
+        paths = ivan.links("Arkady Zorin", "Margaret Holloway")["paths"]
+        assert len(paths) == 1 and paths[0][0]["to"] == ivan.resolve_ref("Duarte Mendes")
+        assert "Vienna" not in str(paths) and "recruited" not in str(paths)
+    finally:
+        ivan.close()
