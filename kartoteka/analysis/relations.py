@@ -106,7 +106,10 @@ class _Sentence:
         return out
 
     def ents_at(self, token: Any) -> list[Ent]:
-        """Entities standing at this token: itself, its conjuncts, or an appositive of it."""
+        """Entities standing at this token: itself, its conjuncts, or an appositive of it;
+        for a relative pronoun, its antecedent ("Kalugin, who was Putin's boss")."""
+        if token.lower_ in ("who", "that", "which", "whom") and token.head.dep_ == "relcl":
+            token = token.head.head
         found: list[Ent] = []
         for t in self.with_conjuncts(token):
             e = self.ent(t)
