@@ -30,6 +30,7 @@ from kartoteka.access.policy import Policy
 from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
 from kartoteka.analysis import relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
+from kartoteka.analysis.graph import RelationGraph
 from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
@@ -540,26 +541,36 @@ class Archive:
         self._audit.record(self.actor, "build relations", todo)
         return {"documents": len(todo), "relations": found}
 
-    def _relation_graph(self, since: str | None, until: str | None) -> dict[str, dict[str, list[dict[str, Any]]]]:
-        graph: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    def _relation_graph(self, since: str | None = None, until: str | None = None) -> RelationGraph:
+        """Every relation the viewer may see (its passage visible), optionally in a date window."""
+        graph = RelationGraph()
+        texts: dict[int, tuple[int, str, int]] = {}
         for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source in self._store.relations():
             if not self._policy.portion_visible(pid) or a == b:
                 continue
             if (since or until) and not _in_window(d0, d1, since, until):
                 continue  # outside the window, or undated
-            seq, text, pstart = self._store.portion_text(pid)
-            edge = {
-                "type": rtype,
-                "subject": a,
-                "object": b,
-                "start": d0,
-                "end": d1,
-                "confidence": conf,
-                "evidence": {"document_id": doc_id, "source": source, "portion": seq,
-                             "snippet": " ".join(text[start - pstart : end - pstart].split())},
-            }  # fmt: skip
-            graph.setdefault(a, {}).setdefault(b, []).append(edge)
-            graph.setdefault(b, {}).setdefault(a, []).append(edge)
+            if pid not in texts:
+                texts[pid] = self._store.portion_text(pid)
+            seq, text, pstart = texts[pid]
+            graph.add(
+                a,
+                b,
+                {
+                    "type": rtype,
+                    "subject": a,
+                    "object": b,
+                    "start": d0,
+                    "end": d1,
+                    "confidence": conf,
+                    "evidence": {
+                        "document_id": doc_id,
+                        "source": source,
+                        "portion": seq,
+                        "snippet": " ".join(text[start - pstart : end - pstart].split()),
+                    },
+                },
+            )
         return graph
 
     def links(
@@ -568,47 +579,44 @@ class Archive:
         """The shortest evidence paths between two entities; each hop cites its passages."""
         a, b = self.resolve_ref(a_ref), self.resolve_ref(b_ref)
         graph = self._relation_graph(since, until)
-        # Breadth-first, keeping every predecessor on a shortest path.
-        dist = {a: 0}
-        preds: dict[str, list[str]] = {a: []}
-        frontier = [a]
-        while frontier and b not in dist:
-            nxt: list[str] = []
-            for u in frontier:
-                for v in sorted(graph.get(u, {})):
-                    if v not in dist:
-                        dist[v] = dist[u] + 1
-                        preds[v] = [u]
-                        nxt.append(v)
-                    elif dist[v] == dist[u] + 1:
-                        preds[v].append(u)
-            frontier = nxt
-        paths: list[list[str]] = []
-
-        def walk(node: str, tail: list[str]) -> None:
-            if len(paths) >= max_paths:
-                return
-            if node == a:
-                paths.append([a, *tail])
-                return
-            for p in preds[node]:
-                walk(p, [node, *tail])
-
-        if b in dist and a != b:
-            walk(b, [])
         out = []
-        for path in paths:
+        for path in graph.shortest_paths(a, b, max_paths):
             hops = []
             for u, v in itertools.pairwise(path):
-                edges = graph[u][v]
-                best = max(edges, key=lambda e: e["confidence"])
+                edge = graph.edge(u, v)
+                best = edge.best
                 hops.append(
                     {"from": u, "to": v, "type": best["type"], "start": best["start"], "end": best["end"],
-                     "evidence": [e["evidence"] for e in edges]}
+                     "evidence": [r["evidence"] for r in edge.relations]}
                 )  # fmt: skip
             out.append(hops)
         self._audit.record(self.actor, "links", [a, b])
         return {"paths": out}
+
+    def network(self, ref: str, depth: int = 1) -> dict[str, Any]:
+        """The neighbourhood of an entity in the relation graph, with centrality and communities."""
+        eid = self.resolve_ref(ref)
+        whole = self._relation_graph()
+        sub = whole.subgraph(whole.neighbourhood(eid, depth) or {eid})
+        central = sub.centrality()
+        groups = sub.communities()
+        nodes = []
+        for node in sorted(sub.index):
+            entity = self._store.entity(node)
+            nodes.append(
+                {
+                    "id": node,
+                    "name": self._display(node, entity.name) if entity else node,
+                    "kind": entity.kind if entity else "",
+                    "community": groups.get(node, 0),
+                    **central.get(node, {"degree": 0.0, "betweenness": 0.0, "pagerank": 0.0}),
+                }
+            )
+        edges = [
+            r for ia, ib, data in sub.g.weighted_edge_list() for r in sorted(data.relations, key=lambda r: r["type"])
+        ]
+        self._audit.record(self.actor, "network", [eid, *sub.index])
+        return {"entity_id": eid, "depth": depth, "nodes": nodes, "relations": edges}
 
     # search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:

@@ -499,6 +499,27 @@ def links(
 
 
 @app.command()
+def network(
+    ref: Annotated[str, typer.Argument(help="An entity id or a name.")],
+    depth: Annotated[int, typer.Option(help="Hops from the entity.")] = 1,
+    fmt: Annotated[str, typer.Option("--format", help="json, graphml, gexf (with time), stix (2.1) or ftm.")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
+) -> None:
+    """The neighbourhood of an entity in the relation graph, with degree, betweenness, PageRank and communities."""
+    from kartoteka.analysis import export
+
+    if fmt not in export.FORMATS:
+        _fail(f"unknown format '{fmt}'; expected one of {', '.join(export.FORMATS)}")
+    net = _call(lambda arch: arch.network(ref, depth))
+    data = export.render(net, fmt)
+    if output:
+        output.write_bytes(data)
+        render.err.print(f"{len(net['nodes'])} entities, {len(net['relations'])} relations → {output}")
+    else:
+        sys.stdout.write(data.decode())
+
+
+@app.command()
 def cooccur(
     a: Annotated[str, typer.Argument(help="An entity id or a name.")],
     b: Annotated[str | None, typer.Argument(help="Another; without it, A's associates ranked by significance.")] = None,

@@ -104,3 +104,49 @@ def test_links_never_cross_a_hidden_passage(archive: Path) -> None:
         assert "Vienna" not in str(paths) and "recruited" not in str(paths)
     finally:
         ivan.close()
+
+
+def test_network_centrality_communities_and_exports(archive: Path, tmp_path: Path) -> None:
+    import json
+    import xml.etree.ElementTree as ET
+
+    import rustworkx as rx
+
+    from kartoteka.analysis import export
+
+    arch = Archive(archive)
+    ivan = Archive(archive, user="ivan")
+    try:
+        net = arch.network("Arkady Zorin", depth=2)
+        ids = {n["id"] for n in net["nodes"]}
+        assert arch.resolve_ref("Margaret Holloway") in ids
+        zorin = next(n for n in net["nodes"] if n["id"] == net["entity_id"])
+        assert zorin["degree"] > 0 and 0 <= zorin["betweenness"] <= 1
+        assert abs(sum(n["pagerank"] for n in net["nodes"]) - 1.0) < 1e-6
+        assert all(isinstance(n["community"], int) for n in net["nodes"])
+        # What ivan may not see is not in his network, in any format.
+        low = ivan.network("Arkady Zorin", depth=2)
+        assert ivan.resolve_ref("Duarte Mendes") in {n["id"] for n in low["nodes"]}
+        assert all(r["type"] != "recruited" for r in low["relations"])
+        for fmt in export.FORMATS:
+            data = export.render(low, fmt)
+            assert b"Vienna" not in data and b"recruited" not in data, fmt
+        # Each format parses as what it claims to be.
+        path = tmp_path / "n.graphml"
+        path.write_bytes(export.render(net, "graphml"))
+        [g] = rx.read_graphml(str(path))
+        assert len(g) == len(net["nodes"])
+        gexf = ET.fromstring(export.render(net, "gexf"))
+        dated = [e for e in gexf.iter("{http://gexf.net/1.3}edge") if "start" in e.attrib]
+        assert dated and all(e.attrib["start"] <= e.attrib["end"] for e in dated)
+        bundle = json.loads(export.render(net, "stix"))
+        assert bundle["type"] == "bundle"
+        rels = [o for o in bundle["objects"] if o["type"] == "relationship"]
+        refs = {o["id"] for o in bundle["objects"] if o["type"] != "relationship"}
+        assert rels and all(r["source_ref"] in refs and r["target_ref"] in refs for r in rels)
+        assert all(0 <= r["confidence"] <= 100 and r["spec_version"] == "2.1" for r in rels)
+        ftm = [json.loads(line) for line in export.render(net, "ftm").decode().splitlines()]
+        assert {e["schema"] for e in ftm} >= {"Person", "UnknownLink"}
+    finally:
+        arch.close()
+        ivan.close()
