@@ -28,7 +28,7 @@ from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER, Clearance, Label, LabelError, Level, roll_up
 from kartoteka.access.policy import Policy
 from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
-from kartoteka.analysis import relations
+from kartoteka.analysis import assessment, relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
 from kartoteka.analysis.graph import RelationGraph
 from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
@@ -418,6 +418,7 @@ class Archive:
                 for (t, v), c in sorted(date_counter.items(), key=lambda x: (x[0][1] or "9999", -x[1]))
             ],
             "associates": self._associates(eid, associates),
+            "facts": self.assess(eid)["facts"],
         }
 
     def _associates(self, eid: str, limit: int) -> list[dict[str, Any]]:
@@ -545,6 +546,7 @@ class Archive:
         """Every relation the viewer may see (its passage visible), optionally in a date window."""
         graph = RelationGraph()
         texts: dict[int, tuple[int, str, int]] = {}
+        grades: dict[str, int | None] = {}
         for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source in self._store.relations():
             if not self._policy.portion_visible(pid) or a == b:
                 continue
@@ -553,6 +555,8 @@ class Archive:
             if pid not in texts:
                 texts[pid] = self._store.portion_text(pid)
             seq, text, pstart = texts[pid]
+            if doc_id not in grades:
+                grades[doc_id] = self._store.document_grade(doc_id)[1]
             graph.add(
                 a,
                 b,
@@ -563,6 +567,7 @@ class Archive:
                     "start": d0,
                     "end": d1,
                     "confidence": conf,
+                    "credibility": grades[doc_id],
                     "evidence": {
                         "document_id": doc_id,
                         "source": source,
@@ -617,6 +622,118 @@ class Archive:
         ]
         self._audit.record(self.actor, "network", [eid, *sub.index])
         return {"entity_id": eid, "depth": depth, "nodes": nodes, "relations": edges}
+
+    # assessment --------------------------------------------------------------------
+    def grade(
+        self, document_id: str, reliability: str, credibility: int, reported_by: str | None = None
+    ) -> dict[str, Any]:
+        """Give a document its Admiralty grade and, optionally, who reported it."""
+        if not self._policy.document_visible(document_id):
+            raise NotFound(E.E020, ref=document_id)
+        try:
+            r, c = assessment.check_grade(reliability, credibility)
+        except ValueError as exc:
+            raise InvalidInput(E.E050, reason=str(exc)) from exc
+        with self._write():
+            self._store.grade_document(document_id, r, c, reported_by)
+        self._audit.record(self.actor, "grade", [document_id])
+        return {"document_id": document_id, "reliability": r, "credibility": c, "grade": assessment.describe(r, c)}
+
+    def claim(
+        self,
+        subject_ref: str,
+        statement: str,
+        source: str,
+        reliability: str,
+        credibility: int,
+        document_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Record by hand what a source says about an entity."""
+        eid = self.resolve_ref(subject_ref)
+        if document_id is not None and not self._policy.document_visible(document_id):
+            raise NotFound(E.E020, ref=document_id)
+        try:
+            r, c = assessment.check_grade(reliability, credibility)
+        except ValueError as exc:
+            raise InvalidInput(E.E050, reason=str(exc)) from exc
+        if not statement.strip() or not source.strip():
+            raise InvalidInput(E.E050, reason="a claim needs a statement and a source")
+        with self._write():
+            self._store.add_claim(
+                (eid, statement.strip(), None, None, source.strip(), r, c, document_id, None, "analyst")
+            )
+        self._audit.record(self.actor, "claim", [eid], detail=statement)
+        return {
+            "entity_id": eid,
+            "statement": statement.strip(),
+            "source": source.strip(),
+            "reliability": r,
+            "credibility": c,
+        }
+
+    def derive_claims(self) -> dict[str, Any]:
+        """One claim per extracted relation, graded as its document, sourced to who reported it."""
+        self._owner_only("derive claims")
+        added = 0
+        with self._write():
+            for _, rtype, a, b, doc_id, pid, _, _, _, _, _, _ in self._store.relations():
+                rel, cred, reported_by = self._store.document_grade(doc_id)
+                statement = f"{rtype.replace('_', ' ')}"
+                added += self._store.add_claim(
+                    (a, statement, rtype, b, reported_by or doc_id, rel or "F", cred or 6, doc_id, pid, "derived")
+                )
+        self._audit.record(self.actor, "derive claims", [])
+        return {"claims": added}
+
+    def _visible_claims(self, eid: str) -> list[assessment.Claim]:
+        out = []
+        for row in self._store.claims_about(eid):
+            claim = assessment.Claim(*row)
+            if claim.portion_id is not None and not self._policy.portion_visible(claim.portion_id):
+                continue
+            if claim.document_id is not None and not self._policy.document_visible(claim.document_id):
+                continue
+            out.append(claim)
+        return out
+
+    def assess(self, ref: str) -> dict[str, Any]:
+        """What the archive holds about an entity, claim by claim: grade, sources, confirmation, contradictions."""
+        eid = self.resolve_ref(ref)
+        facts = []
+        names: dict[str, str] = {}
+
+        def name(e: str | None) -> str | None:
+            if e is None:
+                return None
+            if e not in names:
+                entity = self._store.entity(e)
+                names[e] = self._display(e, entity.name) if entity else e
+            return names[e]
+
+        for a in assessment.assess(self._visible_claims(eid)):
+            first = a.claims[0]
+            text = (
+                f"{name(first.subject)} {first.relation.replace('_', ' ')} {name(first.object)}"
+                if first.relation
+                else f"{name(first.subject)}: {first.statement}"
+            )
+            facts.append(
+                {
+                    "fact": text,
+                    "reliability": a.reliability,
+                    "credibility": a.credibility,
+                    "grade": assessment.describe(a.reliability, a.credibility),
+                    "confirmed": a.confirmed,
+                    "sources": a.sources,
+                    "contradicted": bool(a.contradicted_by),
+                    "evidence": [
+                        {"source": c.source, "document_id": c.document_id, "stated": f"{c.reliability}{c.credibility}"}
+                        for c in a.claims
+                    ],
+                }
+            )
+        self._audit.record(self.actor, "assess", [eid])
+        return {"entity_id": eid, "facts": facts}
 
     # search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:

@@ -589,6 +589,8 @@ def serve(
 
 user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
 app.add_typer(user_app, name="user")
+claim_app = typer.Typer(help="Assessment: Admiralty-graded claims, confirmation, contradictions.", no_args_is_help=True)
+app.add_typer(claim_app, name="claim")
 source_app = typer.Typer(help="Protected sources: cryptonyms, sealed true names, handlers.", no_args_is_help=True)
 app.add_typer(source_app, name="source")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
@@ -624,6 +626,62 @@ def user_list(json_out: JsonOpt = False) -> None:
     else:
         for u in users:
             render.out.print(f"{u['user']}: {u['clearance']} {', '.join(u['tokens']) or '(no tokens)'}")
+
+
+@app.command()
+def grade(
+    document_id: Annotated[str, typer.Argument(help="Document id.")],
+    reliability: Annotated[
+        str, typer.Option(help="Source reliability A (completely reliable) to F (cannot be judged).")
+    ],
+    credibility: Annotated[int, typer.Option(help="Information credibility 1 (confirmed) to 6 (cannot be judged).")],
+    reported_by: Annotated[
+        str | None, typer.Option(help="Who reported it (a cryptonym, an author): what 'independent' counts.")
+    ] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Give a document its NATO Admiralty grade."""
+    result = _call(lambda a: a.grade(document_id, reliability, credibility, reported_by))
+    render.emit_json(result) if json_out else render.out.print(f"{document_id}: {result['grade']}")
+
+
+@claim_app.command("add")
+def claim_add(
+    entity: Annotated[str, typer.Argument(help="An entity id or a name.")],
+    statement: Annotated[str, typer.Argument(help="What the source says, e.g. 'was in Lisbon in March 1977'.")],
+    source: Annotated[str, typer.Option(help="Who says it.")],
+    reliability: Annotated[str, typer.Option(help="A–F.")],
+    credibility: Annotated[int, typer.Option(help="1–6.")],
+    document: Annotated[str | None, typer.Option(help="The document it comes from, if any.")] = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Record a claim by hand."""
+    result = _call(lambda a: a.claim(entity, statement, source, reliability, credibility, document))
+    render.emit_json(result) if json_out else render.out.print(f"claim recorded on {result['entity_id']}")
+
+
+@claim_app.command("derive")
+def claim_derive(json_out: JsonOpt = False) -> None:
+    """Turn every extracted relation into a claim, graded as its document (owner only)."""
+    result = _call(lambda a: a.derive_claims())
+    render.emit_json(result) if json_out else render.out.print(f"{result['claims']} claim(s) derived")
+
+
+@claim_app.command("list")
+def claim_list(
+    entity: Annotated[str, typer.Argument(help="An entity id or a name.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Each fact about an entity with its grade, its sources, and whether it is confirmed or contradicted."""
+    result = _call(lambda a: a.assess(entity))
+    if json_out:
+        render.emit_json(result)
+        return
+    for f in result["facts"]:
+        flags = (" CONFIRMED" if f["confirmed"] else "") + (" CONTRADICTED" if f["contradicted"] else "")
+        render.out.print(
+            f"{f['reliability']}{f['credibility']}{flags}  {f['fact']}  (sources: {', '.join(f['sources'])})"
+        )
 
 
 @source_app.command("add")

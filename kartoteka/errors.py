@@ -42,6 +42,7 @@ class E(StrEnum):
     E047 = "[E047] No source '{cryptonym}'."
     E048 = "[E048] Bad cryptonym '{cryptonym}': capital letters, digits, '/' or '-', 2 to 32 characters."
     E049 = "[E049] Source '{cryptonym}' already exists."
+    E050 = "[E050] Bad grade or claim: {reason}"
 
 
 class KartotekaError(Exception):

@@ -87,6 +87,15 @@ def _stix_id(kind: str, key: str) -> str:
     return f"{kind}--{uuid.uuid5(_NS, key)}"
 
 
+def _confidence(relation: dict[str, Any]) -> int:
+    """STIX confidence: the Admiralty mapping when the evidence is graded, else the extractor's."""
+    from kartoteka.analysis.assessment import stix_confidence
+
+    cred = relation.get("credibility")
+    mapped = stix_confidence(cred) if cred else None
+    return mapped if mapped is not None else round(100 * relation["confidence"])
+
+
 def stix(net: dict[str, Any], created: str = "2026-01-01T00:00:00.000Z") -> bytes:
     """A STIX 2.1 bundle: identities and locations, relationships with their confidence (0–100)."""
     objects: list[dict[str, Any]] = []
@@ -114,7 +123,7 @@ def stix(net: dict[str, Any], created: str = "2026-01-01T00:00:00.000Z") -> byte
             "relationship_type": r["type"].replace("_", "-"),
             "source_ref": ids[r["subject"]],
             "target_ref": ids[r["object"]],
-            "confidence": round(100 * r["confidence"]),
+            "confidence": _confidence(r),
             "description": r["evidence"]["snippet"],
             "external_references": [{"source_name": "kartoteka", "external_id": r["evidence"]["document_id"]}],
         }

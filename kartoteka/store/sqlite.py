@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from kartoteka.errors import E, KartotekaError
 from kartoteka.store.records import (
@@ -642,6 +643,36 @@ class SQLiteStore:
         """(seq, text, start offset in the document)."""
         row = self.db.execute("SELECT seq, text, start FROM portions WHERE id=?", (portion_id,)).fetchone()
         return int(row[0]), str(row[1]), int(row[2])
+
+    # assessment ----------------------------------------------------------------
+    def grade_document(self, document_id: str, reliability: str, credibility: int, reported_by: str | None) -> None:
+        self.db.execute(
+            "UPDATE documents SET reliability=?, credibility=?, reported_by=coalesce(?, reported_by) WHERE id=?",
+            (reliability, credibility, reported_by, document_id),
+        )
+
+    def document_grade(self, document_id: str) -> tuple[str | None, int | None, str | None]:
+        row = self.db.execute(
+            "SELECT reliability, credibility, reported_by FROM documents WHERE id=?", (document_id,)
+        ).fetchone()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    def add_claim(self, row: tuple[object, ...]) -> int:
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO claims(subject_id, statement, relation, object_id, source, reliability, credibility,"
+            " document_id, portion_id, origin, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (*row, _now()),
+        )
+        return int(cur.rowcount or 0)
+
+    def claims_about(self, entity_id: str) -> list[tuple[Any, ...]]:
+        return list(
+            self.db.execute(
+                "SELECT id, subject_id, statement, relation, object_id, source, reliability, credibility,"
+                " document_id, portion_id, origin FROM claims WHERE subject_id=? OR object_id=? ORDER BY id",
+                (entity_id, entity_id),
+            )
+        )
 
 
 def _split_sql(sql: str) -> list[str]:
