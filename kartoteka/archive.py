@@ -31,6 +31,7 @@ from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
 from kartoteka.analysis import assessment, relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
 from kartoteka.analysis.graph import RelationGraph
+from kartoteka.analysis.knox import knox
 from kartoteka.errors import E, Forbidden, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
@@ -452,8 +453,28 @@ class Archive:
         a, b = self.resolve_ref(a_ref), self.resolve_ref(b_ref)
         docs, n = self._entity_documents()
         result = cooccurrence(a, b, docs.get(a, set()), docs.get(b, set()), n)
+        space_time = knox(self._events(a), self._events(b))
         self._audit.record(self.actor, "cooccur", [a, b])
-        return result.as_json()
+        return {**result.as_json(), "knox": space_time.as_json() if space_time else None}
+
+    def _events(self, eid: str) -> list[tuple[str, str]]:
+        """(place id, date) for every visible passage naming the entity, a place and a date."""
+        hits = [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
+        portions = sorted({h.portion_id for h in hits})
+        dates = self._store.dates_in_portions(portions)
+        places: dict[int, set[str]] = {}
+        for other, kind, pid in self._store.entity_portions():
+            if kind == "PLACE" and pid in dates:
+                places.setdefault(pid, set()).add(other)
+        return sorted(
+            {
+                (place, d.value)
+                for pid in portions
+                for place in places.get(pid, ())
+                for d in dates.get(pid, [])
+                if d.value
+            }
+        )
 
     def associates(self, ref: str, limit: int = 20) -> dict[str, Any]:
         """An entity's associates ranked by how unlikely their co-occurrence is by chance,

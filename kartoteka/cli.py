@@ -552,6 +552,16 @@ def cooccur(
         f"PMI = log2(k·N / (n_a·n_b)) = {pmi}\n"
         f"G² = 2 Σ O·ln(O/E) over the 2×2 table = {result['g2']:.3f}"
     )
+    kx = result.get("knox")
+    if kx:
+        render.out.print(
+            f"Knox space–time test: {kx['close_pairs']} A–B event pairs at the same place within"
+            f" {kx['window_days']} days (chance expects {kx['expected']:.2f});"
+            f" p = {kx['p_value']:.4g} over {kx['permutations']} permutations of the dates"
+            f" ({kx['events_a']} and {kx['events_b']} dated, placed events)."
+        )
+    else:
+        render.out.print("Knox space–time test: not enough passages with both a place and a date.")
 
 
 @app.command()

@@ -34,7 +34,9 @@ def test_cooccur_counts_documents_and_respects_the_policy(path: Path) -> None:
     owner, ivan = Archive(path), Archive(path, user="ivan")
     try:
         r = owner.cooccur("Arkady Zorin", "Duarte Mendes")
-        assert set(r) == {"a", "b", "n", "n_a", "n_b", "k", "p_value", "pmi", "g2"}
+        assert set(r) == {"a", "b", "n", "n_a", "n_b", "k", "p_value", "pmi", "g2", "knox"}
+        # Lisbon 1977-03, Lisbon 1977-04-04 and Porto 1978: places and dates known on both sides.
+        assert r["knox"] is not None and r["knox"]["permutations"] == 999 and r["knox"]["close_pairs"] >= 2
         assert (r["n"], r["k"]) == (6, 3)
         assert r["n_a"] == 4 and r["n_b"] == 3
         hidden = owner.cooccur("Arkady Zorin", "Grigory Bortnik")
