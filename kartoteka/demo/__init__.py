@@ -32,7 +32,7 @@ def corpus_path() -> Path:
 
 
 def build(path: Path) -> Archive:
-    for suffix in ("", "-wal", "-shm"):
+    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key"):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     arch = Archive(path)
     items = (doc for f in discover([str(corpus_path())]) if isinstance(f, Path) for doc in read_path(f))
@@ -83,6 +83,38 @@ def run_demo(path: Path) -> None:
         out.print()
         out.rule("4. Full-text search", align="left")
         render.search(arch.search("Mendes", limit=3))
+        out.print()
+        out.rule("5. Compartments: what a clerk cleared for UNCLASSIFIED sees", align="left")
+        arch.add_user("clerk", "U", [])
+        report = next(str(d["id"]) for d in arch.documents() if "report" in str(d["source"]))
+        clerk = Archive(path, user="clerk")
+        try:
+            for who, view in (("owner", arch), ("clerk", clerk)):
+                st = view.stats()
+                found = view.check("Irina Zorina", limit=1)["matches"]
+                out.print(
+                    f"[bold]{who}[/bold]: {st['portions']} portions, {st['people']} people; "
+                    f"name check 'Irina Zorina' → {escape(found[0]['name']) if found else 'no record'}"
+                )
+        finally:
+            clerk.close()
+        data, name, copy = arch.release(report, "U", "txt")
+        out.print(f"Release copy for U ({name}), {copy.withheld} portions withheld:")
+        for line in data.decode().splitlines()[:14]:
+            out.print(f"  [dim]{escape(line)}[/dim]")
+        out.print()
+        out.rule("6. Links: relations from the text, and was it chance?", align="left")
+        built = arch.build_relations()
+        out.print(f"{built['relations']} relations extracted from {built['documents']} documents.")
+        for path_ in arch.links("Arkady Zorin", "Yelena Vetrova")["paths"][:1]:
+            for hop in path_:
+                ev = hop["evidence"][0]
+                out.print(f"  {hop['type']}: {escape(ev['snippet'])} [dim]({Path(ev['source']).name})[/dim]")
+        co = arch.cooccur("Arkady Zorin", "Duarte Mendes")
+        out.print(
+            f"Zorin and Mendes together in {co['k']} of {co['n']} documents (Zorin in {co['n_a']}, Mendes in {co['n_b']}): "
+            f"one-sided Fisher p = {co['p_value']:.3g}, PMI = {co['pmi'] if co['pmi'] is None else round(co['pmi'], 2)} bits."
+        )
         out.print()
         out.print(
             f"Explore further:  [bold]kartoteka --archive {path} dossier Vetrova[/bold]   "
