@@ -207,7 +207,9 @@ def _tamper(path: Path, sql: str) -> None:
     "attack",
     [
         "UPDATE audit SET actor='mallory' WHERE seq=2;",  # a changed entry
-        "UPDATE audit SET detail=substr(detail,1,5)||'0'||substr(detail,7) WHERE seq=3;",  # a flipped byte
+        # One character of a keyed hash flipped (always to a different character).
+        "UPDATE audit SET detail=substr(detail,1,5)||(CASE WHEN substr(detail,6,1)='0' THEN '1' ELSE '0' END)"
+        "||substr(detail,7) WHERE seq=3;",
         "DELETE FROM audit WHERE seq=(SELECT max(seq) FROM audit);",  # the last entry deleted
         "DELETE FROM audit WHERE seq=2;",  # an entry in the middle deleted
         # Two entries swapped (their contents exchanged, heads kept in place).
@@ -220,7 +222,9 @@ def _tamper(path: Path, sql: str) -> None:
 )
 def test_audit_tampering_is_detected(tmp_path: Path, attack: str) -> None:
     path = _audited(tmp_path)
+    before = sqlite3.connect(path).execute("SELECT * FROM audit").fetchall()
     _tamper(path, attack)
+    assert sqlite3.connect(path).execute("SELECT * FROM audit").fetchall() != before  # the attack changed something
     result = _verify(path)
     assert not result["ok"], attack
 
