@@ -543,13 +543,18 @@ class Archive:
             for pid, pstart, ptext, m_start, m_end, kind, eid in self._store.portion_mentions(doc_id):
                 entry = by_portion.setdefault(pid, (pstart, ptext, []))
                 entry[2].append(relations.Ent(m_start - pstart, m_end - pstart, kind, eid))
+            speakers = relations.speakers(
+                [(pid, text) for pid, _, kind, text, _, _ in self._store.portion_rows(doc_id) if kind == "text"],
+                {pid: ents for pid, (_, _, ents) in by_portion.items()},
+            )
             dates = self._store.dates_in_portions(sorted(by_portion))
             rows: list[tuple[object, ...]] = []
             for pid, (pstart, ptext, ents) in by_portion.items():
-                if len({e.key for e in ents}) < 2:
+                speaker = speakers.get(pid)
+                if len({e.key for e in ents} | ({speaker.key} if speaker else set())) < 2:
                     continue
                 assert nlp is not None
-                for r in relations.extract(nlp(relations.parse_view(ptext)), ents):
+                for r in relations.extract(nlp(relations.parse_view(ptext)), ents, speaker):
                     a, b = pstart + r.start, pstart + r.end
                     values = sorted(d.value for d in dates.get(pid, []) if d.value and a <= d.start < b)
                     rows.append(

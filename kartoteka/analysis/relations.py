@@ -132,40 +132,62 @@ def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
             continue  # "never met", "did not recruit"
         spec = verbs[v.lemma_.lower()]
         rtype = spec["type"]
-        preps = set(spec.get("preps", []))
+        by_prep: dict[str, str] = dict(spec.get("by_prep", {}))
+        preps = set(spec.get("preps", [])) | set(by_prep)
         if rtype in vocab().symmetric:
             preps.add("with")
         passive = any(c.dep_ in ("nsubjpass", "auxpass") for c in v.children)
         subjects: list[Ent] = []
-        objects: list[tuple[Ent, float]] = []
+        objects: list[tuple[Ent, float, str]] = []
+
+        def through(prep: Any, conf: float) -> None:
+            _through(s, prep, conf, rtype, by_prep, objects)  # noqa: B023 (called at once, never stored)
+
         for c in v.children:
             if c.dep_ in SUBJECT_DEPS:
                 if passive and c.dep_ == "nsubjpass":
-                    objects.extend((e, 0.75) for e in s.ents_at(c))  # "Y was recruited by X"
+                    objects.extend((e, 0.75, rtype) for e in s.ents_at(c))  # "Y was recruited by X"
                 else:
                     subjects.extend(s.ents_at(c))
             elif c.dep_ in OBJECT_DEPS:
-                objects.extend((e, 0.8) for e in s.ents_at(c))
+                objects.extend((e, 0.8, rtype) for e in s.ents_at(c))
                 for p in c.children:  # "wrote a letter to Y"
                     if p.dep_ == "prep" and p.lemma_.lower() in preps:
-                        objects.extend((e, 0.7) for pc in p.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
+                        through(p, 0.7)
             elif c.dep_ == "agent" and passive:
                 subjects.extend(e for pc in c.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
             elif c.dep_ == "prep" and c.lemma_.lower() in preps:
-                objects.extend((e, 0.7) for pc in c.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
-            elif c.dep_ == "prt" and c.lemma_.lower() in preps:  # "tipped off X"
-                continue
+                through(c, 0.7)
+        if not subjects and v.dep_ == "conj" and not passive:
+            # "X called Y and warned him": the second verb shares the first's subject.
+            for c in v.head.children:
+                if c.dep_ in ("nsubj",):
+                    subjects.extend(s.ents_at(c))
         trigger = v.lemma_.lower()
         for subj in subjects:
-            for obj, conf in objects:
+            for obj, conf, kind in objects:
                 if subj != obj:
                     a, b = (obj, subj) if spec.get("reverse") else (subj, obj)
-                    yield rtype, a, b, trigger, conf
+                    yield kind, a, b, trigger, conf
         # "Zorin and Mendes met": coordinated subjects of a symmetric verb.
         if rtype in vocab().symmetric and not objects and len(subjects) > 1:
             for i, a in enumerate(subjects):
                 for b in subjects[i + 1 :]:
                     yield rtype, a, b, trigger, 0.6
+
+
+def _through(
+    s: _Sentence, prep: Any, conf: float, rtype: str, by_prep: dict[str, str], objects: list[tuple[Ent, float, str]]
+) -> None:
+    """Objects reached through a preposition, with the type that preposition gives."""
+    kind = by_prep.get(prep.lemma_.lower(), rtype)
+    for pc in prep.children:
+        if pc.dep_ == "pobj":
+            objects.extend((e, conf, kind) for e in s.ents_at(pc))
+            # "lived in the same building with him": a second preposition under the first.
+            for p2 in pc.children:
+                if p2.dep_ == "prep" and p2.lemma_.lower() in by_prep:
+                    _through(s, p2, conf - 0.1, rtype, by_prep, objects)
 
 
 def _possessor(noun: Any, s: _Sentence) -> list[Ent]:
@@ -226,16 +248,150 @@ def parse_view(text: str) -> str:
     return str(ner_view(blanked))
 
 
-def extract(doc: Any, ents: list[Ent]) -> list[Relation]:
-    """Relations between `ents` in a parsed text (`doc` from `load_parser()`)."""
+_DASH = re.compile(r"^\s*[–—-]\s")
+_OPEN_QUOTE = re.compile(r"^\s*[“\"«„]")
+_SPEECH = re.compile(r"\b(?:said|says|told|tells|added|recalled|explained|insisted|remembered|wrote)\b")
+
+
+def speakers(portions: list[tuple[int, str]], ents: dict[int, list[Ent]]) -> dict[int, Ent]:
+    """Who "I" is, portion by portion, where the text says so.
+
+    * An interview (three or more paragraphs opening with a dash): answers,
+      the dash paragraphs that are not questions, are the interviewee's, the
+      person the document names most.
+    * A paragraph that opens with a quotation is the words of the person
+      quoted: named as the teller in the paragraph before ("Kalugin told
+      me ..."), or after the quotation in the same paragraph ("..., Kalugin
+      said").
+    """
+    out: dict[int, Ent] = {}
+    dashes = [pid for pid, text in portions if _DASH.match(text)]
+    interviewee = _interviewee(portions, ents) if len(dashes) >= 3 else None
+    if interviewee is not None:
+        for pid, text in portions:
+            if _DASH.match(text) and not text.rstrip().endswith("?"):
+                out[pid] = interviewee
+    previous: tuple[int, str] | None = None
+    for pid, text in portions:
+        if pid not in out and _OPEN_QUOTE.match(text):
+            quoted = _quoted_spans(text)
+            outside = [
+                e for e in ents.get(pid, []) if e.kind == "PERSON" and not any(a <= e.start < b for a, b in quoted)
+            ]
+            after = [e for e in outside if _SPEECH.search(text[max(0, e.start - 40) : e.end + 40])]
+            tellers: list[Ent] = []
+            if previous is not None:
+                ptext = previous[1]
+                tellers = [
+                    e
+                    for e in ents.get(previous[0], [])
+                    if e.kind == "PERSON" and _SPEECH.search(ptext[e.end : e.end + 30])
+                ]
+            chosen = after[0] if after else tellers[-1] if tellers else None
+            if chosen is not None:
+                out[pid] = chosen
+        previous = (pid, text)
+    return out
+
+
+_INTERVIEW = re.compile(r"\b(?:interview|conversation|talk)\s+with\b", re.IGNORECASE)
+
+
+def _interviewee(portions: list[tuple[int, str]], ents: dict[int, list[Ent]]) -> Ent | None:
+    """The person introduced as interviewed ("conversation with ... Oleg Kalugin"),
+    else the one whose name labels paragraphs ("Kalugin: ..."); else nobody:
+    guessing the most-named person would make a subject of the interview its speaker."""
+    for pid, text in portions:
+        for m in _INTERVIEW.finditer(text):
+            near = [e for e in ents.get(pid, []) if e.kind == "PERSON" and m.end() <= e.start <= m.end() + 60]
+            if near:
+                return near[0]
+    labels: dict[str, tuple[int, Ent]] = {}
+    for pid, text in portions:
+        for e in ents.get(pid, []):
+            if e.kind == "PERSON" and e.start <= 2 and text[e.end : e.end + 1] == ":":
+                n, _ = labels.get(e.key, (0, e))
+                labels[e.key] = (n + 1, e)
+    if labels:
+        return max(labels.values(), key=lambda x: x[0])[1]
+    return None
+
+
+def _quoted_spans(text: str) -> list[tuple[int, int]]:
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    for i, ch in enumerate(text):
+        if ch in "“«„" or (ch == '"' and start is None):
+            start = i
+        elif ch in "”»" or (ch == '"' and start is not None):
+            if start is not None:
+                spans.append((start, i + 1))
+            start = None
+    if start is not None:
+        spans.append((start, len(text)))
+    return spans
+
+
+FIRST_PERSON = frozenset({"i", "me", "my", "myself"})
+THIRD_PERSON = frozenset({"he", "him", "his", "himself", "she", "her", "herself"})
+
+
+def _pronouns(sent: Any, inside: list[Ent], speaker: Ent | None, previous: Ent | None) -> list[Ent]:
+    """Pronouns standing for people, as entities with their referent's key.
+
+    First person is the speaker, when the caller knows one (an interview
+    answer, a quotation). Third person is the nearest person named before it
+    in the sentence, else the last person of the previous sentence; an object
+    pronoun never refers to its own verb's subject ("X warned him").
+    """
+    people = sorted((e for e in inside if e.kind == "PERSON"), key=lambda e: e.start)
+    out: list[Ent] = []
+    for t in sent:
+        low = t.lower_
+        span = (t.idx, t.idx + len(t.text))
+        if low in FIRST_PERSON and speaker is not None:
+            out.append(Ent(*span, "PERSON", speaker.key))
+        elif low in THIRD_PERSON and t.pos_ == "PRON":
+            before = [e for e in people if e.end <= t.idx]
+            verb = t.head
+            while verb.pos_ not in ("VERB", "AUX") and verb.head.i != verb.i:
+                verb = verb.head
+            subject_keys = {
+                e.key
+                for c in verb.children
+                if c.dep_ == "nsubj" and c.i != t.i
+                for e in people
+                if e.start <= c.idx < e.end
+            }
+            candidates = [
+                e for e in before if not (low in ("him", "her", "himself", "herself") and e.key in subject_keys)
+            ]
+            referent = candidates[-1] if candidates else previous
+            if referent is not None:
+                out.append(Ent(*span, "PERSON", referent.key))
+    return out
+
+
+def extract(doc: Any, ents: list[Ent], speaker: Ent | None = None) -> list[Relation]:
+    """Relations between `ents` in a parsed text (`doc` from `load_parser()`).
+
+    `speaker`: who "I" and "me" are in this text, if known.
+    """
     out: dict[tuple[str, str, str, int], Relation] = {}
+    previous: Ent | None = None
     for sent in doc.sents:
         inside = [e for e in ents if sent.start_char <= e.start < sent.end_char]
-        if len(inside) < 2:
+        here = inside + _pronouns(sent, inside, speaker, previous)
+        people = [e for e in inside if e.kind == "PERSON"]
+        if people:
+            previous = max(people, key=lambda e: e.start)
+        if len({e.key for e in here}) < 2:
             continue
-        s = _Sentence(sent, inside)
+        s = _Sentence(sent, here)
         for rtype, a, b, trigger, conf in (*_verb_relations(s), *_noun_relations(s)):
             spec = vocab().verbs.get(trigger) or vocab().nouns.get(trigger) or {}
+            if spec.get("type") != rtype:
+                spec = {}  # a by-preposition type: its own kinds apply
             if not _kinds_ok(rtype, a.kind, b.kind, spec):
                 continue
             if a.key == b.key:

@@ -150,3 +150,28 @@ def test_network_centrality_communities_and_exports(archive: Path, tmp_path: Pat
     finally:
         arch.close()
         ivan.close()
+
+
+def test_speakers_of_interviews_and_quotations() -> None:
+    from kartoteka.analysis.relations import speakers
+
+    intro = "A conversation with General Oleg Kalugin, recorded in 2019."
+    q = "– Did you know Trump?"
+    a = "– Andropov called me in 1978."
+    quote_lead = "Kalugin told me he still has sources."
+    quote = "“I called Litvinenko and warned him.”"
+    portions = [(1, intro), (2, q), (3, a), (4, "– Why?"), (5, "– Because."), (6, quote_lead), (7, quote)]
+    ents = {
+        1: [Ent(intro.find("Oleg"), intro.find("Oleg") + len("Oleg Kalugin"), "PERSON", "kalugin")],
+        2: [Ent(q.find("Trump"), q.find("Trump") + 5, "PERSON", "trump")],
+        3: [Ent(a.find("Andropov"), a.find("Andropov") + 8, "PERSON", "andropov")],
+        6: [Ent(0, 7, "PERSON", "kalugin")],
+        7: [Ent(quote.find("Litvinenko"), quote.find("Litvinenko") + 10, "PERSON", "litvinenko")],
+    }
+    found = {pid: e.key for pid, e in speakers(portions, ents).items()}
+    assert found == {3: "kalugin", 5: "kalugin", 7: "kalugin"}  # questions (2, 4) are the interviewer's
+    nlp = load_parser()
+    rels = {(r.type, r.subject, r.object) for r in extract(nlp(quote), ents[7], Ent(0, 0, "PERSON", "kalugin"))}
+    assert rels == {("communicated_with", "kalugin", "litvinenko"), ("warned", "kalugin", "litvinenko")}
+    # Without a known speaker, "I" is nobody: no relation.
+    assert extract(nlp(quote), ents[7]) == []
