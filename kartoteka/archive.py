@@ -131,6 +131,9 @@ class Archive:
         self._names: NameIndex | None = None
         self._visible_names: dict[str, list[str]] = {}
         self._data_version = self._store.data_version()
+        # Relation graphs by date window, kept until the next write: a server
+        # answers path queries from memory, not from a fresh read of every relation.
+        self._graphs: dict[tuple[str | None, str | None], RelationGraph] = {}
 
     @staticmethod
     def login(path: str | Path, user: str, password: str) -> bool:
@@ -155,6 +158,7 @@ class Archive:
         if version != self._data_version:
             self._data_version = version
             self._names = None
+            self._graphs.clear()
             self._policy.invalidate()
 
     @property
@@ -207,8 +211,9 @@ class Archive:
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        """A write transaction; the name index and visibility are recomputed on next use."""
+        """A write transaction; the name index, graphs and visibility are recomputed on next use."""
         self._names = None
+        self._graphs.clear()
         self._policy.invalidate()
         with self._store.transaction():
             yield
@@ -570,6 +575,9 @@ class Archive:
 
     def _relation_graph(self, since: str | None = None, until: str | None = None) -> RelationGraph:
         """Every relation the viewer may see (its passage visible), optionally in a date window."""
+        cached = self._graphs.get((since, until))
+        if cached is not None:
+            return cached
         graph = RelationGraph()
         texts: dict[int, tuple[int, str, int]] = {}
         grades: dict[str, int | None] = {}
@@ -602,6 +610,7 @@ class Archive:
                     },
                 },
             )
+        self._graphs[(since, until)] = graph
         return graph
 
     def links(
