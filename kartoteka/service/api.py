@@ -201,6 +201,26 @@ def create_app(archive_path: str | Path) -> FastAPI:
             data, media_type=media[format], headers={"Content-Disposition": f'attachment; filename="{name}"'}
         )
 
+    @app.get("/api/links", summary="Shortest evidence paths between two entities.")
+    def links(user: User, a: str, b: str, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+        with views.archive(user) as arch:
+            return arch.links(a, b, since, until)
+
+    @app.get("/api/network/{ref}", summary="An entity's neighbourhood with centrality and communities.")
+    def network(user: User, ref: str, depth: Annotated[int, Query(ge=1, le=4)] = 1) -> dict[str, Any]:
+        with views.archive(user) as arch:
+            return arch.network(ref, depth)
+
+    @app.get("/api/cooccur", summary="Do A and B co-occur more than chance? Fisher, PMI, G², Knox.")
+    def cooccur(user: User, a: str, b: str) -> dict[str, Any]:
+        with views.archive(user) as arch:
+            return arch.cooccur(a, b)
+
+    @app.get("/api/timeline/{ref}", summary="Dated passages about an entity, with their precision.")
+    def timeline(user: User, ref: str) -> dict[str, Any]:
+        with views.archive(user) as arch:
+            return arch.timeline(ref)
+
     @app.get("/api/stats", summary="Counts of what you may see.")
     def stats(user: User) -> dict[str, Any]:
         with views.archive(user) as a:

@@ -67,6 +67,10 @@ def _probe_pairs(world: dict[str, Any]) -> list[tuple[str, str]]:
         (f"/api/documents/{world['secret']}", f"/api/documents/{MISSING_DOC}"),
         (f"/api/documents/{world['secret']}/release?for=U", f"/api/documents/{MISSING_DOC}/release?for=U"),
         (f"/api/dossier/{world['kovalenko']}", f"/api/dossier/{MISSING_ENTITY}"),
+        (f"/api/network/{world['kovalenko']}", f"/api/network/{MISSING_ENTITY}"),
+        (f"/api/timeline/{world['kovalenko']}", f"/api/timeline/{MISSING_ENTITY}"),
+        (f"/api/cooccur?a={world['kovalenko']}&b=Arkady%20Zorin", f"/api/cooccur?a={MISSING_ENTITY}&b=Arkady%20Zorin"),
+        (f"/api/links?a={world['kovalenko']}&b=Arkady%20Zorin", f"/api/links?a={MISSING_ENTITY}&b=Arkady%20Zorin"),
         ("/api/dossier/Boris%20Kovalenko", "/api/dossier/Quentin%20Nobodyson"),
     ]
 
