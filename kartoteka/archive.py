@@ -26,7 +26,7 @@ from argon2.exceptions import Argon2Error
 from kartoteka import release
 from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER, Clearance, Label, LabelError, Level, roll_up
-from kartoteka.access.policy import Policy
+from kartoteka.access.policy import Policy, stored_label
 from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
 from kartoteka.analysis import assessment, relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
@@ -41,6 +41,7 @@ from kartoteka.registry.ingest import Ingestor, IngestResult
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store import open_store
 from kartoteka.store.base import Store
+from kartoteka.store.records import MentionHit
 
 SNIPPET_CONTEXT = 110
 UNCLASSIFIED_LABEL = "U"
@@ -85,12 +86,9 @@ def _in_window(d0: str | None, d1: str | None, since: str | None, until: str | N
     return not (since and last[: len(since)] < since[: len(last)])
 
 
-def _label_or_top(text: str) -> Label:
-    # A stored label that does not parse is treated as the most restrictive.
-    try:
-        return Label.parse(text)
-    except LabelError:
-        return Label(Level.TS)
+def _clearance_of(row: tuple[str, str, str, str | None]) -> Clearance:
+    """A stored user's clearance: (name, level, comma-separated tokens, password hash)."""
+    return Clearance(Level[row[1]], frozenset(t for t in row[2].split(",") if t))
 
 
 def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
@@ -124,7 +122,7 @@ class Archive:
             if row is None:
                 self._store.close()
                 raise NotFound(E.E040, name=user)
-            clearance = Clearance(Level[row[1]], frozenset(t for t in row[2].split(",") if t))
+            clearance = _clearance_of(row)
             actor = user
         self._policy = Policy(self._store, clearance, actor)
         self._audit = AuditLog(self._store, self.path)
@@ -226,13 +224,19 @@ class Archive:
     def ingest(
         self, items: Iterable[RawDocument | ReadError], *, workers: int = 1, label: str | None = None
     ) -> Iterator[IngestResult]:
-        """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions."""
+        """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions.
+
+        A bad label is refused here, before anything is read.
+        """
         doc_label = UNCLASSIFIED_LABEL
         if label is not None:
             try:
                 doc_label = str(Label.parse(label))
             except LabelError as exc:
                 raise InvalidInput(E.E041, reason=str(exc)) from exc
+        return self._ingest(items, workers, doc_label)
+
+    def _ingest(self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str) -> Iterator[IngestResult]:
         index = self._name_index() if self._policy.is_owner else build_name_index(self._store)
         self._names = None
         self._policy.invalidate()
@@ -292,13 +296,21 @@ class Archive:
         shown = [r for r in self._store.portion_rows(d["id"]) if self._policy.portion_visible(r[0])]
         return {**d, "portion_count": len(shown), "char_count": sum(len(r[3]) for r in shown)}
 
+    def _labelled_rows(self, document_id: str) -> list[tuple[tuple[int, int, str, str, str | None, str | None], Label]]:
+        """A document's portion rows (id, seq, kind, text, mark, label), each with the
+        label that governs it: its own, or else the document's."""
+        doc_label = self._store.document_label(document_id) or UNCLASSIFIED_LABEL
+        return [(r, stored_label(r[5] or doc_label)) for r in self._store.portion_rows(document_id)]
+
     def document(self, document_id: str) -> dict[str, Any]:
         summary = self._store.document(document_id)
         if summary is None or not self._policy.document_visible(document_id):
             raise NotFound(E.E020, ref=document_id)
-        rows = [r for r in self._store.portion_rows(document_id) if self._policy.portion_visible(r[0])]
-        doc_label = self._store.document_label(document_id) or UNCLASSIFIED_LABEL
-        labels = [_label_or_top(r[5] or doc_label) for r in rows if r[2] == "text"] or [_label_or_top(doc_label)]
+        labelled = [(r, lab) for r, lab in self._labelled_rows(document_id) if self._policy.portion_visible(r[0])]
+        rows = [r for r, _ in labelled]
+        labels = [lab for r, lab in labelled if r[2] == "text"] or [
+            stored_label(self._store.document_label(document_id) or UNCLASSIFIED_LABEL)
+        ]
         shown = {r[0] for r in rows}
         self._audit.record(self.actor, "read document", [document_id])
         return {
@@ -373,11 +385,14 @@ class Archive:
             raise InvalidInput(E.E021, ref=ref, candidates=", ".join(f"{m.entity_id} ({m.name})" for m in tied))
         return matches[0].entity_id
 
+    def _visible_mentions(self, eid: str) -> list[MentionHit]:
+        return [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
+
     def dossier(self, ref: str, associates: int = 10) -> dict[str, Any]:
         eid = self.resolve_ref(ref)
         entity = self._store.entity(eid)
         assert entity is not None
-        hits = [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
+        hits = self._visible_mentions(eid)
         dates = self._store.dates_in_portions(sorted({h.portion_id for h in hits}))
         documents: dict[str, dict[str, Any]] = {}
         seen_portions: set[int] = set()
@@ -424,7 +439,7 @@ class Archive:
                 for (t, v), c in sorted(date_counter.items(), key=lambda x: (x[0][1] or "9999", -x[1]))
             ],
             "associates": self._associates(eid, associates),
-            "facts": self.assess(eid)["facts"],
+            "facts": self._facts(eid),
         }
 
     def _associates(self, eid: str, limit: int) -> list[dict[str, Any]]:
@@ -458,19 +473,22 @@ class Archive:
         a, b = self.resolve_ref(a_ref), self.resolve_ref(b_ref)
         docs, n = self._entity_documents()
         result = cooccurrence(a, b, docs.get(a, set()), docs.get(b, set()), n)
-        space_time = knox(self._events(a), self._events(b))
+        places = self._places_by_portion()
+        space_time = knox(self._events(a, places), self._events(b, places))
         self._audit.record(self.actor, "cooccur", [a, b])
         return {**result.as_json(), "knox": space_time.as_json() if space_time else None}
 
-    def _events(self, eid: str) -> list[tuple[str, str]]:
-        """(place id, date) for every visible passage naming the entity, a place and a date."""
-        hits = [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
-        portions = sorted({h.portion_id for h in hits})
-        dates = self._store.dates_in_portions(portions)
+    def _places_by_portion(self) -> dict[int, set[str]]:
         places: dict[int, set[str]] = {}
-        for other, kind, pid in self._store.entity_portions():
-            if kind == "PLACE" and pid in dates:
-                places.setdefault(pid, set()).add(other)
+        for eid, kind, pid in self._store.entity_portions():
+            if kind == "PLACE":
+                places.setdefault(pid, set()).add(eid)
+        return places
+
+    def _events(self, eid: str, places: dict[int, set[str]]) -> list[tuple[str, str]]:
+        """(place id, date) for every visible passage naming the entity, a place and a date."""
+        portions = sorted({h.portion_id for h in self._visible_mentions(eid)})
+        dates = self._store.dates_in_portions(portions)
         return sorted(
             {
                 (place, d.value)
@@ -507,7 +525,7 @@ class Archive:
         eid = self.resolve_ref(ref)
         entity = self._store.entity(eid)
         assert entity is not None
-        hits = [h for h in self._store.mentions_of(eid) if self._policy.portion_visible(h.portion_id)]
+        hits = self._visible_mentions(eid)
         by_portion = {h.portion_id: h for h in hits}
         dates = self._store.dates_in_portions(sorted(by_portion))
         events: list[dict[str, Any]] = []
@@ -659,16 +677,20 @@ class Archive:
         return {"entity_id": eid, "depth": depth, "nodes": nodes, "relations": edges}
 
     # assessment --------------------------------------------------------------------
+    @staticmethod
+    def _checked_grade(reliability: str, credibility: int) -> tuple[str, int]:
+        try:
+            return assessment.check_grade(reliability, credibility)
+        except ValueError as exc:
+            raise InvalidInput(E.E050, reason=str(exc)) from exc
+
     def grade(
         self, document_id: str, reliability: str, credibility: int, reported_by: str | None = None
     ) -> dict[str, Any]:
         """Give a document its Admiralty grade and, optionally, who reported it."""
         if not self._policy.document_visible(document_id):
             raise NotFound(E.E020, ref=document_id)
-        try:
-            r, c = assessment.check_grade(reliability, credibility)
-        except ValueError as exc:
-            raise InvalidInput(E.E050, reason=str(exc)) from exc
+        r, c = self._checked_grade(reliability, credibility)
         with self._write():
             self._store.grade_document(document_id, r, c, reported_by)
         self._audit.record(self.actor, "grade", [document_id])
@@ -687,10 +709,7 @@ class Archive:
         eid = self.resolve_ref(subject_ref)
         if document_id is not None and not self._policy.document_visible(document_id):
             raise NotFound(E.E020, ref=document_id)
-        try:
-            r, c = assessment.check_grade(reliability, credibility)
-        except ValueError as exc:
-            raise InvalidInput(E.E050, reason=str(exc)) from exc
+        r, c = self._checked_grade(reliability, credibility)
         if not statement.strip() or not source.strip():
             raise InvalidInput(E.E050, reason="a claim needs a statement and a source")
         with self._write():
@@ -710,9 +729,12 @@ class Archive:
         """One claim per extracted relation, graded as its document, sourced to who reported it."""
         self._owner_only("derive claims")
         added = 0
+        grades: dict[str, tuple[str | None, int | None, str | None]] = {}
         with self._write():
             for _, rtype, a, b, doc_id, pid, _, _, _, _, _, _ in self._store.relations():
-                rel, cred, reported_by = self._store.document_grade(doc_id)
+                if doc_id not in grades:
+                    grades[doc_id] = self._store.document_grade(doc_id)
+                rel, cred, reported_by = grades[doc_id]
                 statement = f"{rtype.replace('_', ' ')}"
                 added += self._store.add_claim(
                     (a, statement, rtype, b, reported_by or doc_id, rel or "F", cred or 6, doc_id, pid, "derived")
@@ -734,6 +756,11 @@ class Archive:
     def assess(self, ref: str) -> dict[str, Any]:
         """What the archive holds about an entity, claim by claim: grade, sources, confirmation, contradictions."""
         eid = self.resolve_ref(ref)
+        facts = self._facts(eid)
+        self._audit.record(self.actor, "assess", [eid])
+        return {"entity_id": eid, "facts": facts}
+
+    def _facts(self, eid: str) -> list[dict[str, Any]]:
         facts = []
         names: dict[str, str] = {}
 
@@ -767,8 +794,7 @@ class Archive:
                     ],
                 }
             )
-        self._audit.record(self.actor, "assess", [eid])
-        return {"entity_id": eid, "facts": facts}
+        return facts
 
     # search ----------------------------------------------------------------------
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
@@ -850,7 +876,7 @@ class Archive:
         """A user name, or a level with tokens (`U`, `S:HUM,NOFORN`)."""
         row = self._store.user(audience)
         if row is not None:
-            return Clearance(Level[row[1]], frozenset(t for t in row[2].split(",") if t)), audience
+            return _clearance_of(row), audience
         try:
             c = Clearance.parse(audience)
         except LabelError as exc:
@@ -863,18 +889,17 @@ class Archive:
             raise NotFound(E.E020, ref=document_id)
         clearance, who = self._audience(audience)
         doc_label = self._store.document_label(document_id) or UNCLASSIFIED_LABEL
-        if not clearance.can_see(_label_or_top(doc_label)):
+        if not clearance.can_see(stored_label(doc_label)):
             # The audience may not know the document exists: nothing to release.
             raise Forbidden(E.E042, action=f"release {document_id} to {who}", actor=self.actor)
         codes = release_codes()
         parts: list[release.Part] = []
         shown: list[Label] = []
-        for pid, _, kind, text, _mark, plabel in self._store.portion_rows(document_id):
+        for (pid, _, kind, text, _, _), label in self._labelled_rows(document_id):
             if not self._policy.portion_visible(pid):
                 continue  # not the requester's to release, nor to mention
             if kind == "banner":
                 continue  # the copy carries its own banner, computed from what it releases
-            label = _label_or_top(plabel or doc_label)
             if clearance.can_see(label):
                 parts.append(release.Part(text))
                 if kind == "text":
@@ -916,10 +941,9 @@ class Archive:
                 raise InvalidInput(E.E041, reason=f"{path}: no release header; give the audience with --for")
             audience = m.group(1)
         clearance, who = self._audience(audience)
-        doc_label = self._store.document_label(document_id) or UNCLASSIFIED_LABEL
         withheld: list[str] = []
-        for _, _, kind, body, mark, plabel in self._store.portion_rows(document_id):
-            if kind != "text" or clearance.can_see(_label_or_top(plabel or doc_label)):
+        for (_, _, kind, body, mark, _), label in self._labelled_rows(document_id):
+            if kind != "text" or clearance.can_see(label):
                 continue
             passage = body.strip()
             if mark and passage.startswith(mark):

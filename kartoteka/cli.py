@@ -25,7 +25,6 @@ from rich.progress import (
 )
 
 from kartoteka import render
-from kartoteka.access.labels import Label, LabelError
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError
 from kartoteka.names.compare import LIKELY
@@ -134,11 +133,6 @@ def ingest(
 
     Portion marks such as (S//HUM) label their portions; unmarked portions take the document's label.
     """
-    if label is not None:
-        try:
-            Label.parse(label)
-        except LabelError as exc:
-            _fail(KartotekaError(E.E041, reason=str(exc)).message)
     arch = _archive()
     files: list[Path | ReadError] = [] if paths == ["-"] else list(discover([p for p in paths if p != "-"]))
     total = (
@@ -156,13 +150,18 @@ def ingest(
             else:
                 yield from read_path(f)
 
+    try:
+        results = arch.ingest(items(), workers=workers, label=label)
+    except KartotekaError as exc:
+        arch.close()
+        _fail(exc.message)
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     counts = {"added": 0, "unchanged": 0, "error": 0}
     chars = 0
     try:
         with _progress() as progress:
             task = progress.add_task("Ingesting", total=total, detail="")
-            for result in arch.ingest(items(), workers=workers, label=label):
+            for result in results:
                 counts[result.status] += 1
                 chars += result.chars
                 if result.status == "error":
@@ -607,6 +606,10 @@ audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=Tr
 app.add_typer(audit_app, name="audit")
 
 
+def _user_line(u: dict[str, Any]) -> str:
+    return f"{u['user']}: {u['clearance']} {', '.join(u['tokens']) or '(no tokens)'}"
+
+
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
@@ -624,7 +627,7 @@ def user_add(
     if json_out:
         render.emit_json(result)
     else:
-        render.out.print(f"{result['user']}: {result['clearance']} {', '.join(result['tokens']) or '(no tokens)'}")
+        render.out.print(_user_line(result))
 
 
 @user_app.command("list")
@@ -635,7 +638,7 @@ def user_list(json_out: JsonOpt = False) -> None:
         render.emit_json({"users": users})
     else:
         for u in users:
-            render.out.print(f"{u['user']}: {u['clearance']} {', '.join(u['tokens']) or '(no tokens)'}")
+            render.out.print(_user_line(u))
 
 
 @app.command()

@@ -15,16 +15,21 @@ from __future__ import annotations
 
 from functools import cache
 
-from kartoteka.access.labels import OWNER, Clearance, Label, LabelError
+from kartoteka.access.labels import Clearance, Label, LabelError, Level, Token
 from kartoteka.store.base import Store
+
+# What an unreadable stored label becomes: TOP SECRET with a token no user can
+# hold (clearances hold bare tokens only, and this one has a space).
+UNREADABLE = Label(Level.TS, Token("unreadable label"))
 
 
 @cache
-def _parsed(text: str) -> Label | None:
+def stored_label(text: str) -> Label:
+    """A label as stored; one that does not parse fails closed (only the owner sees it)."""
     try:
         return Label.parse(text)
     except LabelError:
-        return None
+        return UNREADABLE
 
 
 class Policy:
@@ -34,7 +39,6 @@ class Policy:
         self.actor = actor
         self._docs: set[str] | None = None
         self._portions: set[int] | None = None
-        self._labels: dict[int, Label] = {}
         self._entities: set[str] | None = None
 
     @property
@@ -43,13 +47,11 @@ class Policy:
 
     def invalidate(self) -> None:
         self._docs = self._portions = self._entities = None
-        self._labels = {}
 
     def can_see(self, label_text: str | None) -> bool:
         if self.is_owner:
             return True
-        label = _parsed(label_text or "")
-        return label is not None and self.clearance.can_see(label)
+        return self.clearance.can_see(stored_label(label_text or ""))
 
     def _compute(self) -> None:
         docs: set[str] = set()
@@ -58,17 +60,9 @@ class Policy:
         for pid, doc_id, plabel, dlabel in self.store.portion_labels():
             if doc_id not in docs and doc_id not in hidden_docs:
                 (docs if self.can_see(dlabel) else hidden_docs).add(doc_id)
-            lab = _parsed(plabel or dlabel)
-            if lab is not None:
-                self._labels[pid] = lab
             if doc_id in docs and self.can_see(plabel or dlabel):
                 portions.add(pid)
         self._docs, self._portions = docs, portions
-
-    def portion_label(self, portion_id: int) -> Label | None:
-        if self._portions is None:
-            self._compute()
-        return self._labels.get(portion_id)
 
     def document_visible(self, document_id: str) -> bool:
         if self.is_owner:
@@ -103,7 +97,3 @@ class Policy:
             ents.update(self.store.entities_without_mentions())
             self._entities = ents
         return entity_id in self._entities
-
-
-def owner_policy(store: Store) -> Policy:
-    return Policy(store, OWNER, "owner")

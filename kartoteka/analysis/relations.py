@@ -140,9 +140,6 @@ def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
         subjects: list[Ent] = []
         objects: list[tuple[Ent, float, str]] = []
 
-        def through(prep: Any, conf: float) -> None:
-            _through(s, prep, conf, rtype, by_prep, objects)  # noqa: B023 (called at once, never stored)
-
         for c in v.children:
             if c.dep_ in SUBJECT_DEPS:
                 if passive and c.dep_ == "nsubjpass":
@@ -153,15 +150,15 @@ def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
                 objects.extend((e, 0.8, rtype) for e in s.ents_at(c))
                 for p in c.children:  # "wrote a letter to Y"
                     if p.dep_ == "prep" and p.lemma_.lower() in preps:
-                        through(p, 0.7)
+                        _through(s, p, 0.7, rtype, by_prep, objects)
             elif c.dep_ == "agent" and passive:
                 subjects.extend(e for pc in c.children if pc.dep_ == "pobj" for e in s.ents_at(pc))
             elif c.dep_ == "prep" and c.lemma_.lower() in preps:
-                through(c, 0.7)
+                _through(s, c, 0.7, rtype, by_prep, objects)
         if not subjects and v.dep_ == "conj" and not passive:
             # "X called Y and warned him": the second verb shares the first's subject.
             for c in v.head.children:
-                if c.dep_ in ("nsubj",):
+                if c.dep_ == "nsubj":
                     subjects.extend(s.ents_at(c))
         trigger = v.lemma_.lower()
         for subj in subjects:
@@ -257,8 +254,8 @@ def speakers(portions: list[tuple[int, str]], ents: dict[int, list[Ent]]) -> dic
     """Who "I" is, portion by portion, where the text says so.
 
     * An interview (three or more paragraphs opening with a dash): answers,
-      the dash paragraphs that are not questions, are the interviewee's, the
-      person the document names most.
+      the dash paragraphs that are not questions, are the interviewee's (see
+      `_interviewee`).
     * A paragraph that opens with a quotation is the words of the person
       quoted: named as the teller in the paragraph before ("Kalugin told
       me ..."), or after the quotation in the same paragraph ("..., Kalugin

@@ -30,7 +30,6 @@ import multiprocessing as mp
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -62,8 +61,10 @@ NONE = -1
 # reading would multiply postings without finding more real typos.
 _PRIMARY = frozenset({"plain", "cyrillic", "english", "ocr"})
 _MIN_DELETION_KEY = 4
-# How many entities past `limit` are rescored exactly: the bulk score leaves
-# out commonness, which can reorder near-equal candidates.
+# The shortlist: 4 × (limit + _SHORTLIST_EXTRA) records by bulk score get
+# their commonness factor, which the bulk score leaves out and which can
+# reorder near-equal candidates; the best `limit` entities are then rescored
+# exactly.
 _SHORTLIST_EXTRA = 20
 
 F64 = npt.NDArray[np.float64]
@@ -172,10 +173,6 @@ class NameIndex:
     # building ------------------------------------------------------------------
     def __len__(self) -> int:
         return len(self._r_raw)
-
-    @property
-    def entity_count(self) -> int:
-        return sum(self._alive)
 
     @property
     def token_count(self) -> int:
@@ -561,7 +558,3 @@ def screen(
                 yield from result
     finally:
         _SCREEN_INDEX = None
-
-
-def index_stats(index: NameIndex) -> dict[str, Any]:
-    return {"records": len(index), "entities": index.entity_count, "tokens": index.token_count}
