@@ -1,0 +1,385 @@
+"""Analysis: relations and their graph, co-occurrence, timelines, and graded claims.
+
+Every figure is computed over what the viewer may see: a relation, a
+co-occurrence or a claim in a hidden passage does not count.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+from kartoteka.analysis import assessment, relations
+from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
+from kartoteka.analysis.graph import RelationGraph
+from kartoteka.analysis.knox import knox
+from kartoteka.archive.cards import Cards
+from kartoteka.archive.common import Context, snippet
+from kartoteka.errors import E, InvalidInput, NotFound
+
+
+def _in_window(d0: str | None, d1: str | None, since: str | None, until: str | None) -> bool:
+    """Does a dated relation overlap [since, until]? Dates are ISO prefixes of any
+    precision: "1977" overlaps a window from 1977-06."""
+    if d0 is None:
+        return False
+    last = d1 or d0
+    if until and d0[: len(until)] > until[: len(d0)]:
+        return False
+    return not (since and last[: len(since)] < since[: len(last)])
+
+
+class Analysis:
+    """Questions across documents; entities are named as the card index resolves and displays them."""
+
+    def __init__(self, ctx: Context, cards: Cards) -> None:
+        self.ctx = ctx
+        self.cards = cards
+
+    # co-occurrence ---------------------------------------------------------------
+    def _entity_documents(self) -> tuple[dict[str, set[str]], int]:
+        """Visible documents per entity, and how many visible documents there are."""
+        doc_of = self.ctx.doc_of_portion()
+        visible = self.ctx.policy.visible_portions()
+        docs: dict[str, set[str]] = {}
+        for eid, _, pid in self.ctx.store.entity_portions():
+            if visible is None or pid in visible:
+                docs.setdefault(eid, set()).add(doc_of[pid])
+        all_docs = {d for p, d in doc_of.items() if visible is None or p in visible}
+        return docs, len(all_docs)
+
+    def cooccur(self, a_ref: str, b_ref: str) -> dict[str, Any]:
+        """Do A and B appear together in more documents than chance would put them?"""
+        a, b = self.cards.resolve_ref(a_ref), self.cards.resolve_ref(b_ref)
+        docs, n = self._entity_documents()
+        result = cooccurrence(a, b, docs.get(a, set()), docs.get(b, set()), n)
+        places = self._places_by_portion()
+        space_time = knox(self._events(a, places), self._events(b, places))
+        self.ctx.audit.record(self.ctx.actor, "cooccur", [a, b])
+        return {**result.as_json(), "knox": space_time.as_json() if space_time else None}
+
+    def _places_by_portion(self) -> dict[int, set[str]]:
+        places: dict[int, set[str]] = {}
+        for eid, kind, pid in self.ctx.store.entity_portions():
+            if kind == "PLACE":
+                places.setdefault(pid, set()).add(eid)
+        return places
+
+    def _events(self, eid: str, places: dict[int, set[str]]) -> list[tuple[str, str]]:
+        """(place id, date) for every visible passage naming the entity, a place and a date."""
+        portions = sorted({h.portion_id for h in self.ctx.visible_mentions(eid)})
+        dates = self.ctx.store.dates_in_portions(portions)
+        return sorted(
+            {
+                (place, d.value)
+                for pid in portions
+                for place in places.get(pid, ())
+                for d in dates.get(pid, [])
+                if d.value
+            }
+        )
+
+    def associates(self, ref: str, limit: int = 20) -> dict[str, Any]:
+        """An entity's associates ranked by how unlikely their co-occurrence is by chance,
+        with Benjamini–Hochberg q-values over every associate tested."""
+        eid = self.cards.resolve_ref(ref)
+        docs, n = self._entity_documents()
+        mine = docs.get(eid, set())
+        tested = [
+            cooccurrence(eid, other, mine, theirs, n)
+            for other, theirs in docs.items()
+            if other != eid and mine & theirs
+        ]
+        qs = benjamini_hochberg([t.p_value for t in tested])
+        ranked = sorted(zip(tested, qs, strict=True), key=lambda x: (x[0].p_value, -x[0].k, x[0].b))[:limit]
+        out = []
+        for t, q in ranked:
+            entity = self.ctx.store.entity(t.b)
+            name = self.cards.display(t.b, entity.name) if entity else t.b
+            out.append({**t.as_json(), "name": name, "kind": entity.kind if entity else "", "q_value": q})
+        self.ctx.audit.record(self.ctx.actor, "associates", [eid])
+        return {"entity_id": eid, "n": n, "tested": len(tested), "associates": out}
+
+    def timeline(self, ref: str) -> dict[str, Any]:
+        """Dated passages about an entity, in order, each date with its precision."""
+        eid = self.cards.resolve_ref(ref)
+        entity = self.ctx.store.entity(eid)
+        assert entity is not None
+        hits = self.ctx.visible_mentions(eid)
+        by_portion = {h.portion_id: h for h in hits}
+        dates = self.ctx.store.dates_in_portions(sorted(by_portion))
+        events: list[dict[str, Any]] = []
+        undated: list[dict[str, Any]] = []
+        for pid, h in by_portion.items():
+            rel_start, rel_end = h.start - h.portion_start, h.end - h.portion_start
+            cite = {
+                "document_id": h.document_id,
+                "source": h.source,
+                "portion": h.portion_seq,
+                "snippet": snippet(h.portion_text, rel_start, rel_end),
+            }
+            found = dates.get(pid, [])
+            if not found:
+                undated.append(cite)
+            for d in found:
+                precision = {4: "year", 7: "month", 10: "day"}.get(len(d.value or ""), "unknown")
+                events.append({"date": d.value, "text": d.text, "precision": precision, **cite})
+        # Mixed precision sorts by the earliest day each date could mean;
+        # "1978" comes before "1978-03-04" and is marked as a year, not a day.
+        events.sort(key=lambda e: (e["date"] is None, e["date"] or "", e["precision"] != "year"))
+        self.ctx.audit.record(self.ctx.actor, "timeline", [eid, *(e["document_id"] for e in events)])
+        return {
+            "entity_id": eid,
+            "name": self.cards.display(eid, entity.name),
+            "events": events,
+            "undated": undated,
+        }
+
+    # relations -------------------------------------------------------------------
+    def build_relations(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        """Extract typed relations from every document not yet read by the current extractor."""
+        ctx, store = self.ctx, self.ctx.store
+        ctx.owner_only("extract relations")
+        todo = store.documents_without_relations(relations.COMPONENT)
+        found = 0
+        nlp = relations.load_parser() if todo else None
+        for i, doc_id in enumerate(todo):
+            by_portion: dict[int, tuple[int, str, list[relations.Ent]]] = {}
+            for pid, pstart, ptext, m_start, m_end, kind, eid in store.portion_mentions(doc_id):
+                entry = by_portion.setdefault(pid, (pstart, ptext, []))
+                entry[2].append(relations.Ent(m_start - pstart, m_end - pstart, kind, eid))
+            speakers = relations.speakers(
+                [(pid, text) for pid, _, kind, text, _, _ in store.portion_rows(doc_id) if kind == "text"],
+                {pid: ents for pid, (_, _, ents) in by_portion.items()},
+            )
+            dates = store.dates_in_portions(sorted(by_portion))
+            rows: list[tuple[object, ...]] = []
+            for pid, (pstart, ptext, ents) in by_portion.items():
+                speaker = speakers.get(pid)
+                if len({e.key for e in ents} | ({speaker.key} if speaker else set())) < 2:
+                    continue
+                assert nlp is not None
+                for r in relations.extract(nlp(relations.parse_view(ptext)), ents, speaker):
+                    a, b = pstart + r.start, pstart + r.end
+                    values = sorted(d.value for d in dates.get(pid, []) if d.value and a <= d.start < b)
+                    rows.append(
+                        (r.type, r.subject, r.object, doc_id, pid, a, b, r.trigger, r.confidence,
+                         values[0] if values else None, values[-1] if values else None)
+                    )  # fmt: skip
+            with ctx.write():
+                found += store.replace_relations(doc_id, relations.COMPONENT, rows)
+            if progress:
+                progress(i + 1, len(todo))
+        ctx.audit.record(ctx.actor, "build relations", todo)
+        return {"documents": len(todo), "relations": found}
+
+    def _relation_graph(self, since: str | None = None, until: str | None = None) -> RelationGraph:
+        """Every relation the viewer may see (its passage visible), optionally in a date window."""
+        store, policy = self.ctx.store, self.ctx.policy
+        cached = self.ctx.graphs.get((since, until))
+        if cached is not None:
+            return cached
+        graph = RelationGraph()
+        texts: dict[int, tuple[int, str, int]] = {}
+        grades: dict[str, int | None] = {}
+        for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source in store.relations():
+            if not policy.portion_visible(pid) or a == b:
+                continue
+            if (since or until) and not _in_window(d0, d1, since, until):
+                continue  # outside the window, or undated
+            if pid not in texts:
+                texts[pid] = store.portion_text(pid)
+            seq, text, pstart = texts[pid]
+            if doc_id not in grades:
+                grades[doc_id] = store.document_grade(doc_id)[1]
+            graph.add(
+                a,
+                b,
+                {
+                    "type": rtype,
+                    "subject": a,
+                    "object": b,
+                    "start": d0,
+                    "end": d1,
+                    "confidence": conf,
+                    "credibility": grades[doc_id],
+                    "evidence": {
+                        "document_id": doc_id,
+                        "source": source,
+                        "portion": seq,
+                        "snippet": " ".join(text[start - pstart : end - pstart].split()),
+                    },
+                },
+            )
+        self.ctx.graphs[(since, until)] = graph
+        return graph
+
+    def links(
+        self, a_ref: str, b_ref: str, since: str | None = None, until: str | None = None, max_paths: int = 10
+    ) -> dict[str, Any]:
+        """The shortest evidence paths between two entities; each hop cites its passages."""
+        a, b = self.cards.resolve_ref(a_ref), self.cards.resolve_ref(b_ref)
+        graph = self._relation_graph(since, until)
+        out = []
+        for path in graph.shortest_paths(a, b, max_paths):
+            hops = []
+            for u, v in itertools.pairwise(path):
+                edge = graph.edge(u, v)
+                best = edge.best
+                hops.append(
+                    {"from": u, "to": v, "type": best["type"], "start": best["start"], "end": best["end"],
+                     "evidence": [r["evidence"] for r in edge.relations]}
+                )  # fmt: skip
+            out.append(hops)
+        self.ctx.audit.record(self.ctx.actor, "links", [a, b])
+        return {"paths": out}
+
+    def network(self, ref: str, depth: int = 1) -> dict[str, Any]:
+        """The neighbourhood of an entity in the relation graph, with centrality and communities."""
+        eid = self.cards.resolve_ref(ref)
+        whole = self._relation_graph()
+        sub = whole.subgraph(whole.neighbourhood(eid, depth) or {eid})
+        central = sub.centrality()
+        groups = sub.communities()
+        nodes = []
+        for node in sorted(sub.index):
+            entity = self.ctx.store.entity(node)
+            nodes.append(
+                {
+                    "id": node,
+                    "name": self.cards.display(node, entity.name) if entity else node,
+                    "kind": entity.kind if entity else "",
+                    "community": groups.get(node, 0),
+                    **central.get(node, {"degree": 0.0, "betweenness": 0.0, "pagerank": 0.0}),
+                }
+            )
+        edges = [
+            r for ia, ib, data in sub.g.weighted_edge_list() for r in sorted(data.relations, key=lambda r: r["type"])
+        ]
+        self.ctx.audit.record(self.ctx.actor, "network", [eid, *sub.index])
+        return {"entity_id": eid, "depth": depth, "nodes": nodes, "relations": edges}
+
+    # assessment --------------------------------------------------------------------
+    @staticmethod
+    def _checked_grade(reliability: str, credibility: int) -> tuple[str, int]:
+        try:
+            return assessment.check_grade(reliability, credibility)
+        except ValueError as exc:
+            raise InvalidInput(E.E050, reason=str(exc)) from exc
+
+    def grade(
+        self, document_id: str, reliability: str, credibility: int, reported_by: str | None = None
+    ) -> dict[str, Any]:
+        """Give a document its Admiralty grade and, optionally, who reported it."""
+        ctx = self.ctx
+        if not ctx.policy.document_visible(document_id):
+            raise NotFound(E.E020, ref=document_id)
+        r, c = self._checked_grade(reliability, credibility)
+        with ctx.write():
+            ctx.store.grade_document(document_id, r, c, reported_by)
+        ctx.audit.record(ctx.actor, "grade", [document_id])
+        return {"document_id": document_id, "reliability": r, "credibility": c, "grade": assessment.describe(r, c)}
+
+    def claim(
+        self,
+        subject_ref: str,
+        statement: str,
+        source: str,
+        reliability: str,
+        credibility: int,
+        document_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Record by hand what a source says about an entity."""
+        ctx = self.ctx
+        eid = self.cards.resolve_ref(subject_ref)
+        if document_id is not None and not ctx.policy.document_visible(document_id):
+            raise NotFound(E.E020, ref=document_id)
+        r, c = self._checked_grade(reliability, credibility)
+        if not statement.strip() or not source.strip():
+            raise InvalidInput(E.E050, reason="a claim needs a statement and a source")
+        with ctx.write():
+            ctx.store.add_claim(
+                (eid, statement.strip(), None, None, source.strip(), r, c, document_id, None, "analyst")
+            )
+        ctx.audit.record(ctx.actor, "claim", [eid], detail=statement)
+        return {
+            "entity_id": eid,
+            "statement": statement.strip(),
+            "source": source.strip(),
+            "reliability": r,
+            "credibility": c,
+        }
+
+    def derive_claims(self) -> dict[str, Any]:
+        """One claim per extracted relation, graded as its document, sourced to who reported it."""
+        ctx = self.ctx
+        ctx.owner_only("derive claims")
+        added = 0
+        grades: dict[str, tuple[str | None, int | None, str | None]] = {}
+        with ctx.write():
+            for _, rtype, a, b, doc_id, pid, _, _, _, _, _, _ in ctx.store.relations():
+                if doc_id not in grades:
+                    grades[doc_id] = ctx.store.document_grade(doc_id)
+                rel, cred, reported_by = grades[doc_id]
+                statement = f"{rtype.replace('_', ' ')}"
+                added += ctx.store.add_claim(
+                    (a, statement, rtype, b, reported_by or doc_id, rel or "F", cred or 6, doc_id, pid, "derived")
+                )
+        ctx.audit.record(ctx.actor, "derive claims", [])
+        return {"claims": added}
+
+    def _visible_claims(self, eid: str) -> list[assessment.Claim]:
+        out = []
+        for row in self.ctx.store.claims_about(eid):
+            claim = assessment.Claim(*row)
+            if claim.portion_id is not None and not self.ctx.policy.portion_visible(claim.portion_id):
+                continue
+            if claim.document_id is not None and not self.ctx.policy.document_visible(claim.document_id):
+                continue
+            out.append(claim)
+        return out
+
+    def assess(self, ref: str) -> dict[str, Any]:
+        """What the archive holds about an entity, claim by claim: grade, sources, confirmation, contradictions."""
+        eid = self.cards.resolve_ref(ref)
+        facts = self.facts(eid)
+        self.ctx.audit.record(self.ctx.actor, "assess", [eid])
+        return {"entity_id": eid, "facts": facts}
+
+    def facts(self, eid: str) -> list[dict[str, Any]]:
+        """The assessed facts about an entity, without an audit record (the dossier shows them too)."""
+        facts = []
+        names: dict[str, str] = {}
+
+        def name(e: str | None) -> str | None:
+            if e is None:
+                return None
+            if e not in names:
+                entity = self.ctx.store.entity(e)
+                names[e] = self.cards.display(e, entity.name) if entity else e
+            return names[e]
+
+        for a in assessment.assess(self._visible_claims(eid)):
+            first = a.claims[0]
+            text = (
+                f"{name(first.subject)} {first.relation.replace('_', ' ')} {name(first.object)}"
+                if first.relation
+                else f"{name(first.subject)}: {first.statement}"
+            )
+            facts.append(
+                {
+                    "fact": text,
+                    "reliability": a.reliability,
+                    "credibility": a.credibility,
+                    "grade": assessment.describe(a.reliability, a.credibility),
+                    "confirmed": a.confirmed,
+                    "sources": a.sources,
+                    "contradicted": bool(a.contradicted_by),
+                    "evidence": [
+                        {"source": c.source, "document_id": c.document_id, "stated": f"{c.reliability}{c.credibility}"}
+                        for c in a.claims
+                    ],
+                }
+            )
+        return facts

@@ -1,0 +1,356 @@
+"""The card index: name checks, dossiers, corrections, imported persons.
+
+The name index the checks search is built here, per viewer: a person named
+only in passages above the viewer's clearance is never a candidate.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kartoteka.archive.common import Context, snippet
+from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
+from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
+from kartoteka.names.compare import LIKELY
+from kartoteka.names.index import Hit, NameIndex, screen
+from kartoteka.names.parse import ParsedName, parse_name
+
+
+@dataclass(frozen=True)
+class Match:
+    entity_id: str
+    name: str
+    score: float
+    explanation: str
+    matched: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {"entity_id": self.entity_id, "name": self.name, "score": self.score, "explanation": self.explanation}
+
+
+class Cards:
+    """Who is in the index, as the viewer may see them."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    # names -------------------------------------------------------------------
+    def name_index(self) -> NameIndex:
+        # Built on first use and dropped after every write: building is cheap
+        # next to ingest, and a stale index would answer for a past archive.
+        ctx = self.ctx
+        if ctx.names is None:
+            if ctx.policy.is_owner:
+                ctx.names = build_name_index(ctx.store)
+            else:
+                ctx.names = self._viewer_name_index()
+        return ctx.names
+
+    def _viewer_name_index(self) -> NameIndex:
+        """Only names the viewer may see: a person named only above them is not a candidate."""
+        store, policy = self.ctx.store, self.ctx.policy
+        index = NameIndex()
+        names: dict[str, list[str]] = {}
+        for eid, text, pid, mentions in store.person_mention_names():
+            if policy.portion_visible(pid):
+                index.add(eid, text, mentions)
+                if text not in names.setdefault(eid, []):
+                    names[eid].append(text)
+        for eid, name in store.unlabelled_person_names():
+            if policy.entity_visible(eid):
+                index.add(eid, name)
+                if name not in names.setdefault(eid, []):
+                    names[eid].append(name)
+        self.ctx.visible_names = names
+        return index
+
+    def display(self, eid: str, stored: str) -> str:
+        """The name to show for an entity: for a viewer, the fullest name they may see."""
+        if self.ctx.policy.is_owner:
+            return stored
+        self.name_index()
+        seen = self.ctx.visible_names.get(eid)
+        if not seen:
+            return stored  # an imported or analyst record: no document labelled it
+        best = max(seen, key=lambda n: (display_rank(parse_name(n)), n))
+        return parse_name(best).display or best
+
+    # name check --------------------------------------------------------------
+    def check(self, name: str, limit: int = 10) -> dict[str, Any]:
+        q = parse_name(name)
+        if q.is_empty:
+            raise InvalidInput(E.E024, name=name)
+        matches = self._candidates(q, limit)
+        self.ctx.audit.record(self.ctx.actor, "check", [m.entity_id for m in matches], detail=name)
+        return {"query": name, "matches": [m.as_json() for m in matches]}
+
+    def _candidates(self, q: ParsedName, limit: int) -> list[Match]:
+        return self._matches(self.name_index().search(q, limit))
+
+    def _matches(self, hits: list[Hit]) -> list[Match]:
+        out: list[Match] = []
+        for h in hits:
+            entity = self.ctx.store.entity(h.entity_id)
+            if entity is None or not self.ctx.policy.entity_visible(h.entity_id):
+                continue  # the index outlived a write; the store and the policy decide
+            out.append(Match(h.entity_id, self.display(h.entity_id, entity.name), h.score, h.explanation, h.matched))
+        return out
+
+    def check_batch(
+        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1
+    ) -> Iterator[dict[str, Any]]:
+        """Check many (query id, name) rows, in order; a bad row is reported and the batch goes on."""
+        pending: deque[tuple[str, str]] = deque()
+
+        def names() -> Iterator[str]:
+            for query_id, name in rows:
+                pending.append((query_id, name))
+                yield name
+
+        for result in screen(self.name_index(), names(), limit=limit, workers=workers):
+            query_id, name = pending.popleft()
+            if isinstance(result, str) or (not result and parse_name(name).is_empty):
+                error = KartotekaError(E.E024, name=name).message if not isinstance(result, str) else result
+                yield {"query_id": query_id, "query": name, "matches": [], "error": error}
+                continue
+            matches = self._matches(result)
+            self.ctx.audit.record(self.ctx.actor, "check", [m.entity_id for m in matches], detail=name)
+            yield {"query_id": query_id, "query": name, "matches": [m.as_json() for m in matches]}
+
+    # dossier -------------------------------------------------------------------
+    def resolve_ref(self, ref: str) -> str:
+        """An entity id, or a name that the name check resolves without doubt."""
+        eid = self.ctx.store.resolve_redirect(ref)
+        if self.ctx.store.entity(eid) is not None and self.ctx.policy.entity_visible(eid):
+            return eid
+        q = parse_name(ref)
+        if q.is_empty:
+            raise NotFound(E.E020, ref=ref)
+        matches = [m for m in self._candidates(q, 5) if m.score >= LIKELY]
+        if not matches:
+            raise NotFound(E.E020, ref=ref)
+        if len(matches) > 1 and matches[1].score == matches[0].score:
+            tied = [m for m in matches if m.score == matches[0].score]
+            raise InvalidInput(E.E021, ref=ref, candidates=", ".join(f"{m.entity_id} ({m.name})" for m in tied))
+        return matches[0].entity_id
+
+    def dossier(self, ref: str, associates: int, facts: Callable[[str], list[dict[str, Any]]]) -> dict[str, Any]:
+        """Everything on one entity; `facts` is the assessment's view of it (see `Analysis.facts`)."""
+        ctx = self.ctx
+        eid = self.resolve_ref(ref)
+        entity = ctx.store.entity(eid)
+        assert entity is not None
+        hits = ctx.visible_mentions(eid)
+        dates = ctx.store.dates_in_portions(sorted({h.portion_id for h in hits}))
+        documents: dict[str, dict[str, Any]] = {}
+        seen_portions: set[int] = set()
+        date_counter: Counter[tuple[str, str | None]] = Counter()
+        for h in hits:
+            d = documents.setdefault(
+                h.document_id, {"document_id": h.document_id, "source": h.source, "snippets": [], "dates": []}
+            )
+            if h.portion_id in seen_portions:
+                continue  # one snippet per passage; the passage already cites the document
+            seen_portions.add(h.portion_id)
+            rel_start, rel_end = h.start - h.portion_start, h.end - h.portion_start
+            d["snippets"].append(
+                {
+                    "portion": h.portion_seq,
+                    "mention": h.text,
+                    "mention_id": h.mention_key,
+                    "text": snippet(h.portion_text, rel_start, rel_end),
+                }
+            )
+            for dm in dates.get(h.portion_id, []):
+                entry = {"text": dm.text, "value": dm.value, "portion": h.portion_seq}
+                if entry not in d["dates"]:
+                    d["dates"].append(entry)
+                date_counter[(dm.text, dm.value)] += 1
+        name = self.display(eid, entity.name)
+        if ctx.policy.is_owner:
+            aliases = [n for n in entity.names if n != name]
+        else:
+            self.name_index()
+            seen = ctx.visible_names.get(eid, []) if entity.kind == "PERSON" else [h.text for h in hits]
+            aliases = [n for n in dict.fromkeys(seen) if n != name]
+        ctx.audit.record(ctx.actor, "dossier", [eid, *documents])
+        return {
+            "entity_id": eid,
+            "name": name,
+            "kind": entity.kind,
+            "origin": entity.origin,
+            "aliases": aliases,
+            "mention_count": len(hits),
+            "documents": list(documents.values()),
+            "dates": [
+                {"text": t, "value": v, "count": c}
+                for (t, v), c in sorted(date_counter.items(), key=lambda x: (x[0][1] or "9999", -x[1]))
+            ],
+            "associates": self._associates(eid, associates),
+            "facts": facts(eid),
+        }
+
+    def _associates(self, eid: str, limit: int) -> list[dict[str, Any]]:
+        if self.ctx.policy.is_owner:
+            rows = self.ctx.store.co_mentions(eid, limit)
+        else:
+            # Counted over visible passages only: a co-mention in a hidden
+            # portion would reveal that the portion exists.
+            counts: Counter[tuple[str, str, str]] = Counter()
+            for other, name, kind, pid in self.ctx.store.co_mention_rows(eid):
+                if self.ctx.policy.portion_visible(pid):
+                    counts[(other, name, kind)] += 1
+            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))[:limit]
+            rows = [(a, self.display(a, n), k, c) for (a, n, k), c in ranked]
+        return [{"entity_id": a, "name": n, "kind": k, "portions": c} for a, n, k, c in rows]
+
+    # corrections -----------------------------------------------------------------
+    def _existing(self, ref: str) -> str:
+        eid = self.ctx.store.resolve_redirect(ref)
+        if self.ctx.store.entity(eid) is None or not self.ctx.policy.entity_visible(eid):
+            raise NotFound(E.E020, ref=ref)
+        return eid
+
+    def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
+        ctx = self.ctx
+        keep, gone = self._existing(keep_ref), self._existing(gone_ref)
+        if keep == gone:
+            raise InvalidInput(E.E023, entity=keep)
+        with ctx.write():
+            ctx.store.merge_entities(keep, gone)
+            ctx.store.record_correction("merge", {"keep": keep, "merged": gone})
+            ctx.audit.record(ctx.actor, "merge", [keep, gone])
+        return {"entity_id": keep, "merged": gone}
+
+    def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
+        ctx = self.ctx
+        eid = self._existing(ref)
+        entity = ctx.store.entity(eid)
+        assert entity is not None
+        for key in mention_keys:
+            if ctx.store.mention_entity(key) != eid:
+                raise InvalidInput(E.E022, mention=key, entity=eid)
+        doc, _, span = mention_keys[0].rpartition(":")
+        start, _, end = span.partition("-")
+        new_id = entity_id_for(entity.kind, f"split:{doc}", int(start), int(end))
+        moved_texts = {h.text for h in ctx.store.mentions_of(eid) if h.mention_key in set(mention_keys)}
+        with ctx.write():
+            new_name = max(moved_texts, key=lambda t: (len(parse_name(t).display), t))
+            ctx.store.create_entity(new_id, entity.kind, parse_name(new_name).display or new_name, "analyst")
+            ctx.store.move_mentions(mention_keys, new_id, pin=True)
+            ctx.store.add_names(new_id, [(t, "mention") for t in moved_texts])
+            ctx.store.mark_distinct(eid, new_id)
+            ctx.store.record_correction("split", {"from": eid, "new": new_id, "mentions": mention_keys})
+            ctx.audit.record(ctx.actor, "split", [eid, new_id])
+        return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
+
+    def alias(self, ref: str, name: str) -> dict[str, Any]:
+        ctx = self.ctx
+        eid = self._existing(ref)
+        parsed = parse_name(name)
+        if parsed.is_empty:
+            raise InvalidInput(E.E024, name=name)
+        with ctx.write():
+            ctx.store.add_names(eid, [(name, "analyst")])
+            ctx.store.record_correction("alias", {"entity": eid, "name": name})
+            ctx.audit.record(ctx.actor, "alias", [eid], detail=name)
+        return {"entity_id": eid, "alias": name}
+
+    # imports -----------------------------------------------------------------------
+    def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
+        """Load known persons (CSV id,name,aliases or FollowTheMoney JSON lines).
+
+        Yields one result per record; bad records are reported and skipped.
+        Re-importing adds nothing new: ids are kept from the file.
+        """
+        ctx = self.ctx
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            records = _csv_persons(path)
+        elif suffix in (".json", ".jsonl", ".ndjson", ".ftm"):
+            records = _ftm_persons(path)
+        else:
+            raise InvalidInput(E.E032, path=path)
+        for rec in _guarded(records, path):
+            if isinstance(rec, str):
+                yield {"status": "error", "error": rec}
+                continue
+            eid, names = rec
+            parsed = [parse_name(n) for n in names]
+            if not names or parsed[0].is_empty:
+                yield {
+                    "entity_id": eid,
+                    "status": "error",
+                    "error": KartotekaError(E.E024, name=names[0] if names else "").message,
+                }
+                continue
+            with ctx.write():
+                existing = ctx.store.entity(eid)
+                if existing is None:
+                    ctx.store.create_entity(eid, "PERSON", parsed[0].display or names[0], "imported")
+                ctx.store.add_names(eid, [(n, "import") for n in names])
+                ctx.audit.record(ctx.actor, "import", [eid])
+            yield {"entity_id": eid, "name": names[0], "status": "unchanged" if existing else "added"}
+
+
+def _guarded(records: Iterator[tuple[str, list[str]] | str], path: Path) -> Iterator[tuple[str, list[str]] | str]:
+    """A file that cannot be decoded or read is one clean error, not a traceback."""
+    try:
+        yield from records
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(E.E001, path=path, reason=f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise InvalidInput(E.E001, path=path, reason=exc.strerror or str(exc)) from exc
+
+
+def _csv_persons(path: Path) -> Iterator[tuple[str, list[str]] | str]:
+    with path.open(newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        fields = [f.strip() for f in reader.fieldnames or []]
+        if "id" not in fields or "name" not in fields:
+            raise InvalidInput(E.E031, path=path, expected="id,name[,aliases]", found=",".join(fields) or "(none)")
+        for row_no, row in enumerate(reader, start=2):
+            eid, name = (row.get("id") or "").strip(), (row.get("name") or "").strip()
+            if not eid or not name:
+                yield KartotekaError(E.E030, path=path, row=row_no, reason="'id' and 'name' are required").message
+                continue
+            aliases = [a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()]
+            yield eid, [name, *aliases]
+
+
+def _ftm_persons(path: Path) -> Iterator[tuple[str, list[str]] | str]:
+    with path.open(encoding="utf-8") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield KartotekaError(E.E030, path=path, row=line_no, reason=f"invalid JSON: {exc.msg}").message
+                continue
+            if not isinstance(obj, dict) or obj.get("schema") != "Person" or not obj.get("id"):
+                yield KartotekaError(
+                    E.E030,
+                    path=path,
+                    row=line_no,
+                    reason="expected a FollowTheMoney entity with schema 'Person' and an 'id'",
+                ).message
+                continue
+            props = obj.get("properties") or {}
+            names: list[str] = []
+            for prop in ("name", "alias", "weakAlias", "previousName"):
+                names.extend(str(v) for v in props.get(prop, []) if str(v).strip())
+            if not names and (props.get("firstName") or props.get("lastName")):
+                names.append(
+                    " ".join(str(v) for v in [*props.get("firstName", [])[:1], *props.get("lastName", [])[:1]])
+                )
+            if not names:
+                yield KartotekaError(E.E030, path=path, row=line_no, reason="no 'name' property").message
+                continue
+            yield str(obj["id"]), list(dict.fromkeys(names))

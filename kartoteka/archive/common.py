@@ -1,0 +1,105 @@
+"""What every capability of the archive shares: one viewer's context, and small helpers.
+
+The facade builds one `Context` per `Archive`: the store, the viewer's policy
+and the audit log, with the caches that a write must drop. Each capability
+module receives it; none opens the store itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kartoteka.access.audit import AuditLog
+from kartoteka.access.labels import Clearance, Label, Level
+from kartoteka.access.policy import Policy, stored_label
+from kartoteka.analysis.graph import RelationGraph
+from kartoteka.errors import E, Forbidden
+from kartoteka.names.index import NameIndex
+from kartoteka.store.base import Store
+from kartoteka.store.records import MentionHit
+
+SNIPPET_CONTEXT = 110
+UNCLASSIFIED_LABEL = "U"
+
+PortionRow = tuple[int, int, str, str, str | None, str | None]
+
+
+@dataclass
+class Context:
+    """One archive as one viewer sees it: the store, read only through `policy`, and the audit log.
+
+    The caches live here, not in a capability, because any write drops them all.
+    """
+
+    path: Path
+    store: Store
+    policy: Policy
+    audit: AuditLog
+    names: NameIndex | None = None
+    visible_names: dict[str, list[str]] = field(default_factory=dict)
+    # Relation graphs by date window, kept until the next write: a server
+    # answers path queries from memory, not from a fresh read of every relation.
+    graphs: dict[tuple[str | None, str | None], RelationGraph] = field(default_factory=dict)
+    data_version: int = 0
+
+    def __post_init__(self) -> None:
+        self.data_version = self.store.data_version()
+
+    @property
+    def actor(self) -> str:
+        return self.policy.actor
+
+    def refresh(self) -> None:
+        """Drop cached views if another process wrote to the archive since."""
+        version = self.store.data_version()
+        if version != self.data_version:
+            self.data_version = version
+            self.names = None
+            self.graphs.clear()
+            self.policy.invalidate()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """A write transaction; the name index, graphs and visibility are recomputed on next use."""
+        self.names = None
+        self.graphs.clear()
+        self.policy.invalidate()
+        with self.store.transaction():
+            yield
+
+    def owner_only(self, action: str) -> None:
+        if not self.policy.is_owner:
+            raise Forbidden(E.E042, action=action, actor=self.actor)
+
+    def doc_of_portion(self) -> dict[int, str]:
+        return {pid: doc for pid, doc, _, _ in self.store.portion_labels()}
+
+    def labelled_rows(self, document_id: str) -> list[tuple[PortionRow, Label]]:
+        """A document's portion rows (id, seq, kind, text, mark, label), each with the
+        label that governs it: its own, or else the document's."""
+        doc_label = self.store.document_label(document_id) or UNCLASSIFIED_LABEL
+        return [(r, stored_label(r[5] or doc_label)) for r in self.store.portion_rows(document_id)]
+
+    def visible_mentions(self, eid: str) -> list[MentionHit]:
+        return [h for h in self.store.mentions_of(eid) if self.policy.portion_visible(h.portion_id)]
+
+
+def clearance_of(row: tuple[str, str, str, str | None]) -> Clearance:
+    """A stored user's clearance: (name, level, comma-separated tokens, password hash)."""
+    return Clearance(Level[row[1]], frozenset(t for t in row[2].split(",") if t))
+
+
+def snippet(text: str, start: int, end: int, context: int = SNIPPET_CONTEXT) -> str:
+    a, b = max(0, start - context), min(len(text), end + context)
+    # Cut at word boundaries so a snippet never starts mid-word.
+    if a > 0:
+        space = text.find(" ", a, start)
+        a = space + 1 if space != -1 else a
+    if b < len(text):
+        space = text.rfind(" ", end, b)
+        b = space if space != -1 else b
+    body = " ".join(text[a:b].split())
+    return ("… " if a > 0 else "") + body + (" …" if b < len(text) else "")

@@ -1,0 +1,149 @@
+"""Documents: reading them in, counting, listing, showing and searching them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from kartoteka.access.labels import Label, LabelError, roll_up
+from kartoteka.access.policy import stored_label
+from kartoteka.archive.cards import Cards
+from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context
+from kartoteka.errors import E, InvalidInput, NotFound
+from kartoteka.index.resolve import build_name_index
+from kartoteka.registry.ingest import Ingestor, IngestResult
+from kartoteka.registry.readers import RawDocument, ReadError
+
+
+class Documents:
+    """The registry of documents, as the viewer may see it."""
+
+    def __init__(self, ctx: Context, cards: Cards) -> None:
+        self.ctx = ctx
+        self.cards = cards
+
+    def ingest(
+        self, items: Iterable[RawDocument | ReadError], *, workers: int = 1, label: str | None = None
+    ) -> Iterator[IngestResult]:
+        """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions.
+
+        A bad label is refused here, before anything is read.
+        """
+        doc_label = UNCLASSIFIED_LABEL
+        if label is not None:
+            try:
+                doc_label = str(Label.parse(label))
+            except LabelError as exc:
+                raise InvalidInput(E.E041, reason=str(exc)) from exc
+        return self._ingest(items, workers, doc_label)
+
+    def _ingest(self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str) -> Iterator[IngestResult]:
+        ctx = self.ctx
+        index = self.cards.name_index() if ctx.policy.is_owner else build_name_index(ctx.store)
+        ctx.names = None
+        ctx.policy.invalidate()
+        # The ingest keeps its own copy current as it resolves; ours is
+        # rebuilt on next use, after the ingest has committed.
+        for result in Ingestor(ctx.store, workers=workers, names=index, label=doc_label).run(items):
+            if result.status == "added" and result.document_id:
+                ctx.audit.record(ctx.actor, "ingest", [result.document_id])
+            yield result
+
+    def stats(self) -> dict[str, Any]:
+        store, policy = self.ctx.store, self.ctx.policy
+        base = {"archive": str(self.ctx.path), "schema_version": store.schema_version()}
+        if policy.is_owner:
+            return {**base, **store.counts()}
+        visible = policy.visible_portions() or set()
+        docs = {d for d in (self.ctx.doc_of_portion().get(p) for p in visible) if d}
+        kinds: dict[str, set[str]] = {"PERSON": set(), "ORG": set(), "PLACE": set()}
+        for eid, kind, pid in store.entity_portions():
+            if pid in visible and kind in kinds:
+                kinds[kind].add(eid)
+        for eid in store.entities_without_mentions():
+            entity = store.entity(eid)
+            if entity is not None and entity.kind in kinds:
+                kinds[entity.kind].add(eid)
+
+        def total(table: str) -> int:
+            return sum(n for pid, n in store.per_portion_counts(table).items() if pid in visible)
+
+        return {
+            **base,
+            "documents": len(docs),
+            "portions": len(visible),
+            "mentions": total("mentions"),
+            "people": len(kinds["PERSON"]),
+            "organisations": len(kinds["ORG"]),
+            "places": len(kinds["PLACE"]),
+            "dates": total("dates"),
+            "markings": total("markings"),
+        }
+
+    def documents(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        ctx = self.ctx
+        if ctx.policy.is_owner:
+            rows = ctx.store.documents(limit, offset)
+        else:
+            every = ctx.store.documents(10**9, 0)
+            rows = [d for d in every if ctx.policy.document_visible(d.id)][offset : offset + limit]
+        ctx.audit.record(ctx.actor, "list documents", [d.id for d in rows])
+        return [self._summary(d.__dict__) for d in rows]
+
+    def _summary(self, d: dict[str, Any]) -> dict[str, Any]:
+        if self.ctx.policy.is_owner:
+            return d
+        # Counts the viewer can check against what they are shown.
+        shown = [r for r in self.ctx.store.portion_rows(d["id"]) if self.ctx.policy.portion_visible(r[0])]
+        return {**d, "portion_count": len(shown), "char_count": sum(len(r[3]) for r in shown)}
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        ctx = self.ctx
+        summary = ctx.store.document(document_id)
+        if summary is None or not ctx.policy.document_visible(document_id):
+            raise NotFound(E.E020, ref=document_id)
+        labelled = [(r, lab) for r, lab in ctx.labelled_rows(document_id) if ctx.policy.portion_visible(r[0])]
+        rows = [r for r, _ in labelled]
+        labels = [lab for r, lab in labelled if r[2] == "text"] or [
+            stored_label(ctx.store.document_label(document_id) or UNCLASSIFIED_LABEL)
+        ]
+        shown = {r[0] for r in rows}
+        ctx.audit.record(ctx.actor, "read document", [document_id])
+        return {
+            **self._summary(summary.__dict__),
+            "banner": roll_up(labels),
+            "portions": [
+                {"seq": seq, "kind": kind, "mark": mark, "text": text} for _, seq, kind, text, mark, _ in rows
+            ],
+            "markings": [
+                {"kind": k, "value": v, "start": s, "end": e}
+                for k, v, s, e, pid in ctx.store.portion_markings(document_id)
+                if (pid is None and ctx.policy.is_owner) or pid in shown
+            ],
+        }
+
+    def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        ctx = self.ctx
+        try:
+            fts, ranked = query, ctx.store.search_ranked(query)
+        except ValueError:
+            # Not FTS5 syntax ("Gen. Kalugin"): search the words as a phrase-free AND.
+            words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
+            if not words:
+                return {"query": query, "total": 0, "hits": []}
+            fts = " ".join(f'"{w}"' for w in words)
+            ranked = ctx.store.search_ranked(fts)
+        # Counts and pages are computed after the policy, so totals never
+        # include what the viewer may not see.
+        visible = [pid for pid, _ in ranked if ctx.policy.portion_visible(pid)]
+        page = visible[offset : offset + limit]
+        hits = ctx.store.search_hits(fts, page)
+        ctx.audit.record(ctx.actor, "search", [h.document_id for h in hits], detail=query)
+        return {
+            "query": query,
+            "total": len(visible),
+            "hits": [
+                {"document_id": h.document_id, "source": h.source, "portion": h.portion_seq, "snippet": h.snippet}
+                for h in hits
+            ],
+        }

@@ -1,0 +1,201 @@
+"""The `Archive` facade: opens the store once, builds the viewer's context, delegates.
+
+Each public method is one line handing the question to the module that
+answers it; the docstrings are there, beside the logic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+from kartoteka.access.audit import AuditLog
+from kartoteka.access.labels import OWNER
+from kartoteka.access.policy import Policy
+from kartoteka.archive.analysis import Analysis
+from kartoteka.archive.cards import Cards
+from kartoteka.archive.common import Context, clearance_of
+from kartoteka.archive.documents import Documents
+from kartoteka.archive.release import Releases
+from kartoteka.archive.sources import Sources
+from kartoteka.archive.users import Users
+from kartoteka.errors import E, NotFound
+from kartoteka.registry.ingest import IngestResult
+from kartoteka.registry.readers import RawDocument, ReadError
+from kartoteka.release import ReleaseCopy
+from kartoteka.store import open_store
+from kartoteka.store.base import Store
+
+
+class Archive:
+    """One archive as one viewer sees it.
+
+    `user` names a user of the archive; without it the archive owner, who
+    holds everything. Every read goes through the viewer's policy in the
+    shared `Context`; nothing else in the package reads the store.
+    """
+
+    def __init__(self, path: str | Path, user: str | None = None) -> None:
+        self.path = Path(path)
+        self._store: Store = open_store(path)
+        if user is None:
+            clearance, actor = OWNER, "owner"
+        else:
+            row = self._store.user(user)
+            if row is None:
+                self._store.close()
+                raise NotFound(E.E040, name=user)
+            clearance = clearance_of(row)
+            actor = user
+        ctx = Context(self.path, self._store, Policy(self._store, clearance, actor), AuditLog(self._store, self.path))
+        self._ctx = ctx
+        self._cards = Cards(ctx)
+        self._documents = Documents(ctx, self._cards)
+        self._analysis = Analysis(ctx, self._cards)
+        self._releases = Releases(ctx)
+        self._sources = Sources(ctx)
+        self._users = Users(ctx)
+
+    @staticmethod
+    def login(path: str | Path, user: str, password: str) -> bool:
+        return Users.login(path, user, password)
+
+    def refresh(self) -> None:
+        self._ctx.refresh()
+
+    @property
+    def actor(self) -> str:
+        return self._ctx.actor
+
+    def close(self) -> None:
+        try:
+            self._ctx.audit.anchor()
+        finally:
+            self._store.close()
+
+    # documents ---------------------------------------------------------------
+    def ingest(
+        self, items: Iterable[RawDocument | ReadError], *, workers: int = 1, label: str | None = None
+    ) -> Iterator[IngestResult]:
+        return self._documents.ingest(items, workers=workers, label=label)
+
+    def stats(self) -> dict[str, Any]:
+        return self._documents.stats()
+
+    def documents(self, limit: int = 50, offset: int = 0) -> list[dict[str, Any]]:
+        return self._documents.documents(limit, offset)
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        return self._documents.document(document_id)
+
+    def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        return self._documents.search(query, limit, offset)
+
+    # cards -------------------------------------------------------------------
+    def check(self, name: str, limit: int = 10) -> dict[str, Any]:
+        return self._cards.check(name, limit)
+
+    def check_batch(
+        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1
+    ) -> Iterator[dict[str, Any]]:
+        return self._cards.check_batch(rows, limit, workers)
+
+    def resolve_ref(self, ref: str) -> str:
+        return self._cards.resolve_ref(ref)
+
+    def dossier(self, ref: str, associates: int = 10) -> dict[str, Any]:
+        return self._cards.dossier(ref, associates, self._analysis.facts)
+
+    def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
+        return self._cards.merge(keep_ref, gone_ref)
+
+    def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
+        return self._cards.split(ref, mention_keys)
+
+    def alias(self, ref: str, name: str) -> dict[str, Any]:
+        return self._cards.alias(ref, name)
+
+    def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
+        return self._cards.import_persons(path)
+
+    # analysis ----------------------------------------------------------------
+    def build_relations(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
+        return self._analysis.build_relations(progress)
+
+    def links(
+        self, a_ref: str, b_ref: str, since: str | None = None, until: str | None = None, max_paths: int = 10
+    ) -> dict[str, Any]:
+        return self._analysis.links(a_ref, b_ref, since, until, max_paths)
+
+    def network(self, ref: str, depth: int = 1) -> dict[str, Any]:
+        return self._analysis.network(ref, depth)
+
+    def cooccur(self, a_ref: str, b_ref: str) -> dict[str, Any]:
+        return self._analysis.cooccur(a_ref, b_ref)
+
+    def associates(self, ref: str, limit: int = 20) -> dict[str, Any]:
+        return self._analysis.associates(ref, limit)
+
+    def timeline(self, ref: str) -> dict[str, Any]:
+        return self._analysis.timeline(ref)
+
+    def grade(
+        self, document_id: str, reliability: str, credibility: int, reported_by: str | None = None
+    ) -> dict[str, Any]:
+        return self._analysis.grade(document_id, reliability, credibility, reported_by)
+
+    def claim(
+        self,
+        subject_ref: str,
+        statement: str,
+        source: str,
+        reliability: str,
+        credibility: int,
+        document_id: str | None = None,
+    ) -> dict[str, Any]:
+        return self._analysis.claim(subject_ref, statement, source, reliability, credibility, document_id)
+
+    def derive_claims(self) -> dict[str, Any]:
+        return self._analysis.derive_claims()
+
+    def assess(self, ref: str) -> dict[str, Any]:
+        return self._analysis.assess(ref)
+
+    # release -----------------------------------------------------------------
+    def release_copy(self, document_id: str, audience: str, exempt: str | None = None) -> ReleaseCopy:
+        return self._releases.release_copy(document_id, audience, exempt)
+
+    def release(
+        self, document_id: str, audience: str, fmt: str, exempt: str | None = None
+    ) -> tuple[bytes, str, ReleaseCopy]:
+        return self._releases.release(document_id, audience, fmt, exempt)
+
+    def verify_release(self, path: Path, document_id: str, audience: str | None = None) -> dict[str, Any]:
+        return self._releases.verify_release(path, document_id, audience)
+
+    # protected sources -------------------------------------------------------
+    def source_add(self, cryptonym: str, true_name: str, handler: str) -> dict[str, Any]:
+        return self._sources.source_add(cryptonym, true_name, handler)
+
+    def source_show(self, cryptonym: str) -> dict[str, Any]:
+        return self._sources.source_show(cryptonym)
+
+    def sources(self) -> list[dict[str, Any]]:
+        return self._sources.sources()
+
+    def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:
+        return self._sources.source_handover(cryptonym, new_handler)
+
+    # users and audit ---------------------------------------------------------
+    def add_user(self, name: str, clearance: str, tokens: list[str], password: str | None = None) -> dict[str, Any]:
+        return self._users.add_user(name, clearance, tokens, password)
+
+    def users(self) -> list[dict[str, Any]]:
+        return self._users.users()
+
+    def audit_verify(self) -> dict[str, Any]:
+        return self._users.audit_verify()
+
+    def corrections(self) -> list[dict[str, Any]]:
+        return self._users.corrections()

@@ -1,0 +1,77 @@
+"""Users and their clearances, log-in, the audit log, and the record of corrections."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import Argon2Error
+
+from kartoteka.access.labels import Clearance, LabelError
+from kartoteka.archive.common import Context
+from kartoteka.errors import E, InvalidInput
+from kartoteka.store import open_store
+
+
+# Verified against when a user is unknown, so that log-in time does not tell
+# which user names exist.
+@cache
+def _dummy_hash() -> str:
+    return PasswordHasher().hash("kartoteka: no such user")
+
+
+class Users:
+    """Administration: the owner manages users and verifies the audit log."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @staticmethod
+    def login(path: str | Path, user: str, password: str) -> bool:
+        """Check a user's password (server mode). Unknown users cost the same time as wrong passwords."""
+        store = open_store(path)
+        try:
+            row = store.user(user)
+        finally:
+            store.close()
+        hasher = PasswordHasher()
+        stored = row[3] if row and row[3] else _dummy_hash()
+        ok: bool
+        try:
+            ok = hasher.verify(stored, password)
+        except Argon2Error:
+            ok = False
+        return bool(ok and row and row[3])
+
+    def add_user(self, name: str, clearance: str, tokens: list[str], password: str | None = None) -> dict[str, Any]:
+        """Add (or change) a user. Only the owner manages users."""
+        ctx = self.ctx
+        ctx.owner_only("manage users")
+        try:
+            held = Clearance.parse(f"{clearance}:{','.join(tokens)}")
+        except LabelError as exc:
+            raise InvalidInput(E.E041, reason=str(exc)) from exc
+        if not name or not name.replace("-", "").replace("_", "").replace(".", "").isalnum():
+            raise InvalidInput(E.E041, reason=f"user name {name!r}: letters, digits, '-', '_', '.' only")
+        hashed = PasswordHasher().hash(password) if password else None
+        with ctx.write():
+            ctx.store.add_user(name, held.level.name, ",".join(sorted(held.tokens)), hashed)
+        ctx.audit.record(ctx.actor, "user add", [name])
+        return {"user": name, "clearance": held.level.name, "tokens": sorted(held.tokens)}
+
+    def users(self) -> list[dict[str, Any]]:
+        self.ctx.owner_only("list users")
+        return [
+            {"user": n, "clearance": c, "tokens": [t for t in t_.split(",") if t]}
+            for n, c, t_ in self.ctx.store.users()
+        ]
+
+    def audit_verify(self) -> dict[str, Any]:
+        self.ctx.owner_only("verify the audit log")
+        result = self.ctx.audit.verify()
+        return {"ok": result.ok, "entries": result.entries, "anchors": result.anchors, "problems": result.problems}
+
+    def corrections(self) -> list[dict[str, Any]]:
+        return [{"at": at, "op": op, **payload} for at, op, payload in self.ctx.store.corrections()]
