@@ -1,0 +1,5 @@
+"""`python -m kartoteka.cli`: the same as the `kartoteka` command."""
+
+from kartoteka.cli import main
+
+main()

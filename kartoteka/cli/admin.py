@@ -1,0 +1,124 @@
+"""Administration commands: users, protected sources, the audit log, and the HTTP server."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from kartoteka import render
+from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, app, state
+from kartoteka.errors import E, KartotekaError
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs) over this archive. Users log in with their password."""
+    import uvicorn
+
+    from kartoteka.service.api import create_app
+
+    _archive().close()  # fail now, in one line, if the archive cannot be opened
+    uvicorn.run(create_app(state.archive_path), host=host, port=port, log_level="info")
+
+
+user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
+source_app = typer.Typer(help="Protected sources: cryptonyms, sealed true names, handlers.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+
+
+def _user_line(u: dict[str, Any]) -> str:
+    return f"{u['user']}: {u['clearance']} {', '.join(u['tokens']) or '(no tokens)'}"
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    clearance: Annotated[str, typer.Option(help="U, C, S or TS; a clearance implies the lower levels.")],
+    tokens: Annotated[str, typer.Option(help="Compartment and caveat tokens held, comma-separated.")] = "",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read a password for server mode from stdin (Argon2-hashed).")
+    ] = False,
+    json_out: JsonOpt = False,
+) -> None:
+    """Add a user, or change one's clearance: kartoteka user add NAME --clearance S --tokens HUM,NOFORN"""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    token_list = [t.strip() for t in tokens.split(",") if t.strip()]
+    result = _call(lambda a: a.add_user(name, clearance, token_list, password))
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(_user_line(result))
+
+
+@user_app.command("list")
+def user_list(json_out: JsonOpt = False) -> None:
+    """Users and their clearances."""
+    users = _call(lambda a: a.users())
+    if json_out:
+        render.emit_json({"users": users})
+    else:
+        for u in users:
+            render.out.print(_user_line(u))
+
+
+@source_app.command("add")
+def source_add(
+    cryptonym: Annotated[str, typer.Argument(help="The name reports cite, e.g. GRANITE.")],
+    true_name: Annotated[str, typer.Option("--true-name", help="Sealed at once; never indexed or logged.")],
+    handler: Annotated[str, typer.Option(help="The one user who runs the source.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Register a source (archive owner or a user holding the REGISTRY token)."""
+    result = _call(lambda a: a.source_add(cryptonym, true_name, handler))
+    render.emit_json(result) if json_out else render.out.print(f"{result['cryptonym']}: handled by {result['handler']}")
+
+
+@source_app.command("show")
+def source_show(cryptonym: str, json_out: JsonOpt = False) -> None:
+    """The true name behind a cryptonym: for its handler and the registry chief only."""
+    result = _call(lambda a: a.source_show(cryptonym))
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(f"{result['cryptonym']}: {result['true_name']} (handler {result['handler']})")
+
+
+@source_app.command("list")
+def source_list(json_out: JsonOpt = False) -> None:
+    """Sources you handle (all of them for the registry chief)."""
+    result = _call(lambda a: a.sources())
+    if json_out:
+        render.emit_json({"sources": result})
+    else:
+        for s in result:
+            render.out.print(f"{s['cryptonym']}: handled by {s['handler']}")
+
+
+@source_app.command("handover")
+def source_handover(
+    cryptonym: str,
+    to: Annotated[str, typer.Option("--to", help="The new handler.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Pass a source to a new handler (audited)."""
+    result = _call(lambda a: a.source_handover(cryptonym, to))
+    render.emit_json(result) if json_out else render.out.print(f"{cryptonym}: {result['from']} → {result['to']}")
+
+
+@audit_app.command("verify")
+def audit_verify(json_out: JsonOpt = False) -> None:
+    """Recompute the audit chain and check it against the signed anchors."""
+    result = _call(lambda a: a.audit_verify())
+    if json_out:
+        render.emit_json(result)
+    elif result["ok"]:
+        render.out.print(f"Audit log intact: {result['entries']} entries, {result['anchors']} signed anchors.")
+    if not result["ok"]:
+        if not json_out:
+            _fail(KartotekaError(E.E043, problems="; ".join(result["problems"])).message)
+        raise typer.Exit(1)

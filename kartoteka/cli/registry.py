@@ -1,0 +1,171 @@
+"""Registry commands: reading documents in, showing, counting and searching them, importing persons, the demo."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from kartoteka import render
+from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, app, state
+from kartoteka.errors import E, KartotekaError
+from kartoteka.registry.readers import (
+    JSONL,
+    RawDocument,
+    ReadError,
+    discover,
+    read_path,
+    read_stdin,
+)
+
+
+def _sigterm_as_interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+@app.command()
+def ingest(
+    paths: Annotated[
+        list[str], typer.Argument(help="Files or folders (recursive); JSON Lines corpora; '-' for stdin.")
+    ],
+    json_out: JsonOpt = False,
+    workers: Annotated[int, typer.Option(help="spaCy worker processes. 2 pays off on large corpora.")] = 1,
+    label: Annotated[
+        str | None,
+        typer.Option(help="Label of these documents: LEVEL[:EXPRESSION], e.g. 'S:HUM&NOFORN'. Default U."),
+    ] = None,
+) -> None:
+    """Read documents into the archive. Re-running is safe: stored content is skipped.
+
+    Portion marks such as (S//HUM) label their portions; unmarked portions take the document's label.
+    """
+    arch = _archive()
+    files: list[Path | ReadError] = [] if paths == ["-"] else list(discover([p for p in paths if p != "-"]))
+    total = (
+        None
+        if "-" in paths or any(isinstance(f, Path) and f.name.lower().endswith(JSONL) for f in files)
+        else len(files)
+    )
+
+    def items() -> Iterator[RawDocument | ReadError]:
+        if "-" in paths:
+            yield from read_stdin(sys.stdin.buffer)
+        for f in files:
+            if isinstance(f, ReadError):
+                yield f
+            else:
+                yield from read_path(f)
+
+    try:
+        results = arch.ingest(items(), workers=workers, label=label)
+    except KartotekaError as exc:
+        arch.close()
+        _fail(exc.message)
+    signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
+    counts = {"added": 0, "unchanged": 0, "error": 0}
+    chars = 0
+    try:
+        with _progress() as progress:
+            task = progress.add_task("Ingesting", total=total, detail="")
+            for result in results:
+                counts[result.status] += 1
+                chars += result.chars
+                if result.status == "error":
+                    print(result.error, file=sys.stderr)
+                if json_out:
+                    render.emit_json(result.as_json())
+                progress.update(
+                    task,
+                    advance=1,
+                    detail=f"{counts['added']} new, {counts['unchanged']} known, {counts['error']} failed, {chars / 1e6:.1f} MB",
+                )
+    except KeyboardInterrupt:
+        print(
+            f"Interrupted: {counts['added']} new document(s) were stored; the open batch was rolled back. "
+            "Run the same command again to resume.",
+            file=sys.stderr,
+        )
+        raise typer.Exit(130) from None
+    finally:
+        arch.close()
+    if not json_out:
+        render.out.print(
+            f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['error']} failed → {state.archive_path}"
+        )
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="CSV (id,name,aliases with ';') or FollowTheMoney JSON lines.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """Load known persons into the card index, keeping their ids."""
+    if not file.exists():
+        _fail(KartotekaError(E.E004, path=file).message)
+    arch = _archive()
+    counts = {"added": 0, "unchanged": 0, "error": 0}
+    try:
+        for r in arch.import_persons(file):
+            counts[str(r["status"])] += 1
+            if r["status"] == "error":
+                print(r["error"], file=sys.stderr)
+            if json_out:
+                render.emit_json(r)
+    except KartotekaError as exc:
+        _fail(exc.message)
+    finally:
+        arch.close()
+    if not json_out:
+        render.out.print(f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['error']} failed")
+    if counts["error"]:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words, or SQLite FTS5 syntax ("exact phrase", AND, OR, NOT, prefix*).')],
+    limit: int = 20,
+    offset: int = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Full-text search over every passage, with snippets."""
+    r = _call(lambda a: a.search(query, limit, offset))
+    render.emit_json(r) if json_out else render.search(r)
+
+
+@app.command()
+def show(
+    document_id: Annotated[str, typer.Argument(help="Document id.")],
+    json_out: JsonOpt = False,
+) -> None:
+    """A document with its portions, marks and recognised structure."""
+    d = _call(lambda a: a.document(document_id))
+    render.emit_json(d) if json_out else render.document(d)
+
+
+@app.command()
+def stats(json_out: JsonOpt = False) -> None:
+    """What the archive holds."""
+    s = _call(lambda a: a.stats())
+    render.emit_json(s) if json_out else render.stats(s)
+
+
+@app.command()
+def demo(
+    archive: Annotated[Path, typer.Option("--into", help="Where to build the demo archive (rebuilt each run).")] = Path(
+        "kartoteka-demo.db"
+    ),
+) -> None:
+    """Build a demo archive from the shipped fictional corpus and take a guided tour."""
+    from kartoteka.demo import run_demo
+
+    try:
+        run_demo(archive)
+    except KartotekaError as exc:
+        _fail(exc.message)
