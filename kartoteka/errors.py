@@ -16,6 +16,10 @@ class E(StrEnum):
     E003 = "[E003] {path} line {line}: expected a JSON object with 'id' and 'text' ({reason})"
     E004 = "[E004] No such file or folder: {path}"
     E005 = "[E005] {path}: no text could be extracted"
+    E006 = "[E006] Can't OCR {path}: {reason}"
+    E007 = "[E007] {path} is an image and OCR is off (--ocr never); use --ocr auto to read it"
+    E008 = "[E008] {path} page {page}: the text layer can't be read ({reason})"
+    E009 = "[E009] {path} page {page}: OCR failed ({reason}); the page is left empty"
     # Store
     E010 = "[E010] {path} is not a Kartoteka archive ({reason})"
     E011 = (
@@ -26,6 +30,7 @@ class E(StrEnum):
     E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."
     E022 = "[E022] Mention {mention} does not belong to entity {entity}."
     E023 = "[E023] Can't merge an entity with itself ({entity})."
+    E025 = "[E025] No document '{ref}' in the archive. 'kartoteka search' finds documents by their text."
     E024 = "[E024] Name is empty after removing titles and punctuation: '{name}'"
     # Imports and batch
     E030 = "[E030] {path} row {row}: {reason}"
@@ -43,6 +48,11 @@ class E(StrEnum):
     E048 = "[E048] Bad cryptonym '{cryptonym}': capital letters, digits, '/' or '-', 2 to 32 characters."
     E049 = "[E049] Source '{cryptonym}' already exists."
     E050 = "[E050] Bad grade or claim: {reason}"
+    # Registry: OCR modes and text encodings
+    E060 = "[E060] Unknown OCR mode '{mode}'. Expected auto, always or never."
+    E061 = "[E061] {path}: {count} undecodable byte(s) replaced by U+FFFD (read as {encoding})"
+    E063 = "[E063] Unknown markings mode '{mode}'. Expected enforce (banners and marks are labels) or record (history only)."
+    E062 = "[E062] {path}: not UTF-8; the encoding was guessed as {encoding}"
 
 
 class KartotekaError(Exception):

@@ -1,32 +1,77 @@
 """Readers turn a file (or a line of a JSON Lines corpus) into plain text.
 
-Each reader is a named, versioned component ("kartoteka.reader.pdf.v1"). A
+Each reader is a named, versioned component ("kartoteka.reader.pdf.v2"). A
 released version never changes behaviour; a change gets a new version so that
-archives record exactly how their text was obtained.
+archives record exactly how their text was obtained. When OCR read any page,
+the OCR component follows the reader's name after a comma
+("kartoteka.reader.pdf.v2,kartoteka.ocr.tesseract.v1"), as in the pipeline
+string the archive stores.
+
+Versions: text.v2 (byte order marks, UTF-8 with stray bytes, guessed legacy
+encodings; text.v1 tried UTF-8 then cp1252), pdf.v2 (pages joined by a form
+feed, scanned pages OCRed; pdf.v1 joined text pages by a blank line and had
+no OCR), image.v1 (TIFF, PNG, JPEG by OCR).
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import io
 import json
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from kartoteka.errors import E, KartotekaError
+from kartoteka.errors import E, InvalidInput, KartotekaError
+from kartoteka.registry.encoding import Decoded, decode
+
+if TYPE_CHECKING:
+    import pypdfium2
+    from PIL import Image
+
+    from kartoteka.registry.ocr import OcrFailed, OcrPage
+
+OCR_MODES = ("auto", "always", "never")
+# In "auto" mode a PDF page whose text layer has fewer non-space characters
+# than this is read by OCR: a scan often carries only a stamped page number
+# or a few stray glyphs as "text".
+MIN_TEXT_CHARS = 20
+# PDF pages are rendered for OCR at this resolution (Tesseract reads best at
+# about 300 dpi; see BENCHMARKS.md).
+RENDER_DPI = 300
+PAGE_BREAK = "\f"
+# Called as (source, pages_done, pages_total) after each page of a paged document.
+PageProgress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class PageText:
+    number: int  # 1-based
+    start: int  # offsets into RawDocument.text
+    end: int
+    method: str  # "text" (the file's text layer) or "ocr"
+    ocr_confidence: float | None = None  # mean word confidence 0..1, OCR pages only
 
 
 @dataclass(frozen=True)
 class RawDocument:
     source: str
     format: str
-    reader: str  # versioned component name
+    reader: str  # versioned component name(s), comma-separated
     text: str
     title: str | None = None
+    # Paged documents (PDF, TIFF): each page's span; pages are joined by "\f".
+    pages: tuple[PageText, ...] = ()
+    # OCR words as (start, end, confidence 0..1), offsets into text.
+    word_confidence: tuple[tuple[int, int, float], ...] = ()
+    encoding: str | None = None  # of decoded bytes (text files, stdin, JSON Lines)
+    replaced: int = 0  # undecodable bytes replaced by U+FFFD
+    warnings: tuple[str, ...] = ()  # one line each, with a numbered code
 
 
 @dataclass(frozen=True)
@@ -35,17 +80,29 @@ class ReadError:
     message: str
 
 
-def _decode(data: bytes) -> str:
-    for enc in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1")
-
-
 def read_text(data: bytes) -> tuple[str, str | None]:
-    return _decode(data), None
+    return decode(data).text, None
+
+
+def _encoding_warnings(path: object, d: Decoded) -> tuple[str, ...]:
+    out: list[str] = []
+    if d.replaced:
+        out.append(KartotekaError(E.E061, path=path, count=d.replaced, encoding=d.encoding).message)
+    if d.guessed and d.encoding not in ("utf-8", "ascii"):
+        out.append(KartotekaError(E.E062, path=path, encoding=d.encoding).message)
+    return tuple(out)
+
+
+def _text_document(source: str, fmt: str, d: Decoded) -> RawDocument:
+    return RawDocument(
+        source,
+        fmt,
+        TEXT_READER,
+        d.text,
+        encoding=d.encoding,
+        replaced=d.replaced,
+        warnings=_encoding_warnings(source, d),
+    )
 
 
 def read_html(data: bytes) -> tuple[str, str | None]:
@@ -66,22 +123,6 @@ def read_html(data: bytes) -> tuple[str, str | None]:
         if ln or (out and out[-1]):
             out.append(ln)
     return "\n".join(out).strip() + "\n", title or None
-
-
-def read_pdf(data: bytes) -> tuple[str, str | None]:
-    import logging
-
-    from pypdf import PdfReader
-
-    # pypdf logs its own warnings for damaged files; the reader reports one
-    # clean error line instead, so the batch output stays readable.
-    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
-
-    reader = PdfReader(io.BytesIO(data))
-    pages = [(page.extract_text() or "").strip() for page in reader.pages]
-    meta = reader.metadata
-    title = str(meta.title) if meta is not None and meta.title else None
-    return "\n\n".join(p for p in pages if p) + "\n", title
 
 
 def read_docx(data: bytes) -> tuple[str, str | None]:
@@ -108,19 +149,24 @@ def read_eml(data: bytes) -> tuple[str, str | None]:
     return f"{header}\n\n{body}", str(msg["Subject"]) if msg["Subject"] else None
 
 
+TEXT_READER = "kartoteka.reader.text.v2"
+PDF_READER = "kartoteka.reader.pdf.v2"
+IMAGE_READER = "kartoteka.reader.image.v1"
 READERS: dict[str, tuple[str, str, Callable[[bytes], tuple[str, str | None]]]] = {
-    ".txt": ("text", "kartoteka.reader.text.v1", read_text),
-    ".text": ("text", "kartoteka.reader.text.v1", read_text),
-    ".md": ("markdown", "kartoteka.reader.text.v1", read_text),
-    ".markdown": ("markdown", "kartoteka.reader.text.v1", read_text),
+    ".txt": ("text", TEXT_READER, read_text),
+    ".text": ("text", TEXT_READER, read_text),
+    ".md": ("markdown", TEXT_READER, read_text),
+    ".markdown": ("markdown", TEXT_READER, read_text),
     ".html": ("html", "kartoteka.reader.html.v1", read_html),
     ".htm": ("html", "kartoteka.reader.html.v1", read_html),
-    ".pdf": ("pdf", "kartoteka.reader.pdf.v1", read_pdf),
     ".docx": ("docx", "kartoteka.reader.docx.v1", read_docx),
     ".eml": ("email", "kartoteka.reader.eml.v1", read_eml),
 }
+TEXT_SUFFIXES = (".txt", ".text", ".md", ".markdown")
+PDF_SUFFIXES = (".pdf",)
+IMAGE_SUFFIXES = (".tif", ".tiff", ".png", ".jpg", ".jpeg")
 JSONL = (".jsonl", ".jsonl.gz", ".ndjson")
-SUPPORTED = sorted([*READERS, *JSONL])
+SUPPORTED = sorted([*READERS, *PDF_SUFFIXES, *IMAGE_SUFFIXES, *JSONL])
 
 
 def _suffix(path: Path) -> str:
@@ -150,7 +196,13 @@ def _jsonl_records(path: Path, stream: BinaryIO) -> Iterator[RawDocument | ReadE
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            # JSON Lines is UTF-8 by its specification: no guessing per line, a
+            # line that is not UTF-8 is reported (a mark is allowed on line 1).
+            try:
+                decoded = line.decode("utf-8-sig" if lineno == 1 else "utf-8")
+            except UnicodeDecodeError as exc:
+                raise ValueError(f"not UTF-8: byte 0x{line[exc.start]:02x} at column {exc.start + 1}") from None
+            obj = json.loads(decoded)
             if not isinstance(obj, dict):
                 raise ValueError("not an object")
             rid, text = obj.get("id"), obj.get("text")
@@ -159,10 +211,245 @@ def _jsonl_records(path: Path, stream: BinaryIO) -> Iterator[RawDocument | ReadE
         except ValueError as exc:
             yield ReadError(f"{path}:{lineno}", KartotekaError(E.E003, path=path, line=lineno, reason=exc).message)
             continue
-        yield RawDocument(str(rid), "jsonl", "kartoteka.reader.jsonl.v1", text, obj.get("title"))
+        yield RawDocument(str(rid), "jsonl", "kartoteka.reader.jsonl.v1", text, obj.get("title"), encoding="utf-8")
 
 
-def read_path(path: Path) -> Iterator[RawDocument | ReadError]:
+@dataclass(frozen=True)
+class _Page:
+    text: str
+    method: str
+    confidence: float | None = None
+    words: tuple[tuple[int, int, float], ...] = ()
+
+
+def _clean_page(text: str) -> str:
+    # A form feed inside a page would read as a page break.
+    return text.replace(PAGE_BREAK, "\n").strip()
+
+
+def _nonspace(text: str) -> int:
+    return sum(1 for ch in text if not ch.isspace())
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}".splitlines()[0]
+
+
+def _paged_document(
+    source: str,
+    fmt: str,
+    reader: str,
+    pages: list[_Page],
+    title: str | None,
+    warnings: list[str],
+) -> RawDocument:
+    parts: list[str] = []
+    spans: list[PageText] = []
+    words: list[tuple[int, int, float]] = []
+    pos = 0
+    for number, page in enumerate(pages, start=1):
+        if number > 1:
+            parts.append(PAGE_BREAK)
+            pos += len(PAGE_BREAK)
+        spans.append(PageText(number, pos, pos + len(page.text), page.method, page.confidence))
+        words.extend((pos + a, pos + b, c) for a, b, c in page.words)
+        parts.append(page.text)
+        pos += len(page.text)
+    if any(p.method == "ocr" for p in pages):
+        from kartoteka.registry.ocr import COMPONENT
+
+        reader = f"{reader},{COMPONENT}"
+    return RawDocument(
+        source,
+        fmt,
+        reader,
+        "".join(parts) + "\n",
+        title,
+        pages=tuple(spans),
+        word_confidence=tuple(words),
+        warnings=tuple(warnings),
+    )
+
+
+def _ocr_outcome(
+    path: Path, number: int, result: OcrPage | OcrFailed, layer: str | None, warnings: list[str]
+) -> tuple[_Page, str | None]:
+    """The page to keep, and the failure reason when OCR failed."""
+    from kartoteka.registry.ocr import OcrFailed
+
+    if isinstance(result, OcrFailed):
+        # Kept only if the document survives; otherwise the error says it.
+        warnings.append(KartotekaError(E.E009, path=path, page=number, reason=result).message)
+        return (_Page(layer, "text") if layer else _Page("", "ocr")), str(result)
+    if not result.text and layer:
+        return _Page(layer, "text"), None  # OCR saw nothing; the thin text layer is all there is
+    return _Page(result.text, "ocr", result.confidence, result.words), None
+
+
+def _no_text(path: Path, total: int, failures: list[tuple[int, str]]) -> ReadError:
+    if failures:
+        number, reason = failures[0]
+        where = f"page {number}: " if total > 1 else ""
+        return ReadError(str(path), KartotekaError(E.E006, path=path, reason=f"{where}{reason}").message)
+    return ReadError(str(path), KartotekaError(E.E005, path=path).message)
+
+
+def _render_pdf_page(pdf: pypdfium2.PdfDocument, index: int) -> Image.Image:
+    from kartoteka.registry.ocr import MAX_PIXELS, OcrFailed
+
+    page = pdf[index]
+    try:
+        width, height = page.get_size()
+        if width <= 0 or height <= 0:
+            raise OcrFailed("the page has no area")
+        scale = RENDER_DPI / 72  # PDF units are 1/72 inch
+        if width * height * scale * scale > MAX_PIXELS:
+            scale = math.sqrt(MAX_PIXELS / (width * height))
+        bitmap = page.render(scale=scale, grayscale=True)
+        try:
+            # to_pil shares PDFium's buffer, which closing the bitmap frees: copy first.
+            image: Image.Image = bitmap.to_pil().copy()
+        finally:
+            bitmap.close()
+    finally:
+        page.close()
+    return image
+
+
+def read_pdf(
+    path: Path, data: bytes, ocr: str = "auto", workers: int = 1, on_page: PageProgress | None = None
+) -> RawDocument | ReadError:
+    """A PDF, page by page: the text layer where it has text, OCR where it has
+    none (mode "auto"), on every page ("always") or on none ("never")."""
+    import logging
+    from contextlib import closing
+
+    from pypdf import PdfReader
+
+    # pypdf logs its own warnings for damaged files; the reader reports one
+    # clean line per problem instead, so the batch output stays readable.
+    logging.getLogger("pypdf").setLevel(logging.CRITICAL)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        total = len(reader.pages)
+    except Exception as exc:  # pypdf raises many types on a damaged file
+        return ReadError(str(path), KartotekaError(E.E001, path=path, reason=_reason(exc)).message)
+    try:
+        meta = reader.metadata
+        title = str(meta.title) if meta is not None and meta.title else None
+    except Exception:  # a damaged info dictionary costs the title, not the document
+        title = None
+    warnings: list[str] = []
+    layers: list[str | None] = []
+    for i in range(total):
+        try:
+            layers.append(_clean_page(reader.pages[i].extract_text() or ""))
+        except Exception as exc:  # one damaged page must not lose the others
+            warnings.append(KartotekaError(E.E008, path=path, page=i + 1, reason=_reason(exc)).message)
+            layers.append(None)
+    del reader
+    needs = [
+        i
+        for i, layer in enumerate(layers)
+        if ocr == "always" or (ocr == "auto" and (layer is None or _nonspace(layer) < MIN_TEXT_CHARS))
+    ]
+    needed = set(needs)
+    pages = [_Page(layer or "", "text") for layer in layers]
+    done = 0
+    for i in range(total):
+        if i not in needed:
+            done += 1
+            if on_page is not None:
+                on_page(str(path), done, total)
+    failures: list[tuple[int, str]] = []
+    if needs:
+        from kartoteka.registry.ocr import OcrFailed, check_tesseract, ocr_pages
+
+        try:
+            check_tesseract()
+        except OcrFailed as exc:
+            return ReadError(str(path), KartotekaError(E.E006, path=path, reason=exc).message)
+        import pypdfium2
+
+        try:
+            pdf = pypdfium2.PdfDocument(data)
+        except Exception as exc:  # PDFium's own errors for files pypdf could parse
+            reason = f"its pages can't be rendered ({_reason(exc)})"
+            return ReadError(str(path), KartotekaError(E.E006, path=path, reason=reason).message)
+        try:
+            sources = (functools.partial(_render_pdf_page, pdf, i) for i in needs)
+            with closing(ocr_pages(sources, workers)) as results:
+                for i, result in zip(needs, results, strict=True):
+                    page, failed = _ocr_outcome(path, i + 1, result, layers[i], warnings)
+                    pages[i] = page
+                    if failed is not None:
+                        failures.append((i + 1, failed))
+                    done += 1
+                    if on_page is not None:
+                        on_page(str(path), done, total)
+        finally:
+            pdf.close()
+    if not any(p.text for p in pages):
+        return _no_text(path, total, failures)
+    return _paged_document(str(path), "pdf", PDF_READER, pages, title, warnings)
+
+
+def read_image(
+    path: Path, data: bytes, ocr: str = "auto", workers: int = 1, on_page: PageProgress | None = None
+) -> RawDocument | ReadError:
+    """A scanned image (TIFF, possibly of many pages, PNG, JPEG), by OCR."""
+    if ocr == "never":
+        return ReadError(str(path), KartotekaError(E.E007, path=path).message)
+    from contextlib import closing
+
+    from PIL import Image
+
+    from kartoteka.registry.ocr import OcrFailed, check_tesseract, ocr_pages
+
+    try:
+        check_tesseract()
+        image = Image.open(io.BytesIO(data))
+        total = int(getattr(image, "n_frames", 1))
+    except OcrFailed as exc:
+        return ReadError(str(path), KartotekaError(E.E006, path=path, reason=exc).message)
+    except Exception as exc:  # PIL raises its own types (and Python's) on a damaged image
+        return ReadError(str(path), KartotekaError(E.E006, path=path, reason=_reason(exc)).message)
+
+    def frame(i: int) -> Image.Image:
+        # Frames are read one at a time: a 200-page TIFF is never all in memory.
+        image.seek(i)
+        return image.copy()
+
+    warnings: list[str] = []
+    pages: list[_Page] = []
+    failures: list[tuple[int, str]] = []
+    with image, closing(ocr_pages((functools.partial(frame, i) for i in range(total)), workers)) as results:
+        for i, result in enumerate(results):
+            page, failed = _ocr_outcome(path, i + 1, result, None, warnings)
+            pages.append(page)
+            if failed is not None:
+                failures.append((i + 1, failed))
+            if on_page is not None:
+                on_page(str(path), i + 1, total)
+    if not any(p.text for p in pages):
+        return _no_text(path, total, failures)
+    return _paged_document(str(path), "image", IMAGE_READER, pages, None, warnings)
+
+
+def read_path(
+    path: Path, ocr: str = "auto", workers: int = 1, on_page: PageProgress | None = None
+) -> Iterator[RawDocument | ReadError]:
+    """Documents read from one file: one, or many for a JSON Lines corpus.
+
+    `ocr` is "auto" (OCR the PDF pages with no text layer, and images),
+    "always" (OCR every PDF page, ignoring its text layer) or "never" (no OCR:
+    an image-only PDF gives E005, an image E007). `workers` threads OCR the
+    pages of one document. `on_page(source, pages_done, pages_total)` is
+    called after each page of a PDF or image, OCRed or not, in this thread,
+    for a per-page progress bar; pages_done counts up to pages_total.
+    """
+    if ocr not in OCR_MODES:
+        raise InvalidInput(E.E060, mode=ocr)
     suffix = _suffix(path)
     if suffix in JSONL:
         try:
@@ -177,6 +464,18 @@ def read_path(path: Path) -> Iterator[RawDocument | ReadError]:
         except OSError as exc:
             yield ReadError(str(path), KartotekaError(E.E001, path=path, reason=exc).message)
         return
+    if suffix in PDF_SUFFIXES or suffix in IMAGE_SUFFIXES:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            yield ReadError(str(path), KartotekaError(E.E001, path=path, reason=exc).message)
+            return
+        read = read_pdf if suffix in PDF_SUFFIXES else read_image
+        try:
+            yield read(path, data, ocr, workers, on_page)
+        except Exception as exc:  # a reader library may raise anything on a damaged file
+            yield ReadError(str(path), KartotekaError(E.E001, path=path, reason=_reason(exc)).message)
+        return
     entry = READERS.get(suffix)
     if entry is None:
         yield ReadError(
@@ -186,25 +485,32 @@ def read_path(path: Path) -> Iterator[RawDocument | ReadError]:
         return
     fmt, reader, fn = entry
     try:
-        text, title = fn(path.read_bytes())
+        data = path.read_bytes()
+        if suffix in TEXT_SUFFIXES:
+            doc = _text_document(str(path), fmt, decode(data))
+        else:
+            text, title = fn(data)
+            doc = RawDocument(str(path), fmt, reader, text, title)
     except Exception as exc:  # a reader library may raise anything on a damaged file
-        reason = f"{type(exc).__name__}: {exc}".splitlines()[0]
-        yield ReadError(str(path), KartotekaError(E.E001, path=path, reason=reason).message)
+        yield ReadError(str(path), KartotekaError(E.E001, path=path, reason=_reason(exc)).message)
         return
-    if not text.strip():
+    if not doc.text.strip():
         yield ReadError(str(path), KartotekaError(E.E005, path=path).message)
         return
-    yield RawDocument(str(path), fmt, reader, text, title)
+    yield doc
 
 
 def read_stdin(stream: BinaryIO) -> Iterator[RawDocument | ReadError]:
     data = stream.read()
-    text = _decode(data)
+    d = decode(data)
     # A stream of JSON objects is a corpus; anything else is one document.
-    first = text.lstrip()[:1]
+    first = d.text.lstrip()[:1]
     if first == "{":
-        yield from _jsonl_records(Path("-"), io.BytesIO(data))
-    elif text.strip():
-        yield RawDocument("-", "text", "kartoteka.reader.text.v1", text)
+        # JSON Lines must be UTF-8; a UTF-16 pipe (as some shells write) is
+        # re-encoded rather than refused, while bad UTF-8 stays an error per line.
+        marked = not d.guessed and d.encoding.startswith(("utf-16", "utf-32"))
+        yield from _jsonl_records(Path("-"), io.BytesIO(d.text.encode("utf-8") if marked else data))
+    elif d.text.strip():
+        yield _text_document("-", "text", d)
     else:
         yield ReadError("-", KartotekaError(E.E005, path="-").message)
