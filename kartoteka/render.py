@@ -74,10 +74,24 @@ def search(r: dict[str, Any]) -> None:
 
 
 def document(d: dict[str, Any]) -> None:
-    out.print(f"[bold]{escape(d['source'])}[/bold] ({d['id']}) classification: {d['classification'] or 'none marked'}")
+    out.print(f"[bold]{escape(d['source'])}[/bold] ({d['document_id']}) {escape(d['banner'])}")
+    ocr = [p for p in d["pages"] if p["ocr_confidence"] is not None]
+    if ocr:
+        out.print("[dim]OCR pages: " + ", ".join(f"p.{p['page']} {p['ocr_confidence']:.0%}" for p in ocr) + "[/dim]")
+    page = None
     for p in d["portions"]:
+        if p["page"] != page and p["page"] is not None and len(d["pages"]) > 1:
+            page = p["page"]
+            out.print(f"[dim]--- page {page} ---[/dim]")
         tag = {"banner": "BANNER", "page_marker": "PAGE", "marking": "MARK"}.get(p["kind"], p["mark"] or "")
-        out.print(f"[dim]{p['seq']:>3} {escape(tag):>8}[/dim] {escape(p['text'])}")
+        if p["boilerplate"]:
+            tag = "STAMP"
+        conf = f" [dim]({p['ocr_confidence']:.0%} OCR)[/dim]" if p["ocr_confidence"] is not None else ""
+        style = "dim" if p["boilerplate"] else ""
+        text = escape(p["text"])
+        out.print(
+            f"[dim]{p['n']:>3} {escape(tag):>8}[/dim] " + (f"[{style}]{text}[/{style}]" if style else text) + conf
+        )
 
 
 def stats(s: dict[str, Any]) -> None:

@@ -39,7 +39,7 @@ def jfk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Archive, dic
 
 def test_dossier_recall_against_text_search(jfk: tuple[Archive, dict[str, str]]) -> None:
     arch, texts = jfk
-    people = [e for e in arch._store.entities("PERSON", 200) if len(e.name.split()) >= 2][:8]
+    people = [e for e in arch._store.entities("PERSON", 200) if len(e.name.split()) >= 2][:20]
     assert people, "no full-name people indexed"
     checked = 0
     for e in people:

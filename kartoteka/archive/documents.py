@@ -23,7 +23,12 @@ class Documents:
         self.cards = cards
 
     def ingest(
-        self, items: Iterable[RawDocument | ReadError], *, workers: int = 1, label: str | None = None
+        self,
+        items: Iterable[RawDocument | ReadError],
+        *,
+        workers: int = 1,
+        label: str | None = None,
+        markings: str = "enforce",
     ) -> Iterator[IngestResult]:
         """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions.
 
@@ -35,16 +40,20 @@ class Documents:
                 doc_label = str(Label.parse(label))
             except LabelError as exc:
                 raise InvalidInput(E.E041, reason=str(exc)) from exc
-        return self._ingest(items, workers, doc_label)
+        if markings not in ("enforce", "record"):
+            raise InvalidInput(E.E063, mode=markings)
+        return self._ingest(items, workers, doc_label, markings)
 
-    def _ingest(self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str) -> Iterator[IngestResult]:
+    def _ingest(
+        self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str, markings: str
+    ) -> Iterator[IngestResult]:
         ctx = self.ctx
         index = self.cards.name_index() if ctx.policy.is_owner else build_name_index(ctx.store)
         ctx.names = None
         ctx.policy.invalidate()
         # The ingest keeps its own copy current as it resolves; ours is
         # rebuilt on next use, after the ingest has committed.
-        for result in Ingestor(ctx.store, workers=workers, names=index, label=doc_label).run(items):
+        for result in Ingestor(ctx.store, workers=workers, names=index, label=doc_label, markings=markings).run(items):
             if result.status == "added" and result.document_id:
                 ctx.audit.record(ctx.actor, "ingest", [result.document_id])
             yield result
@@ -98,29 +107,93 @@ class Documents:
         return {**d, "portion_count": len(shown), "char_count": sum(len(r[3]) for r in shown)}
 
     def document(self, document_id: str) -> dict[str, Any]:
+        """A document as the viewer may see it: the JSON contract of `show --json`.
+
+        Portions are numbered 1, 2, 3 ... over what the viewer sees, and every
+        offset (markings, mentions) is inside its portion's text, so nothing
+        in the answer measures a hidden portion: not its number, not its length.
+        """
         ctx = self.ctx
         summary = ctx.store.document(document_id)
         if summary is None or not ctx.policy.document_visible(document_id):
-            raise NotFound(E.E020, ref=document_id)
+            raise NotFound(E.E025, ref=document_id)
         labelled = [(r, lab) for r, lab in ctx.labelled_rows(document_id) if ctx.policy.portion_visible(r[0])]
-        rows = [r for r, _ in labelled]
         labels = [lab for r, lab in labelled if r[2] == "text"] or [
             stored_label(ctx.store.document_label(document_id) or UNCLASSIFIED_LABEL)
         ]
-        shown = {r[0] for r in rows}
+        layout = ctx.store.portion_layout(document_id)
+        spans = {pid: start for pid, _, _, _, _, _, start in ctx.store.portion_spans(document_id)}
+        number = {r[0]: n for n, (r, _) in enumerate(labelled, start=1)}
+        portions: list[dict[str, Any]] = []
+        for (pid, _seq, kind, text, mark, _own), lab in labelled:
+            page, confidence, boilerplate = layout.get(pid, (None, None, False))
+            portions.append(
+                {
+                    "n": number[pid],
+                    "kind": kind,
+                    "page": page,
+                    "mark": mark,
+                    "label": str(lab),
+                    "boilerplate": boilerplate,
+                    "ocr_confidence": confidence,
+                    "text": text,
+                }
+            )
+        markings = [
+            {"portion": number[pid], "kind": k, "value": v, "start": s - spans[pid], "end": e - spans[pid]}
+            for k, v, s, e, pid in ctx.store.portion_markings(document_id)
+            if pid is not None and pid in number
+        ]
+        mentions: list[dict[str, Any]] = []
+        for pid, pstart, _text, s, e, kind, eid in ctx.store.portion_mentions(document_id):
+            if pid not in number:
+                continue
+            entity = ctx.store.entity(eid)
+            stored = entity.name if entity else eid
+            mentions.append(
+                {
+                    "entity_id": eid,
+                    "kind": kind,
+                    "name": self.cards.display(eid, stored),
+                    "text": _text[s - pstart : e - pstart],
+                    "portion": number[pid],
+                    "start": s - pstart,
+                    "end": e - pstart,
+                }
+            )
+        # Pages that hold something the viewer sees; a page of hidden
+        # portions only is not listed (its existence is not theirs to know).
+        seen_pages = {p["page"] for p in portions}
+        pages = [
+            {"page": pg, "method": method, "ocr_confidence": conf}
+            for pg, _s, _e, method, conf in ctx.store.document_pages(document_id)
+            if pg in seen_pages
+        ]
+        encoding, replaced, markings_mode = ctx.store.document_encoding(document_id)
         ctx.audit.record(ctx.actor, "read document", [document_id])
-        return {
-            **self._summary(summary.__dict__),
+        out: dict[str, Any] = {
+            "document_id": document_id,
+            "source": summary.source,
+            "format": summary.format,
+            "label": roll_up(labels),
             "banner": roll_up(labels),
-            "portions": [
-                {"seq": seq, "kind": kind, "mark": mark, "text": text} for _, seq, kind, text, mark, _ in rows
-            ],
-            "markings": [
-                {"kind": k, "value": v, "start": s, "end": e}
-                for k, v, s, e, pid in ctx.store.portion_markings(document_id)
-                if (pid is None and ctx.policy.is_owner) or pid in shown
-            ],
+            # enforce: the banner and portion marks are the labels; record: they
+            # are history only (an already released collection).
+            "markings_mode": markings_mode,
+            "portion_count": len(portions),
+            "char_count": sum(len(p["text"]) for p in portions),
+            "pages": pages,
+            "portions": portions,
+            "markings": markings,
+            "mentions": mentions,
         }
+        if ctx.policy.is_owner:
+            # Facts about the whole file: only its owner sees what a portion
+            # count or a byte count of the original would give away.
+            out["classification"] = summary.classification
+            out["encoding"] = encoding
+            out["replaced"] = replaced
+        return out
 
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
         ctx = self.ctx

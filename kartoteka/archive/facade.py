@@ -76,9 +76,14 @@ class Archive:
 
     # documents ---------------------------------------------------------------
     def ingest(
-        self, items: Iterable[RawDocument | ReadError], *, workers: int = 1, label: str | None = None
+        self,
+        items: Iterable[RawDocument | ReadError],
+        *,
+        workers: int = 1,
+        label: str | None = None,
+        markings: str = "enforce",
     ) -> Iterator[IngestResult]:
-        return self._documents.ingest(items, workers=workers, label=label)
+        return self._documents.ingest(items, workers=workers, label=label, markings=markings)
 
     def stats(self) -> dict[str, Any]:
         return self._documents.stats()

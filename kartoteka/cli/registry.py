@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.progress import TaskID
 
 from kartoteka import render
 from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, app, state
@@ -38,11 +39,25 @@ def ingest(
         str | None,
         typer.Option(help="Label of these documents: LEVEL[:EXPRESSION], e.g. 'S:HUM&NOFORN'. Default U."),
     ] = None,
+    markings: Annotated[
+        str,
+        typer.Option(
+            help="enforce: banners and portion marks become labels (an unmarked portion takes its banner's level); "
+            "record: keep them as history only, for already released collections."
+        ),
+    ] = "enforce",
+    ocr: Annotated[
+        str,
+        typer.Option(help="auto: OCR scanned pages and images; always: OCR every page; never: text layers only."),
+    ] = "auto",
 ) -> None:
     """Read documents into the archive. Re-running is safe: stored content is skipped.
 
     Portion marks such as (S//HUM) label their portions; unmarked portions take the document's label.
+    Scanned PDFs and images (TIFF, PNG, JPEG) are read by OCR (Tesseract, English and Russian).
     """
+    if ocr not in ("auto", "always", "never"):
+        _fail(KartotekaError(E.E060, mode=ocr).message)
     arch = _archive()
     files: list[Path | ReadError] = [] if paths == ["-"] else list(discover([p for p in paths if p != "-"]))
     total = (
@@ -51,6 +66,15 @@ def ingest(
         else len(files)
     )
 
+    progress = _progress()
+    pages_task: list[TaskID] = []
+
+    def on_page(source: str, done: int, total_pages: int) -> None:
+        # One bar for the pages of the document being OCRed, beside the bar of documents.
+        if not pages_task:
+            pages_task.append(progress.add_task("OCR", total=total_pages, detail=""))
+        progress.update(pages_task[0], completed=done, total=total_pages, detail=Path(source).name)
+
     def items() -> Iterator[RawDocument | ReadError]:
         if "-" in paths:
             yield from read_stdin(sys.stdin.buffer)
@@ -58,10 +82,14 @@ def ingest(
             if isinstance(f, ReadError):
                 yield f
             else:
-                yield from read_path(f)
+                for item in read_path(f, ocr=ocr, workers=max(1, workers), on_page=on_page):
+                    if isinstance(item, RawDocument):
+                        for warning in item.warnings:
+                            print(warning, file=sys.stderr)
+                    yield item
 
     try:
-        results = arch.ingest(items(), workers=workers, label=label)
+        results = arch.ingest(items(), workers=workers, label=label, markings=markings)
     except KartotekaError as exc:
         arch.close()
         _fail(exc.message)
@@ -69,7 +97,7 @@ def ingest(
     counts = {"added": 0, "unchanged": 0, "error": 0}
     chars = 0
     try:
-        with _progress() as progress:
+        with progress:
             task = progress.add_task("Ingesting", total=total, detail="")
             for result in results:
                 counts[result.status] += 1

@@ -21,10 +21,11 @@ from kartoteka.index import extract
 from kartoteka.index.resolve import COMPONENT as RESOLVE_COMPONENT
 from kartoteka.index.resolve import Resolver
 from kartoteka.names.index import NameIndex
-from kartoteka.registry import structure
+from kartoteka.registry import boilerplate, structure
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store.base import Store
-from kartoteka.store.records import DateMention, Document, Portion
+from kartoteka.store.records import DateMention, Document, Page, Portion
+from kartoteka.vocab import markings
 
 COMMIT_EVERY_DOCS = 25
 COMMIT_EVERY_SECONDS = 2.0
@@ -64,6 +65,9 @@ class _Pending:
     portions: list[Portion]
     classification: str | None
     masked: dict[int, str]  # text portions by seq, markings blanked: what extraction reads
+    lines: dict[int, list[tuple[int, int, LineKey]]]  # candidate boilerplate lines by seq
+    masked_keys: dict[int, set[LineKey]] = field(default_factory=dict)  # learned lines masked when read
+    label: str = "U"  # the document's label: the ingest's, raised to its banner under `enforce`
     found: dict[int, list[extract.Found]] = field(default_factory=dict)
     remaining: int = 0
 
@@ -73,11 +77,59 @@ class _Pending:
 
 def model_texts(portions: list[Portion]) -> dict[int, str]:
     """The text portions, by seq, with their markings blanked for extraction."""
-    return {p.seq: structure.masked_text(p) for p in portions if p.kind == "text"}
+    return {p.seq: structure.masked_text(p) for p in portions if p.kind == "text" and not p.boilerplate}
 
 
 def pipeline_name() -> str:
-    return ",".join([structure.COMPONENT, extract.NER_COMPONENT, extract.CYRILLIC_COMPONENT, RESOLVE_COMPONENT])
+    return ",".join(
+        [
+            structure.COMPONENT,
+            boilerplate.COMPONENT,
+            extract.NER_COMPONENT,
+            extract.CYRILLIC_COMPONENT,
+            RESOLVE_COMPONENT,
+        ]
+    )
+
+
+LineKey = tuple[int, str]  # (line key, label it was seen under)
+
+
+def candidate_lines(portions: list[Portion], doc_label: str) -> dict[int, list[tuple[int, int, LineKey]]]:
+    """The lines of each text portion that could be learned boilerplate, by seq:
+    (start, end, (key, label)), the label being the one that governs the line."""
+    out: dict[int, list[tuple[int, int, LineKey]]] = {}
+    for p in portions:
+        if p.kind != "text" or p.boilerplate:
+            continue
+        label = p.label or doc_label
+        for start, end, line in structure.line_spans(p):
+            key = boilerplate.line_key(line)
+            if key is not None:
+                out.setdefault(p.seq, []).append((start, end, (key, label)))
+    return out
+
+
+def with_ocr_confidence(portions: list[Portion], words: tuple[tuple[int, int, float], ...]) -> list[Portion]:
+    """Each portion's OCR confidence: the mean confidence of the OCR words in it,
+    weighted by their length, so that a passage can be ranked by how well it was read."""
+    if not words:
+        return portions
+    ordered = sorted(words)
+    out: list[Portion] = []
+    i = 0
+    for p in portions:
+        while i < len(ordered) and ordered[i][1] <= p.start:
+            i += 1
+        total = weight = 0.0
+        j = i
+        while j < len(ordered) and ordered[j][0] < p.end:
+            s, e, c = ordered[j]
+            total += c * (e - s)
+            weight += e - s
+            j += 1
+        out.append(replace(p, ocr_confidence=round(total / weight, 3)) if weight else p)
+    return out
 
 
 class Ingestor:
@@ -89,9 +141,14 @@ class Ingestor:
         batch_size: int | None = None,
         names: NameIndex | None = None,
         label: str = "U",
+        markings: str = "enforce",
     ) -> None:
         self.store = store
         self.label = label
+        # enforce: a banner raises the document's label to its level, so that an
+        # unmarked portion of a SECRET report is SECRET, never UNCLASSIFIED.
+        # record: markings are kept as history only (an already released collection).
+        self.enforce = markings == "enforce"
         self.workers = workers
         self.batch_size = batch_size or BATCH_SIZE
         self.resolver = Resolver(store, names)
@@ -114,11 +171,16 @@ class Ingestor:
                 seen.add(digest)
                 try:
                     st = structure.analyse(item.text)
+                    doc_label = self._document_label(st.classification)
+                    labelled = [_labelled(q) if self.enforce else q for q in st.portions]
+                    portions = with_ocr_confidence(labelled, item.word_confidence)
+                    lines = candidate_lines(portions, doc_label)
+                    portions, masked_keys = self._mask_learned(portions, lines)
                 except Exception as exc:  # a structure bug must not stop the batch
                     ready.append(IngestResult(item.source, "error", error=f"[E001] Can't read {item.source}: {exc}"))
                     continue
-                masked = model_texts(st.portions)
-                pending[n] = _Pending(item, digest, st.portions, st.classification, masked)
+                masked = model_texts(portions)
+                pending[n] = _Pending(item, digest, portions, st.classification, masked, lines, masked_keys, doc_label)
                 if not masked:
                     yield "", (n, -1)  # a document of structure only still flows through in order
                 for seq, text in masked.items():
@@ -169,8 +231,12 @@ class Ingestor:
             title=raw.title,
             classification=p.classification,
             pipeline=f"{raw.reader},{pipeline_name()}",
-            portions=[_labelled(q) for q in p.portions],
-            label=self.label,
+            portions=p.portions,
+            label=p.label,
+            pages=[Page(pg.number, pg.start, pg.end, pg.method, pg.ocr_confidence) for pg in raw.pages],
+            encoding=raw.encoding,
+            replaced=raw.replaced,
+            markings="enforce" if self.enforce else "record",
         )
         by_seq = {q.seq: q for q in p.portions}
         mentions: list[tuple[int, int, int, str, str]] = []
@@ -190,11 +256,61 @@ class Ingestor:
                     portion_ids,
                     [(m[0], m[1], m[2], m[3], m[4], e) for m, e in zip(mentions, entity_ids, strict=True) if e],
                 )
+                keys = [k for spans in p.lines.values() for _, _, k in spans]
+                crossed = self.store.boilerplate_seen(doc_id, keys, boilerplate.min_docs())
+                for key in crossed:
+                    self._mask_stored(key, self.store.boilerplate_documents(*key))
+                # Documents flow through the model ahead of storage, so lines
+                # learned while this one was read are masked in it now.
+                applied = {k for q in p.portions for k in p.masked_keys.get(q.seq, ())}
+                late = self.store.boilerplate_learned(keys, boilerplate.min_docs()) - applied - set(crossed)
+                for key in late:
+                    self._mask_stored(key, [doc_id])
         except Exception as exc:
             return IngestResult(
                 raw.source, "error", error=f"[E001] Can't read {raw.source}: {type(exc).__name__}: {exc}"
             )
         return IngestResult(raw.source, "added", doc_id, chars=len(raw.text), mentions=len(mentions))
+
+    def _document_label(self, classification: str | None) -> str:
+        if not self.enforce or classification is None:
+            return self.label
+        base = Label.parse(self.label)
+        banner = next((lv for lv in markings().levels if lv.name == classification), None)
+        if banner is None:
+            return self.label
+        level = Level.parse(banner.abbrev)
+        return str(Label(max(base.level, level), base.expression)) if level > base.level else self.label
+
+    def _mask_learned(
+        self, portions: list[Portion], lines: dict[int, list[tuple[int, int, LineKey]]]
+    ) -> tuple[list[Portion], dict[int, set[LineKey]]]:
+        """Mark the lines this collection has already taught us are boilerplate."""
+        keys = [k for spans in lines.values() for _, _, k in spans]
+        learned = self.store.boilerplate_learned(keys, boilerplate.min_docs()) if keys else set()
+        if not learned:
+            return portions, {}
+        used = {seq: {k for _, _, k in spans if k in learned} for seq, spans in lines.items()}
+        marked = [
+            structure.with_boilerplate_lines(q, [(s, e) for s, e, k in lines.get(q.seq, []) if k in learned])
+            for q in portions
+        ]
+        return marked, used
+
+    def _mask_stored(self, key: LineKey, documents: list[str]) -> None:
+        """A line has become boilerplate: correct stored documents, removing the
+        mentions and dates its lines gave."""
+        wanted, label = key
+        for doc_id in documents:
+            doc_label = self.store.document_label(doc_id) or "U"
+            for pid, _seq, kind, text, _mark, own_label, start in self.store.portion_spans(doc_id):
+                if kind != "text" or (own_label or doc_label) != label:
+                    continue
+                probe = Portion(0, start, start + len(text), kind, text)
+                spans = [(s, e) for s, e, line in structure.line_spans(probe) if boilerplate.line_key(line) == wanted]
+                if spans:
+                    masked = structure.with_boilerplate_lines(probe, spans)
+                    self.store.mask_boilerplate(pid, spans, masked.boilerplate)
 
 
 def _labelled(portion: Portion) -> Portion:

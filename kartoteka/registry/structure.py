@@ -1,30 +1,28 @@
 """Recognise declassified-document structure and split text into portions.
 
 Banners, portion marks, exemption codes, withheld-text placeholders, page
-markers and record numbers are kept as structure (markings), never fed to
-entity extraction as text. Component: "kartoteka.structure.v1".
+markers, page footers, record numbers and stamps are kept as structure
+(markings), never fed to entity extraction as text. Paragraphs are rebuilt
+from the lines by `registry.layout`. Component: "kartoteka.structure.v2"
+(v1 ended a paragraph at every blank line and missed portion marks after a
+paragraph number).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 from rapidfuzz.distance import Levenshtein
 
+from kartoteka.registry import boilerplate, layout
+from kartoteka.registry.layout import MAX_PORTION as MAX_PORTION
 from kartoteka.store.records import Marking, Portion
 from kartoteka.vocab import Level, markings
 
-COMPONENT = "kartoteka.structure.v1"
+COMPONENT = "kartoteka.structure.v2"
 
-# Paragraphs longer than this are cut at line ends: OCR pages without blank
-# lines would otherwise become one huge portion, useless as a citation.
-MAX_PORTION = 3000
-# A line this long is a paragraph of its own, not a typewriter line wrap.
-LONG_LINE = 120
-
-_NUMBERED = re.compile(r"^\s*(?:\d{1,2}|[a-z])\.\s+\S")
 _WORD = re.compile(r"[A-Z0-9]+")
 
 
@@ -90,61 +88,48 @@ def _inline_markings(text: str, offset: int) -> list[Marking]:
     return sorted(found, key=lambda x: x.start)
 
 
-def _blocks(text: str) -> list[tuple[int, int, str]]:
-    """Split into (start, end, kind) line groups: text paragraphs, banners, page markers."""
-    blocks: list[tuple[int, int, str]] = []
-    cur_start: int | None = None
-    cur_end = 0
-    prev_len = 0
-    page = markings().page_marker
-    pm = markings().portion_mark
+def classify(line: str) -> str:
+    """What kind of line this is, for the layout: banner, page marker or
+    footer, stamp, or text."""
+    if banner_level(line) is not None:
+        return layout.BANNER
+    m = markings()
+    if m.page_footer.match(line):
+        return layout.PAGE_FOOTER
+    if m.page_marker.match(line):
+        return layout.PAGE_MARKER
+    if boilerplate.stamp(line) is not None:
+        return layout.STAMP
+    return layout.TEXT
 
-    def close() -> None:
-        nonlocal cur_start
-        if cur_start is not None:
-            blocks.append((cur_start, cur_end, "text"))
-            cur_start = None
 
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        start, end = pos, pos + len(line.rstrip("\r\n"))
-        pos += len(line)
-        content = line.strip()
-        if not content:
-            close()
-            continue
-        if banner_level(content) is not None:
-            close()
-            blocks.append((start, end, "banner"))
-            continue
-        if page.match(content):
-            close()
-            blocks.append((start, end, "page_marker"))
-            continue
-        new_para = cur_start is not None and (
-            prev_len > LONG_LINE or pm.match(line) or _NUMBERED.match(line) or end - cur_start > MAX_PORTION
-        )
-        if new_para:
-            close()
-        if cur_start is None:
-            cur_start = start
-        cur_end = end
-        prev_len = len(content)
-    close()
-    return blocks
+def _line_marking(line: layout.Line) -> Marking:
+    if line.kind == layout.BANNER:
+        level = banner_level(line.text)
+        return Marking("banner", level.name if level else line.text, line.start, line.end)
+    if line.kind == layout.STAMP:
+        return Marking("boilerplate", boilerplate.stamp(line.text) or "stamp", line.start, line.end)
+    return Marking("page_marker", line.text.strip(), line.start, line.end)
 
 
 def analyse(text: str) -> Structure:
     m = markings()
     portions: list[Portion] = []
     top: Level | None = None
-    for seq, (start, end, kind) in enumerate(_blocks(text)):
+    last_mark: tuple[str | None, str | None, tuple[str, ...]] = (None, None, ())
+
+    def raise_top(level: Level | None) -> None:
+        nonlocal top
+        if level is not None and (top is None or level.rank > top.rank):
+            top = level
+
+    for seq, block in enumerate(layout.blocks(text, classify, m.portion_mark)):
+        start, end = block.start, block.end
         body = text[start:end]
-        if kind == "banner":
+        if block.kind == layout.BANNER:
             level = banner_level(body)
             assert level is not None
-            if top is None or level.rank > top.rank:
-                top = level
+            raise_top(level)
             portions.append(
                 Portion(
                     seq,
@@ -154,40 +139,96 @@ def analyse(text: str) -> Structure:
                     body,
                     level=level.abbrev,
                     markings=(Marking("banner", level.name, start, end),),
+                    page=block.page,
                 )
             )
             continue
-        if kind == "page_marker":
+        if block.kind in (layout.PAGE_MARKER, layout.PAGE_FOOTER):
             portions.append(
                 Portion(
-                    seq, start, end, "page_marker", body, markings=(Marking("page_marker", body.strip(), start, end),)
+                    seq,
+                    start,
+                    end,
+                    "page_marker",
+                    body,
+                    markings=(Marking("page_marker", body.strip(), start, end),),
+                    page=block.page,
                 )
             )
             continue
         marks = _inline_markings(body, start)
+        if block.kind == layout.STAMP:
+            # Kept as text so that search finds it; masked from extraction.
+            stamp = Marking("boilerplate", boilerplate.stamp(body) or "stamp", start, end)
+            portions.append(
+                Portion(seq, start, end, "text", body, markings=(stamp, *marks), page=block.page, boilerplate=True)
+            )
+            continue
+        for inner in block.inner:
+            if inner.kind == layout.BANNER:
+                raise_top(banner_level(inner.text))
+            marks.append(_line_marking(inner))
         mark: str | None = None
         mark_level: str | None = None
         tokens: tuple[str, ...] = ()
         pmatch = m.portion_mark.match(body)
         if pmatch:
-            mark = pmatch.group(0).strip()
+            mark = pmatch.group("mark")
             mark_level = pmatch.group("level")
             raw_tokens = pmatch.group("tokens") or ""
             tokens = tuple(t for t in re.split(r"[/\s]+", raw_tokens) if t)
-            marks.insert(
-                0,
-                Marking(
-                    "portion_mark", mark, start + pmatch.start(), start + pmatch.start() + len(pmatch.group(0).rstrip())
-                ),
-            )
+            marks.insert(0, Marking("portion_mark", mark, start + pmatch.start("mark"), start + pmatch.end("mark")))
+        elif block.continued:
+            # A paragraph cut for length keeps its mark: the piece after the
+            # cut must be exactly as protected as the piece before it.
+            mark, mark_level, tokens = last_mark
+        marks.sort(key=lambda x: x.start)
         portion = Portion(
-            seq, start, end, "text", body, mark=mark, level=mark_level, tokens=tokens, markings=tuple(marks)
+            seq,
+            start,
+            end,
+            "text",
+            body,
+            mark=mark,
+            level=mark_level,
+            tokens=tokens,
+            markings=tuple(marks),
+            page=block.page,
         )
         if not masked_text(portion).strip():
             # Nothing but markings ("25X1" alone in the margin): structure, not text.
-            portion = Portion(seq, start, end, "marking", body, markings=tuple(marks))
+            portion = Portion(seq, start, end, "marking", body, markings=tuple(marks), page=block.page)
+        else:
+            last_mark = (mark, mark_level, tokens)
         portions.append(portion)
     return Structure(portions, top.name if top else None)
+
+
+def line_spans(portion: Portion) -> list[tuple[int, int, str]]:
+    """The non-blank lines of a portion as (start, end, text), document offsets."""
+    out: list[tuple[int, int, str]] = []
+    pos = portion.start
+    for raw in portion.text.splitlines(keepends=True):
+        content = raw.rstrip("\r\n\f")
+        lead = len(content) - len(content.lstrip())
+        stripped = content.strip()
+        if stripped:
+            out.append((pos + lead, pos + lead + len(stripped), stripped))
+        pos += len(raw)
+    return out
+
+
+def with_boilerplate_lines(portion: Portion, spans: list[tuple[int, int]]) -> Portion:
+    """The portion with these lines marked as boilerplate (learned lines)."""
+    if not spans or portion.kind != "text":
+        return portion
+    marks = sorted(
+        [*portion.markings, *(Marking("boilerplate", "learned", s, e) for s, e in spans)], key=lambda x: x.start
+    )
+    updated = replace(portion, markings=tuple(marks))
+    if not masked_text(updated).strip():
+        updated = replace(updated, boilerplate=True)
+    return updated
 
 
 def masked_text(portion: Portion) -> str:

@@ -27,6 +27,9 @@ class Portion:
     tokens: tuple[str, ...] = ()
     markings: tuple[Marking, ...] = ()
     label: str | None = None  # None: the document's label
+    page: int | None = None  # page of the portion's first line
+    boilerplate: bool = False  # stamps and recurring lines only: masked from extraction
+    ocr_confidence: float | None = None  # mean OCR word confidence, 0..1; None for born-digital text
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,15 @@ class DateMention:
     value: str | None  # ISO 8601, possibly partial: 1985, 1985-03, 1985-03-31
 
 
+@dataclass(frozen=True)
+class Page:
+    number: int
+    start: int
+    end: int
+    method: str  # text | ocr
+    ocr_confidence: float | None = None
+
+
 @dataclass
 class Document:
     id: str
@@ -67,6 +79,10 @@ class Document:
     portions: list[Portion] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     dates: list[DateMention] = field(default_factory=list)
+    pages: list[Page] = field(default_factory=list)
+    encoding: str | None = None
+    replaced: int = 0
+    markings: str = "enforce"  # enforce | record
 
 
 @dataclass(frozen=True)

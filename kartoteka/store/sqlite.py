@@ -151,12 +151,34 @@ class SQLiteStore:
                 doc.label,
             ),
         )
+        db.execute(
+            "UPDATE documents SET encoding=?, replaced=?, markings=? WHERE id=?",
+            (doc.encoding, doc.replaced, doc.markings, doc.id),
+        )
+        db.executemany(
+            'INSERT INTO document_pages(document_id, page, start, "end", method, ocr_confidence) VALUES (?,?,?,?,?,?)',
+            [(doc.id, pg.number, pg.start, pg.end, pg.method, pg.ocr_confidence) for pg in doc.pages],
+        )
         ids: dict[int, int] = {}
         for p in doc.portions:
             cur = db.execute(
-                'INSERT INTO portions(document_id, seq, start, "end", kind, mark, level, tokens, text, label)'
-                " VALUES (?,?,?,?,?,?,?,?,?,?)",
-                (doc.id, p.seq, p.start, p.end, p.kind, p.mark, p.level, "&".join(p.tokens) or None, p.text, p.label),
+                'INSERT INTO portions(document_id, seq, start, "end", kind, mark, level, tokens, text, label,'
+                " page, ocr_confidence, boilerplate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    doc.id,
+                    p.seq,
+                    p.start,
+                    p.end,
+                    p.kind,
+                    p.mark,
+                    p.level,
+                    "&".join(p.tokens) or None,
+                    p.text,
+                    p.label,
+                    p.page,
+                    p.ocr_confidence,
+                    int(p.boilerplate),
+                ),
             )
             pid = int(cur.lastrowid or 0)
             ids[p.seq] = pid
@@ -170,6 +192,91 @@ class SQLiteStore:
             [(doc.id, ids[d.portion_seq], d.start, d.end, d.text, d.value) for d in doc.dates],
         )
         return ids
+
+    def portion_layout(self, document_id: str) -> dict[int, tuple[int | None, float | None, bool]]:
+        """Page, OCR confidence and boilerplate flag of each portion, by portion id."""
+        return {
+            int(r[0]): (r[1], r[2], bool(r[3]))
+            for r in self.db.execute(
+                "SELECT id, page, ocr_confidence, boilerplate FROM portions WHERE document_id=?", (document_id,)
+            )
+        }
+
+    def document_pages(self, document_id: str) -> list[tuple[int, int, int, str, float | None]]:
+        return [
+            (int(r[0]), int(r[1]), int(r[2]), str(r[3]), r[4])
+            for r in self.db.execute(
+                'SELECT page, start, "end", method, ocr_confidence FROM document_pages WHERE document_id=? ORDER BY page',
+                (document_id,),
+            )
+        ]
+
+    def document_encoding(self, document_id: str) -> tuple[str | None, int, str]:
+        """How the document was read: encoding, bytes replaced, markings mode."""
+        row = self.db.execute(
+            "SELECT encoding, replaced, markings FROM documents WHERE id=?", (document_id,)
+        ).fetchone()
+        return (row[0], int(row[1]), str(row[2])) if row else (None, 0, "enforce")
+
+    # boilerplate -------------------------------------------------------------
+    def boilerplate_learned(self, keys: Sequence[tuple[int, str]], min_docs: int) -> set[tuple[int, str]]:
+        """Which (line key, label) pairs recur in at least `min_docs` documents."""
+        out: set[tuple[int, str]] = set()
+        for key, label in set(keys):
+            row = self.db.execute("SELECT docs FROM boilerplate_lines WHERE key=? AND label=?", (key, label)).fetchone()
+            if row and int(row[0]) >= min_docs:
+                out.add((key, label))
+        return out
+
+    def boilerplate_seen(
+        self, document_id: str, keys: Sequence[tuple[int, str]], min_docs: int
+    ) -> list[tuple[int, str]]:
+        """Count a document's candidate lines; the pairs that reach `min_docs` with it."""
+        crossed: list[tuple[int, str]] = []
+        for key, label in sorted(set(keys)):
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO boilerplate_sightings(key, label, document_id) VALUES (?,?,?)",
+                (key, label, document_id),
+            )
+            if not cur.rowcount:
+                continue
+            row = self.db.execute(
+                "INSERT INTO boilerplate_lines(key, label, docs) VALUES (?,?,1)"
+                " ON CONFLICT(key, label) DO UPDATE SET docs=docs+1 RETURNING docs",
+                (key, label),
+            ).fetchone()
+            if int(row[0]) == min_docs:
+                crossed.append((key, label))
+        return crossed
+
+    def boilerplate_documents(self, key: int, label: str) -> list[str]:
+        return [
+            str(r[0])
+            for r in self.db.execute(
+                "SELECT document_id FROM boilerplate_sightings WHERE key=? AND label=? ORDER BY document_id",
+                (key, label),
+            )
+        ]
+
+    def mask_boilerplate(self, portion_id: int, spans: Sequence[tuple[int, int]], whole: bool) -> int:
+        """Mark lines of a stored portion as boilerplate: a marking each, and
+        the mentions and dates inside them removed. Returns mentions removed."""
+        row = self.db.execute("SELECT document_id FROM portions WHERE id=?", (portion_id,)).fetchone()
+        if row is None:
+            return 0
+        removed = 0
+        for start, end in spans:
+            self.db.execute(
+                'INSERT INTO markings(document_id, portion_id, kind, value, start, "end") VALUES (?,?,?,?,?,?)',
+                (row[0], portion_id, "boilerplate", "learned", start, end),
+            )
+            removed += self.db.execute(
+                'DELETE FROM mentions WHERE portion_id=? AND start>=? AND "end"<=?', (portion_id, start, end)
+            ).rowcount
+            self.db.execute('DELETE FROM dates WHERE portion_id=? AND start>=? AND "end"<=?', (portion_id, start, end))
+        if whole:
+            self.db.execute("UPDATE portions SET boilerplate=1 WHERE id=?", (portion_id,))
+        return removed
 
     def _summary_rows(self, where: str, params: tuple[object, ...]) -> list[DocumentSummary]:
         rows = self.db.execute(
@@ -287,8 +394,10 @@ class SQLiteStore:
 
     def person_names(self) -> Iterator[tuple[str, str, int]]:
         sql = (
-            "WITH live AS (SELECT id, name FROM entities WHERE kind='PERSON' AND merged_into IS NULL),"
-            " counts AS (SELECT entity_id, count(*) AS n FROM mentions WHERE kind='PERSON' GROUP BY entity_id)"
+            "WITH counts AS (SELECT entity_id, count(*) AS n FROM mentions WHERE kind='PERSON' GROUP BY entity_id),"
+            # An extracted card whose every mention turned out to be boilerplate is no card.
+            " live AS (SELECT id, name FROM entities e WHERE kind='PERSON' AND merged_into IS NULL"
+            " AND (origin != 'extracted' OR EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id=e.id)))"
             " SELECT l.id, l.name, coalesce(c.n, 0) FROM live l LEFT JOIN counts c ON c.entity_id=l.id"
             " UNION SELECT l.id, n.name, coalesce(c.n, 0) FROM live l JOIN entity_names n ON n.entity_id=l.id"
             " LEFT JOIN counts c ON c.entity_id=l.id"
@@ -448,6 +557,16 @@ class SQLiteStore:
             (int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4], r[5])
             for r in self.db.execute(
                 "SELECT id, seq, kind, text, mark, label FROM portions WHERE document_id=? ORDER BY seq", (document_id,)
+            )
+        ]
+
+    def portion_spans(self, document_id: str) -> list[tuple[int, int, str, str, str | None, str | None, int]]:
+        """Like portion_rows, with each portion's start offset in the document."""
+        return [
+            (int(r[0]), int(r[1]), str(r[2]), str(r[3]), r[4], r[5], int(r[6]))
+            for r in self.db.execute(
+                "SELECT id, seq, kind, text, mark, label, start FROM portions WHERE document_id=? ORDER BY seq",
+                (document_id,),
             )
         ]
 

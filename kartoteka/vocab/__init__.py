@@ -49,6 +49,7 @@ class Markings:
     portion_mark: re.Pattern[str]
     withheld: re.Pattern[str]
     page_marker: re.Pattern[str]
+    page_footer: re.Pattern[str]
     record_numbers: dict[str, re.Pattern[str]]
     exemption: re.Pattern[str]
     exemption_codes: dict[str, str]
@@ -79,9 +80,38 @@ def markings() -> Markings:
         portion_mark=re.compile(_require(data, "portion_mark", str, f)),
         withheld=re.compile(_require(data, "withheld", str, f)),
         page_marker=re.compile(_require(data, "page_marker", str, f), re.IGNORECASE),
+        page_footer=re.compile(_require(data, "page_footer", str, f), re.IGNORECASE),
         record_numbers={str(k): re.compile(str(v)) for k, v in records.items()},
         exemption=re.compile(_require(ex, "pattern", str, "exemptions.yml")),
         exemption_codes={str(k): str(v) for k, v in codes.items()},
+    )
+
+
+@dataclass(frozen=True)
+class BoilerplateVocab:
+    stamps: dict[str, re.Pattern[str]]
+    never_learned: tuple[re.Pattern[str], ...]
+    min_docs: int
+    min_words: int
+    max_chars: int
+
+
+@cache
+def boilerplate() -> BoilerplateVocab:
+    f = "boilerplate.yml"
+    data = _load(f)
+    stamps: dict[str, re.Pattern[str]] = {}
+    for name, pattern in _require(data, "stamps", dict, f).items():
+        try:
+            stamps[str(name)] = re.compile(str(pattern), re.IGNORECASE)
+        except re.error as exc:
+            raise VocabError(f"vocab/{f}: stamp '{name}' is not a valid pattern: {exc}") from exc
+    return BoilerplateVocab(
+        stamps=stamps,
+        never_learned=tuple(re.compile(str(p), re.IGNORECASE) for p in _require(data, "never_learned", list, f)),
+        min_docs=int(_require(data, "min_docs", int, f)),
+        min_words=int(_require(data, "min_words", int, f)),
+        max_chars=int(_require(data, "max_chars", int, f)),
     )
 
 

@@ -1,0 +1,277 @@
+"""Layout: rebuild the paragraphs of a page from its lines.
+
+OCR of typewritten records breaks the page into lines and often puts a blank
+line after every one of them, so "a blank line ends a paragraph" cuts every
+paragraph into lines and every name at a line end ("LYNDON B." / "JOHNSON").
+This module decides, for each pair of neighbouring lines, whether the second
+continues the first's paragraph, from cues a reader uses:
+
+- a line that starts a paragraph by its form: a portion mark, a paragraph
+  number or letter (`1.`, `a.`, `(2)`), a form field or cable header
+  (`TO:`, `SUBJECT:`), a banner, a page marker, a stamp;
+- a line that continues by its form: after a hyphenated line end, starting
+  in lower case, after a comma, an initial or a connecting word;
+- the page's own spacing: on a double-spaced page (most lines one blank line
+  apart) a blank line is spacing, and a paragraph ends where a line stops
+  short of the page's measure; on a single-spaced page a blank line ends a
+  paragraph.
+
+A paragraph that runs over a page break stays one paragraph; the page's
+footer, header, banner and stamps between its halves become markings inside
+it, so a portion mark at its start governs all of it.
+
+Offsets always point into the original text: nothing is rewritten, only
+grouped. Pure functions; the vocabulary of what a banner or a stamp is comes
+in through `classify`. Component: "kartoteka.layout.v1".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+COMPONENT = "kartoteka.layout.v1"
+
+# Paragraphs longer than this are cut: OCR pages without blank lines would
+# otherwise become one huge portion, useless as a citation, and a model fed
+# a megabyte at once fails (spaCy's E088) or takes gigabytes.
+MAX_PORTION = 3000
+# A line this long is a paragraph of its own, not a typewriter line wrap.
+LONG_LINE = 120
+
+_NUMBERED = re.compile(r"^\s*(?:(?:\d{1,3}|[a-zA-Z])\.\s+\S|\((?:\d{1,3}|[a-z])\)\s+\S|[–—]\s*\S)")
+# A form field or cable header: a short capitalised key and a colon.
+_FIELD = re.compile(r"^\s*[A-Z][A-Z0-9 ./&'()-]{1,30}\s?:(?:\s|$)")
+_ENDS_SENTENCE = re.compile(r"[.!?:;\"”')\]]\s*$")
+_ENDS_JOINING = re.compile(
+    r"(?:[,\-–&/]|\b[A-Z]\.|\b(?:and|or|of|the|to|in|on|for|by|with|a|an|at|from|that|was|is|as|Mr\.|Mrs\.|Dr\.|Gen\.|Col\.))\s*$",
+    re.IGNORECASE,
+)
+_HYPHENATED = re.compile(r"[^\W\d_]-\s*$")
+_STARTS_LOWER = re.compile(r"^\s*[a-zа-яё]")
+_WORDS = re.compile(r"[^\W\d_]+")
+
+# Kinds a classifier gives a line. `text` lines are grouped into paragraphs;
+# the others are blocks of their own, or markings inside a paragraph that
+# runs over the page break they stand at.
+TEXT, BANNER, PAGE_MARKER, PAGE_FOOTER, STAMP = "text", "banner", "page_marker", "page_footer", "stamp"
+_INTERSTITIAL = {BANNER, PAGE_MARKER, PAGE_FOOTER, STAMP}
+
+
+@dataclass(frozen=True)
+class Line:
+    start: int
+    end: int  # exclusive, without the line terminator
+    text: str  # text[start:end]
+    page: int
+    kind: str
+    gap: int  # blank lines before it since the previous non-blank line
+    page_break: bool  # a form feed stands between it and the previous non-blank line
+
+
+@dataclass
+class Block:
+    start: int
+    end: int
+    kind: str  # text | banner | page_marker | page_footer | stamp
+    page: int
+    lines: list[Line] = field(default_factory=list)
+    inner: list[Line] = field(default_factory=list)  # interstitial lines inside a paragraph
+    continued: bool = False  # cut from the previous block for length, not a real paragraph start
+
+
+def lines(text: str, classify: Callable[[str], str]) -> list[Line]:
+    """The non-blank lines of `text` with offsets, pages (form feeds and page
+    footers advance the page) and the blank lines before each."""
+    out: list[Line] = []
+    page, gap, broke = 1, 0, False
+    pos, n = 0, len(text)
+    next_page: int | None = None
+    while pos <= n:
+        m = _TERMINATOR.search(text, pos)
+        stop = m.start() if m else n
+        raw = text[pos:stop]
+        stripped = raw.strip()
+        if stripped:
+            lead = len(raw) - len(raw.lstrip())
+            trail = len(raw.rstrip())
+            start, end = pos + lead, pos + trail
+            body = text[start:end]
+            if next_page is not None:
+                page, next_page = max(page, next_page), None
+            kind = classify(body)
+            out.append(Line(start, end, body, page, kind, gap, broke))
+            gap, broke = 0, False
+            if kind == PAGE_FOOTER:
+                number = _footer_page(body)
+                next_page = (number or page) + 1
+        else:
+            gap += 1
+        if m is None:
+            break
+        if m.group(0) == "\f":
+            page += 1
+            next_page = None
+            broke = True
+            gap = 0
+        pos = m.end()
+    return out
+
+
+_TERMINATOR = re.compile(r"\r\n|\n|\r|\f")
+_FOOTER_NUMBER = re.compile(r"Page\s+(\d{1,4})", re.IGNORECASE)
+
+
+def _footer_page(line: str) -> int | None:
+    m = _FOOTER_NUMBER.search(line)
+    return int(m.group(1)) if m else None
+
+
+@dataclass(frozen=True)
+class _Page:
+    double_spaced: bool
+    measure: int  # the page's typical full line length
+
+
+def _pages(ls: list[Line]) -> dict[int, _Page]:
+    by_page: dict[int, list[Line]] = {}
+    for ln in ls:
+        if ln.kind == TEXT:
+            by_page.setdefault(ln.page, []).append(ln)
+    out: dict[int, _Page] = {}
+    for page, pls in by_page.items():
+        gaps = [ln.gap for ln in pls[1:] if not ln.page_break]
+        ones = sum(1 for g in gaps if g == 1)
+        double = len(gaps) >= 4 and ones >= 0.6 * len(gaps)
+        lengths = sorted(len(ln.text) for ln in pls)
+        # The measure is a long line, not the longest: one stray line of OCR
+        # garbage must not make every real line look short.
+        measure = lengths[int(0.8 * (len(lengths) - 1))] if lengths else 0
+        out[page] = _Page(double, max(measure, 30))
+    return out
+
+
+def starts_paragraph(line: str, portion_mark: re.Pattern[str]) -> bool:
+    """Does this line open a paragraph by its own form?"""
+    return bool(portion_mark.match(line) or _NUMBERED.match(line) or _FIELD.match(line))
+
+
+def _garbled(line: str) -> bool:
+    """A short line with hardly a word in it: OCR of a stamp, a signature or a
+    smudge. It stands alone; no paragraph runs through it."""
+    words = _WORDS.findall(line)
+    return len(line) < 30 and sum(1 for w in words if len(w) >= 3) < 2
+
+
+def _continues(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], across_page: bool) -> bool:
+    if starts_paragraph(b.text, portion_mark):
+        return False
+    if _HYPHENATED.search(a.text) and _STARTS_LOWER.match(b.text):
+        return True
+    joining = bool(_ENDS_JOINING.search(a.text))
+    if joining and b.gap <= 1 and not _garbled(a.text):
+        return True
+    if _garbled(a.text) or _garbled(b.text):
+        return False
+    lower = bool(_STARTS_LOWER.match(b.text)) and not _ENDS_SENTENCE.search(a.text)
+    long_a = len(a.text) >= 0.7 * page.measure
+    if across_page:
+        return not _ENDS_SENTENCE.search(a.text) and (lower or joining or long_a)
+    if b.gap >= 2:
+        return False
+    if len(a.text) > LONG_LINE:
+        # A line longer than any typewriter line is a paragraph of its own:
+        # born-digital text keeps one paragraph per line, and a blank line
+        # between such lines is a paragraph break, not double spacing.
+        return False
+    if lower or joining:
+        return True
+    # A line that stops short of the measure ends its paragraph; one that
+    # runs to the measure goes on, on a single- or double-spaced page alike.
+    if b.gap == 1 and not page.double_spaced:
+        return False
+    return long_a and not a.text.rstrip().endswith(":")
+
+
+def blocks(text: str, classify: Callable[[str], str], portion_mark: re.Pattern[str]) -> list[Block]:
+    """Group the lines of `text` into paragraphs and blocks of structure."""
+    ls = lines(text, classify)
+    pages = _pages(ls)
+    out: list[Block] = []
+    cur: Block | None = None
+    held: list[Line] = []  # interstitial lines after `cur`, kept back in case it continues
+
+    def flush_held() -> None:
+        for h in held:
+            out.append(Block(h.start, h.end, h.kind, h.page, [h]))
+        held.clear()
+
+    def close() -> None:
+        nonlocal cur
+        if cur is not None:
+            out.append(cur)
+            cur = None
+        flush_held()
+
+    for ln in ls:
+        if ln.kind in _INTERSTITIAL:
+            if cur is not None:
+                held.append(ln)
+            else:
+                out.append(Block(ln.start, ln.end, ln.kind, ln.page, [ln]))
+            continue
+        if cur is not None:
+            last = cur.lines[-1]
+            across = ln.page != last.page
+            if held and not across:
+                # A stamp or banner within a page ends the paragraph before it.
+                close()
+            elif len(text[cur.start : ln.end]) > MAX_PORTION:
+                # Cut for length: the next piece still belongs to the paragraph
+                # (and to its portion mark) if the line continues it.
+                goes_on = _continues(last, ln, pages[last.page], portion_mark, across)
+                close()
+                cur = Block(ln.start, ln.end, TEXT, ln.page, [ln], continued=goes_on)
+                continue
+            elif _continues(last, ln, pages[last.page], portion_mark, across):
+                cur.inner.extend(held)
+                held.clear()
+                cur.lines.append(ln)
+                cur.end = ln.end
+                continue
+            else:
+                close()
+        cur = Block(ln.start, ln.end, TEXT, ln.page, [ln])
+    close()
+    return [piece for b in out for piece in _cut_long(text, b)]
+
+
+def _cut_long(text: str, block: Block) -> list[Block]:
+    """A single line longer than MAX_PORTION (a text without line breaks) is cut
+    at sentence ends or spaces; the pieces continue the paragraph."""
+    if block.end - block.start <= MAX_PORTION or block.kind != TEXT:
+        return [block]
+    pieces: list[Block] = []
+    start = block.start
+    first = True
+    while start < block.end:
+        stop = min(start + MAX_PORTION, block.end)
+        if stop < block.end:
+            window = text[start + MAX_PORTION // 2 : stop]
+            cut = max(window.rfind(". "), window.rfind("\n"))
+            if cut < 0:
+                cut = window.rfind(" ")
+            if cut >= 0:
+                stop = start + MAX_PORTION // 2 + cut + 1
+        # Never start or end a piece on whitespace: offsets stay tight.
+        while stop < block.end and text[stop].isspace():
+            stop += 1
+        end = stop
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        inner = [h for h in block.inner if start <= h.start and h.end <= end]
+        pieces.append(Block(start, end, TEXT, block.page, [], inner, continued=block.continued or not first))
+        first = False
+        start = stop
+    return pieces
