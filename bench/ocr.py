@@ -13,7 +13,10 @@ PDF is). The character error rate of a page is the Levenshtein distance
 between the source and the OCR text, both with whitespace collapsed, over the
 source's length.
 
-Prints a Markdown table of medians (and means) for BENCHMARKS.md.
+Prints a Markdown table of medians (and means) for BENCHMARKS.md, with the
+CPU seconds per page (this process and its Tesseract children) and the
+one-minute load average at the end of each run: pages per minute depend on
+what else the machine is doing, CPU per page much less.
 
 The page generator is also used by tests/registry/test_ocr.py.
 """
@@ -25,6 +28,7 @@ import io
 import os
 import platform
 import random
+import resource
 import statistics
 import tempfile
 import time
@@ -154,17 +158,23 @@ def pages(n: int, dpi: int, seed: int = 7) -> Iterator[tuple[Image.Image, str]]:
         yield scan_page(chosen, dpi=dpi, angle=rng.uniform(-3.0, 3.0), seed=seed * 1000 + i)
 
 
-def _run(path: Path, workers: int, sources: list[str]) -> tuple[list[float], float]:
+def _cpu_seconds() -> float:
+    # This process and its finished children (every Tesseract run).
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def _run(path: Path, workers: int, sources: list[str]) -> tuple[list[float], float, float]:
     from kartoteka.registry.readers import RawDocument, read_path
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu_seconds()
     [doc] = list(read_path(path, workers=workers))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu
     if not isinstance(doc, RawDocument):
         raise SystemExit(doc.message)
     texts = doc.text.rstrip("\n").split("\f")
     assert len(texts) == len(sources), (len(texts), len(sources))
-    return [cer(s, t) for s, t in zip(sources, texts, strict=True)], elapsed
+    return [cer(s, t) for s, t in zip(sources, texts, strict=True)], elapsed, cpu
 
 
 def main() -> None:
@@ -181,8 +191,8 @@ def main() -> None:
         f"tesseract {check_tesseract()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
         f"{args.pages} A4 pages per run, workers={args.workers}\n"
     )
-    print("| input | scan dpi | pages | CER median | CER mean | CER worst | pages/min |")
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| input | scan dpi | pages | CER median | CER mean | CER worst | pages/min | CPU s/page | load |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     with tempfile.TemporaryDirectory() as tmp:
         for dpi in (int(d) for d in args.dpi.split(",")):
             images, sources = zip(*pages(args.pages, dpi), strict=True)
@@ -197,10 +207,11 @@ def main() -> None:
             pdf_path = Path(tmp) / f"scan-{dpi}.pdf"
             pdf.output(str(pdf_path))
             for label, path in (("TIFF", tiff), ("PDF (rendered at 300 dpi)", pdf_path)):
-                rates, elapsed = _run(path, args.workers, list(sources))
+                rates, elapsed, cpu = _run(path, args.workers, list(sources))
                 print(
                     f"| {label} | {dpi} | {len(rates)} | {statistics.median(rates):.2%} | "
-                    f"{statistics.fmean(rates):.2%} | {max(rates):.2%} | {len(rates) / elapsed * 60:.1f} |",
+                    f"{statistics.fmean(rates):.2%} | {max(rates):.2%} | {len(rates) / elapsed * 60:.1f} | "
+                    f"{cpu / len(rates):.2f} | {os.getloadavg()[0]:.1f} |",
                     flush=True,
                 )
 
