@@ -238,7 +238,7 @@ class Cards:
                 raise InvalidInput(E.E022, mention=key, entity=eid)
         doc, _, span = mention_keys[0].rpartition(":")
         start, _, end = span.partition("-")
-        new_id = entity_id_for(entity.kind, f"split:{doc}", int(start), int(end))
+        new_id = entity_id_for(self.ctx.store, entity.kind, f"split:{doc}", int(start), int(end))
         moved_texts = {h.text for h in ctx.store.mentions_of(eid) if h.mention_key in set(mention_keys)}
         with ctx.write():
             new_name = max(moved_texts, key=lambda t: (len(parse_name(t).display), t))

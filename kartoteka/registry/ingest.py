@@ -54,8 +54,10 @@ def content_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def document_id_for(digest: str) -> str:
-    return f"doc-{digest[:16]}"
+def document_id_for(store: Store, digest: str) -> str:
+    # Keyed with the archive's secret: a bare content hash, printed on a
+    # release copy, would let anyone confirm a guess of the withheld text.
+    return store.keyed_id("doc", digest)
 
 
 @dataclass
@@ -166,7 +168,9 @@ class Ingestor:
                 digest = content_hash(item.text)
                 existing = self.store.document_id_for_hash(digest)
                 if existing or digest in seen:
-                    ready.append(IngestResult(item.source, "unchanged", existing or document_id_for(digest)))
+                    ready.append(
+                        IngestResult(item.source, "unchanged", existing or document_id_for(self.store, digest))
+                    )
                     continue
                 seen.add(digest)
                 try:
@@ -221,7 +225,7 @@ class Ingestor:
 
     def _store_one(self, p: _Pending) -> IngestResult:
         raw = p.raw
-        doc_id = document_id_for(p.digest)
+        doc_id = document_id_for(self.store, p.digest)
         doc = Document(
             id=doc_id,
             content_hash=p.digest,

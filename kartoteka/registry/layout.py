@@ -242,6 +242,13 @@ def blocks(text: str, classify: Callable[[str], str], portion_mark: re.Pattern[s
                 continue
             else:
                 close()
+                # A line that follows with no blank line between and does not
+                # open a paragraph by its form is, for labels, part of the
+                # paragraph before it: it keeps that paragraph's portion mark,
+                # so a wrong guess at a paragraph end never unprotects text.
+                if ln.gap == 0 and not ln.page_break and not starts_paragraph(ln.text, portion_mark):
+                    cur = Block(ln.start, ln.end, TEXT, ln.page, [ln], continued=True)
+                    continue
         cur = Block(ln.start, ln.end, TEXT, ln.page, [ln])
     close()
     return [piece for b in out for piece in _cut_long(text, b)]

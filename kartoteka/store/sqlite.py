@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import hashlib
+import hmac
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -51,6 +53,7 @@ class SQLiteStore:
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA busy_timeout=5000")
+        self._secret: bytes | None = None
         self._depth = 0
         self._savepoints = 0
         self._migrate()
@@ -129,6 +132,14 @@ class SQLiteStore:
         self.db.close()
 
     # registry ------------------------------------------------------------
+    def keyed_id(self, prefix: str, material: str) -> str:
+        """An id keyed with the archive's secret: stable within this archive, not
+        computable from content by anyone who does not hold the archive."""
+        if self._secret is None:
+            self._secret = bytes(self.db.execute("SELECT secret FROM archive_secret").fetchone()[0])
+        digest = hmac.new(self._secret, material.encode("utf-8"), hashlib.sha256).hexdigest()
+        return f"{prefix}-{digest[:16]}"
+
     def document_id_for_hash(self, content_hash: str) -> str | None:
         row = self.db.execute("SELECT id FROM documents WHERE content_hash=?", (content_hash,)).fetchone()
         return row[0] if row else None

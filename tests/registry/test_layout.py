@@ -120,3 +120,12 @@ def test_known_stamps_are_boilerplate_kept_as_text() -> None:
     assert stamp and all(p.kind == "text" for p in stamp)  # kept for search
     assert all(not masked_text(p).strip() for p in stamp)  # masked from extraction
     assert any("ZORIN" in masked_text(p) for p in st.portions if not p.boilerplate)
+
+
+def test_a_line_split_from_a_marked_paragraph_keeps_its_mark() -> None:
+    # The layout may end a paragraph after a short first line; the line after
+    # it, with no blank line between, must not fall back to the document's label.
+    text = "UNCLASSIFIED\n\n(U) Note.\n\n(S) Secret header.\nThe agent Kovalenko was recalled to Moscow in May.\n"
+    st = analyse(text)
+    kovalenko = next(p for p in st.portions if "Kovalenko" in p.text)
+    assert kovalenko.mark == "(S)" and kovalenko.level == "S"

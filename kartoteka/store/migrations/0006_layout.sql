@@ -1,4 +1,11 @@
 -- Kartoteka schema, version 6: pages, OCR confidence, boilerplate, encodings.
+
+-- The archive's own secret. Document and entity ids are keyed with it, so an
+-- id is never a function of content alone: a release copy's document id can
+-- not be checked against a guessed text, nor an entity id against a guessed
+-- first mention. Each archive draws its own when it is created or migrated.
+CREATE TABLE archive_secret (secret BLOB NOT NULL);
+INSERT INTO archive_secret(secret) VALUES (randomblob(32));
 -- A portion's page (of its first line), the mean OCR word confidence of its
 -- words (NULL for born-digital text) and whether it is boilerplate only.
 ALTER TABLE portions ADD COLUMN page INTEGER;
