@@ -164,8 +164,17 @@ class Documents:
         # Pages that hold something the viewer sees; a page of hidden
         # portions only is not listed (its existence is not theirs to know).
         seen_pages = {p["page"] for p in portions}
+
+        def page_confidence(page: int, whole_page: float | None) -> float | None:
+            if ctx.policy.is_owner or whole_page is None:
+                return whole_page
+            # A page's confidence over all its words would move with hidden
+            # text: a viewer gets the mean over the portions they see.
+            shown = [p["ocr_confidence"] for p in portions if p["page"] == page and p["ocr_confidence"] is not None]
+            return round(sum(shown) / len(shown), 3) if shown else None
+
         pages = [
-            {"page": pg, "method": method, "ocr_confidence": conf}
+            {"page": pg, "method": method, "ocr_confidence": page_confidence(pg, conf)}
             for pg, _s, _e, method, conf in ctx.store.document_pages(document_id)
             if pg in seen_pages
         ]
