@@ -21,6 +21,12 @@ Preprocessing, and why:
   OCRmyPDF itself would need Ghostscript and a second pass over every page.
 - Quarter turns: Tesseract's OSD, run only when a page's first reading is
   poor, so straight pages do not pay for a second Tesseract run.
+- After reading: a word mixing Latin and Cyrillic letters is put into its
+  majority script where the odd letters have look-alikes there, and a word
+  made only of look-alikes into the script of its line (vocab/homoglyphs.yml).
+  Reading both languages at once, Tesseract wrote a Cyrillic "а" for the
+  English article, or "ТО" in Cyrillic, on a few of our benchmark pages, and
+  a mixed "Zоrin" would not match the name "Zorin".
 
 Tesseract is a subprocess (pytesseract wraps it), so pages are OCRed by
 threads; `OMP_THREAD_LIMIT=1` stops each Tesseract from starting its own
@@ -158,26 +164,88 @@ def preprocess(image: Image.Image) -> Image.Image:
     return deskew(_grey(image).filter(ImageFilter.MedianFilter(3)))
 
 
+@functools.cache
+def _homoglyphs() -> tuple[dict[str, str], dict[str, str]]:
+    """(Cyrillic to Latin, Latin to Cyrillic) from vocab/homoglyphs.yml."""
+    from kartoteka.vocab import VocabError, _load
+
+    pairs = _load("homoglyphs.yml").get("pairs")
+    if not isinstance(pairs, list) or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(c, str) and len(c) == 1 for c in p) for p in pairs
+    ):
+        raise VocabError("vocab/homoglyphs.yml: key 'pairs' missing or not a list of [Latin, Cyrillic] letters")
+    return {cyr: lat for lat, cyr in pairs}, {lat: cyr for lat, cyr in pairs}
+
+
+def _script(ch: str) -> str:
+    if "a" <= ch.lower() <= "z":
+        return "latin"
+    if "\u0400" <= ch <= "\u04ff":
+        return "cyrillic"
+    return ""
+
+
+def one_script(word: str) -> str:
+    """A word with letters of both scripts, mapped to its majority script
+    when each minority letter has a look-alike there ("Zоrin" to "Zorin");
+    otherwise the word as it is."""
+    scripts = [_script(ch) for ch in word]
+    latin, cyrillic = scripts.count("latin"), scripts.count("cyrillic")
+    if not latin or not cyrillic or latin == cyrillic:
+        return word
+    to_latin, to_cyrillic = _homoglyphs()
+    table, minority = (to_latin, "cyrillic") if latin > cyrillic else (to_cyrillic, "latin")
+    if not all(ch in table for ch, sc in zip(word, scripts, strict=True) if sc == minority):
+        return word
+    return "".join(table[ch] if sc == minority else ch for ch, sc in zip(word, scripts, strict=True))
+
+
+def _evidence(word: str) -> tuple[int, int]:
+    """(Latin, Cyrillic) letters of a word that have no look-alike in the other script."""
+    to_latin, to_cyrillic = _homoglyphs()
+    latin = sum(1 for ch in word if _script(ch) == "latin" and ch not in to_cyrillic)
+    cyrillic = sum(1 for ch in word if _script(ch) == "cyrillic" and ch not in to_latin)
+    return latin, cyrillic
+
+
+def line_script(words: list[str]) -> list[str]:
+    """Words of one line; a word made only of look-alike letters ("а", "ТО")
+    is put into the script the rest of the line is unmistakably written in
+    (at least three letters of it and none of the other)."""
+    latin = cyrillic = 0
+    for word in words:
+        la, cy = _evidence(word)
+        latin, cyrillic = latin + la, cyrillic + cy
+    if (latin >= 3) == (cyrillic >= 3) or min(latin, cyrillic) > 0:
+        return words
+    to_latin, to_cyrillic = _homoglyphs()
+    table, other = (to_latin, "cyrillic") if latin else (to_cyrillic, "latin")
+    out: list[str] = []
+    for word in words:
+        letters = [ch for ch in word if _script(ch)]
+        if letters and all(_script(ch) == other and ch in table for ch in letters):
+            word = "".join(table.get(ch, ch) for ch in word)
+        out.append(word)
+    return out
+
+
 def page_from_tsv(tsv: str) -> OcrPage:
     """Page text rebuilt from Tesseract's TSV: words joined by spaces, lines
     by a newline, paragraphs and blocks by a blank line (the portions the
     structure recogniser splits on)."""
-    parts: list[str] = []
-    words: list[tuple[int, int, float]] = []
-    pos = 0
-    last_par: tuple[int, int, int] | None = None
-    last_line: tuple[int, int, int, int] | None = None
     rows = tsv.splitlines()
     header = rows[0].split("\t") if rows else []
     col = {name: i for i, name in enumerate(header)}
     needed = ("level", "page_num", "block_num", "par_num", "line_num", "conf", "text")
     if not all(n in col for n in needed):
         return OcrPage("", None, ())
+    lines: list[tuple[tuple[int, int, int], list[str], list[float]]] = []
+    last_line: tuple[int, int, int, int] | None = None
     for row in rows[1:]:
         cells = row.split("\t")
         if len(cells) <= col["text"] or cells[col["level"]] != "5":
             continue
-        word = cells[col["text"]].strip()
+        word = one_script(cells[col["text"]].strip())
         if not word:
             continue
         try:
@@ -187,20 +255,28 @@ def page_from_tsv(tsv: str) -> OcrPage:
         if conf < 0:
             continue
         page, block, par, line = (int(cells[col[n]]) for n in ("page_num", "block_num", "par_num", "line_num"))
-        if last_par is None:
-            sep = ""
-        elif (page, block, par) != last_par:
-            sep = "\n\n"
-        elif (page, block, par, line) != last_line:
-            sep = "\n"
-        else:
-            sep = " "
-        last_par, last_line = (page, block, par), (page, block, par, line)
-        parts.append(sep)
-        pos += len(sep)
-        parts.append(word)
-        words.append((pos, pos + len(word), min(conf, 100.0) / 100.0))
-        pos += len(word)
+        if (page, block, par, line) != last_line:
+            lines.append(((page, block, par), [], []))
+            last_line = (page, block, par, line)
+        lines[-1][1].append(word)
+        lines[-1][2].append(min(conf, 100.0) / 100.0)
+    parts: list[str] = []
+    words: list[tuple[int, int, float]] = []
+    pos = 0
+    last_par: tuple[int, int, int] | None = None
+    for par_key, line_words, confs in lines:
+        if last_par is not None:
+            sep = "\n\n" if par_key != last_par else "\n"
+            parts.append(sep)
+            pos += len(sep)
+        last_par = par_key
+        for i, (word, conf) in enumerate(zip(line_script(line_words), confs, strict=True)):
+            if i:
+                parts.append(" ")
+                pos += 1
+            parts.append(word)
+            words.append((pos, pos + len(word), conf))
+            pos += len(word)
     mean = sum(w[2] for w in words) / len(words) if words else None
     return OcrPage("".join(parts), mean, tuple(words))
 

@@ -116,6 +116,21 @@ def test_tsv_rebuilds_lines_and_paragraphs() -> None:
     assert ocr.page_from_tsv(header) == ocr.OcrPage("", None, ())
 
 
+def test_mixed_script_words_are_put_into_their_majority_script() -> None:
+    assert ocr.one_script("Zоrin") == "Zorin"  # Cyrillic о in a Latin word
+    assert ocr.one_script("Калугиh") == "Калугиh"  # h has no Cyrillic look-alike: left as read
+    assert ocr.one_script("Ka" + "лугин") == "Калугин"  # Latin K and a in a Cyrillic word
+    assert ocr.one_script("Zorin") == "Zorin" and ocr.one_script("Зорин") == "Зорин"
+    assert ocr.one_script("(S)") == "(S)" and ocr.one_script("aб") == "aб"  # a tie is left alone
+    # A word of look-alikes only takes the script of its line.
+    assert ocr.line_script(["Zorin", "met", "\u0430", "clerk"]) == ["Zorin", "met", "a", "clerk"]
+    assert ocr.line_script(["ТО", "было", "OH"]) == ["ТО", "было", "ОН"]
+    assert ocr.line_script(["KGB", "и", "CIA"]) == ["KGB", "и", "CIA"]  # too little evidence either way
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    page = ocr.page_from_tsv(f"{header}\n5\t1\t1\t1\t1\t1\t0\t0\t1\t1\t90\tVetrоva")
+    assert page.text == "Vetrova" and page.words == ((0, 7, 0.9),)
+
+
 def _line(text: str, seed: int = 0) -> Image.Image:
     image, _ = scan_page([text], dpi=300, angle=0.7, noise=0.001, size_inches=SMALL, font_pt=12, seed=seed)
     return image
