@@ -16,8 +16,8 @@ Preprocessing, and why:
   vertical, fall into the sharpest rows (text lines). A scan 3° off reads as
   garbage (66% of characters wrong) without it. The PyPI package `deskew`
   (Hough transform) was tried first and found the same angles, but its
-  peak search is Python under the GIL, 0.3 s a page, which serialised the
-  OCR threads; this is numpy, 0.05 s, within 0.05° on our test scans.
+  peak search is Python holding the GIL the OCR threads share, 0.3 s a
+  page; this is numpy, 0.05 s, within 0.05° on our test scans.
   OCRmyPDF itself would need Ghostscript and a second pass over every page.
 - Quarter turns: Tesseract's OSD, run only when a page's first reading is
   poor, so straight pages do not pay for a second Tesseract run.
