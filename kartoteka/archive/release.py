@@ -46,8 +46,11 @@ class Releases:
             raise NotFound(E.E020, ref=document_id)
         clearance, who = self.audience(audience)
         doc_label = ctx.store.document_label(document_id) or UNCLASSIFIED_LABEL
-        if not clearance.can_see(stored_label(doc_label)):
-            # The audience may not know the document exists: nothing to release.
+        declassifier = ctx.policy.is_owner or "RELEASE" in ctx.policy.clearance.tokens
+        if not clearance.can_see(stored_label(doc_label)) and not declassifier:
+            # Releasing a classified document to a lower audience is a
+            # declassification: the owner's or a RELEASE holder's decision.
+            # Anyone else is told only that they may not.
             raise Forbidden(E.E042, action=f"release {document_id} to {who}", actor=ctx.actor)
         codes = release_codes()
         parts: list[release.Part] = []
