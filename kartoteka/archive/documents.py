@@ -122,11 +122,11 @@ class Documents:
             stored_label(ctx.store.document_label(document_id) or UNCLASSIFIED_LABEL)
         ]
         layout = ctx.store.portion_layout(document_id)
-        spans = {pid: start for pid, _, _, _, _, _, start in ctx.store.portion_spans(document_id)}
+        spans = {pid: row[0] for pid, row in layout.items()}
         number = {r[0]: n for n, (r, _) in enumerate(labelled, start=1)}
         portions: list[dict[str, Any]] = []
         for (pid, _seq, kind, text, mark, _own), lab in labelled:
-            page, confidence, boilerplate = layout.get(pid, (None, None, False))
+            _start, page, confidence, boilerplate = layout[pid]
             portions.append(
                 {
                     "n": number[pid],
@@ -179,13 +179,14 @@ class Documents:
             if pg in seen_pages
         ]
         encoding, replaced, markings_mode = ctx.store.document_encoding(document_id)
+        banner = roll_up(labels)
         ctx.audit.record(ctx.actor, "read document", [document_id])
         out: dict[str, Any] = {
             "document_id": document_id,
             "source": summary.source,
             "format": summary.format,
-            "label": roll_up(labels),
-            "banner": roll_up(labels),
+            "label": banner,
+            "banner": banner,
             # enforce: the banner and portion marks are the labels; record: they
             # are history only (an already released collection).
             "markings_mode": markings_mode,

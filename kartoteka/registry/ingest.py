@@ -24,7 +24,7 @@ from kartoteka.names.index import NameIndex
 from kartoteka.registry import boilerplate, structure
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store.base import Store
-from kartoteka.store.records import DateMention, Document, Page, Portion
+from kartoteka.store.records import DateMention, Document, Portion
 from kartoteka.vocab import markings
 
 COMMIT_EVERY_DOCS = 25
@@ -68,13 +68,17 @@ class _Pending:
     classification: str | None
     masked: dict[int, str]  # text portions by seq, markings blanked: what extraction reads
     lines: dict[int, list[tuple[int, int, LineKey]]]  # candidate boilerplate lines by seq
-    masked_keys: dict[int, set[LineKey]] = field(default_factory=dict)  # learned lines masked when read
+    masked_keys: set[LineKey] = field(default_factory=set)  # learned lines masked when read
     label: str = "U"  # the document's label: the ingest's, raised to its banner under `enforce`
     found: dict[int, list[extract.Found]] = field(default_factory=dict)
     remaining: int = 0
 
     def __post_init__(self) -> None:
         self.remaining = len(self.masked)
+
+    @property
+    def keys(self) -> list[LineKey]:
+        return [k for spans in self.lines.values() for _, _, k in spans]
 
 
 def model_texts(portions: list[Portion]) -> dict[int, str]:
@@ -237,7 +241,7 @@ class Ingestor:
             pipeline=f"{raw.reader},{pipeline_name()}",
             portions=p.portions,
             label=p.label,
-            pages=[Page(pg.number, pg.start, pg.end, pg.method, pg.ocr_confidence) for pg in raw.pages],
+            pages=list(raw.pages),
             encoding=raw.encoding,
             replaced=raw.replaced,
             markings="enforce" if self.enforce else "record",
@@ -260,14 +264,13 @@ class Ingestor:
                     portion_ids,
                     [(m[0], m[1], m[2], m[3], m[4], e) for m, e in zip(mentions, entity_ids, strict=True) if e],
                 )
-                keys = [k for spans in p.lines.values() for _, _, k in spans]
+                keys = p.keys
                 crossed = self.store.boilerplate_seen(doc_id, keys, boilerplate.min_docs())
                 for key in crossed:
                     self._mask_stored(key, self.store.boilerplate_documents(*key))
                 # Documents flow through the model ahead of storage, so lines
                 # learned while this one was read are masked in it now.
-                applied = {k for q in p.portions for k in p.masked_keys.get(q.seq, ())}
-                late = self.store.boilerplate_learned(keys, boilerplate.min_docs()) - applied - set(crossed)
+                late = self.store.boilerplate_learned(keys, boilerplate.min_docs()) - p.masked_keys - set(crossed)
                 for key in late:
                     self._mask_stored(key, [doc_id])
         except Exception as exc:
@@ -288,18 +291,18 @@ class Ingestor:
 
     def _mask_learned(
         self, portions: list[Portion], lines: dict[int, list[tuple[int, int, LineKey]]]
-    ) -> tuple[list[Portion], dict[int, set[LineKey]]]:
-        """Mark the lines this collection has already taught us are boilerplate."""
+    ) -> tuple[list[Portion], set[LineKey]]:
+        """Mark the lines this collection has already taught us are boilerplate;
+        also which learned lines were marked."""
         keys = [k for spans in lines.values() for _, _, k in spans]
         learned = self.store.boilerplate_learned(keys, boilerplate.min_docs()) if keys else set()
         if not learned:
-            return portions, {}
-        used = {seq: {k for _, _, k in spans if k in learned} for seq, spans in lines.items()}
+            return portions, set()
         marked = [
             structure.with_boilerplate_lines(q, [(s, e) for s, e, k in lines.get(q.seq, []) if k in learned])
             for q in portions
         ]
-        return marked, used
+        return marked, learned
 
     def _mask_stored(self, key: LineKey, documents: list[str]) -> None:
         """A line has become boilerplate: correct stored documents, removing the

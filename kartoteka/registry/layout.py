@@ -78,7 +78,9 @@ class Block:
     page: int
     lines: list[Line] = field(default_factory=list)
     inner: list[Line] = field(default_factory=list)  # interstitial lines inside a paragraph
-    continued: bool = False  # cut from the previous block for length, not a real paragraph start
+    # Not a paragraph start by form (cut for length, or split from the line
+    # before with no blank line between): keeps the previous paragraph's mark.
+    continued: bool = False
 
 
 def lines(text: str, classify: Callable[[str], str]) -> list[Line]:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from kartoteka.errors import E, InvalidInput, KartotekaError
 from kartoteka.registry.encoding import Decoded, decode
+from kartoteka.store.records import Page
 
 if TYPE_CHECKING:
     import pypdfium2
@@ -49,13 +50,10 @@ PAGE_BREAK = "\f"
 PageProgress = Callable[[str, int, int], None]
 
 
-@dataclass(frozen=True)
-class PageText:
-    number: int  # 1-based
-    start: int  # offsets into RawDocument.text
-    end: int
-    method: str  # "text" (the file's text layer) or "ocr"
-    ocr_confidence: float | None = None  # mean word confidence 0..1, OCR pages only
+# A page of a paged document (PDF, TIFF): its span in the text, how its text
+# was obtained ("text" layer or "ocr") and the OCR's mean word confidence.
+# The registry's record is the store's, so ingest passes pages on as read.
+PageText = Page
 
 
 @dataclass(frozen=True)

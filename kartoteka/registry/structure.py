@@ -205,17 +205,12 @@ def analyse(text: str) -> Structure:
 
 
 def line_spans(portion: Portion) -> list[tuple[int, int, str]]:
-    """The non-blank lines of a portion as (start, end, text), document offsets."""
-    out: list[tuple[int, int, str]] = []
-    pos = portion.start
-    for raw in portion.text.splitlines(keepends=True):
-        content = raw.rstrip("\r\n\f")
-        lead = len(content) - len(content.lstrip())
-        stripped = content.strip()
-        if stripped:
-            out.append((pos + lead, pos + lead + len(stripped), stripped))
-        pos += len(raw)
-    return out
+    """The non-blank lines of a portion as (start, end, text), document offsets:
+    the layout's own lines, so boilerplate is learned line by line as layout reads them."""
+    return [
+        (portion.start + ln.start, portion.start + ln.end, ln.text)
+        for ln in layout.lines(portion.text, lambda _: layout.TEXT)
+    ]
 
 
 def with_boilerplate_lines(portion: Portion, spans: list[tuple[int, int]]) -> Portion:

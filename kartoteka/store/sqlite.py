@@ -204,12 +204,12 @@ class SQLiteStore:
         )
         return ids
 
-    def portion_layout(self, document_id: str) -> dict[int, tuple[int | None, float | None, bool]]:
-        """Page, OCR confidence and boilerplate flag of each portion, by portion id."""
+    def portion_layout(self, document_id: str) -> dict[int, tuple[int, int | None, float | None, bool]]:
+        """Start offset, page, OCR confidence and boilerplate flag of each portion, by portion id."""
         return {
-            int(r[0]): (r[1], r[2], bool(r[3]))
+            int(r[0]): (int(r[1]), r[2], r[3], bool(r[4]))
             for r in self.db.execute(
-                "SELECT id, page, ocr_confidence, boilerplate FROM portions WHERE document_id=?", (document_id,)
+                "SELECT id, start, page, ocr_confidence, boilerplate FROM portions WHERE document_id=?", (document_id,)
             )
         }
 
@@ -232,12 +232,16 @@ class SQLiteStore:
     # boilerplate -------------------------------------------------------------
     def boilerplate_learned(self, keys: Sequence[tuple[int, str]], min_docs: int) -> set[tuple[int, str]]:
         """Which (line key, label) pairs recur in at least `min_docs` documents."""
-        out: set[tuple[int, str]] = set()
-        for key, label in set(keys):
-            row = self.db.execute("SELECT docs FROM boilerplate_lines WHERE key=? AND label=?", (key, label)).fetchone()
-            if row and int(row[0]) >= min_docs:
-                out.add((key, label))
-        return out
+        wanted = set(keys)
+        if not wanted:
+            return set()
+        # One query for a document's lines: keys are 64-bit integers, so they
+        # go into the statement's IN list without quoting; labels are checked after.
+        found = self.db.execute(
+            f"SELECT key, label FROM boilerplate_lines WHERE docs >= ? AND key IN ({','.join(str(int(k)) for k, _ in wanted)})",
+            (min_docs,),
+        ).fetchall()
+        return {(int(k), str(lab)) for k, lab in found} & wanted
 
     def boilerplate_seen(
         self, document_id: str, keys: Sequence[tuple[int, str]], min_docs: int
