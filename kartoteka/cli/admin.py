@@ -16,14 +16,22 @@ from kartoteka.errors import E, KartotekaError
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    request_timeout: Annotated[
+        float, typer.Option(help="Seconds a request may run before it is stopped and answered 503.")
+    ] = 30.0,
+    anchor_every: Annotated[float, typer.Option(help="Seconds between signed anchors of the audit head.")] = 30.0,
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs) over this archive. Users log in with their password."""
-    import uvicorn
+    """Run the HTTP API (OpenAPI docs at /docs) over this archive. Users log in with their password.
 
-    from kartoteka.service.api import create_app
+    SIGTERM or Ctrl-C stops it: requests in flight end at their next SQL step,
+    the audit head is anchored, and the process exits within a few seconds."""
+    from kartoteka.service.run import serve as run_server
 
+    for option, value in (("request-timeout", request_timeout), ("anchor-every", anchor_every)):
+        if not value > 0:
+            _fail(KartotekaError(E.E086, option=option, value=value).message)
     _archive().close()  # fail now, in one line, if the archive cannot be opened
-    uvicorn.run(create_app(state.archive_path), host=host, port=port, log_level="info")
+    run_server(state.archive_path, host, port, request_seconds=request_timeout, anchor_seconds=anchor_every)
 
 
 user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)

@@ -515,19 +515,32 @@ class NameIndex:
 
 
 # Batch screening -----------------------------------------------------------------
-_SCREEN_INDEX: NameIndex | None = None
+# The index a forked screening worker searches. It is set only inside worker
+# processes (by the pool's initializer, which fork hands the index without
+# pickling it), never in the calling process: there, concurrent screens by
+# different users (a server's threads) each search the index they were given.
+_WORKER_INDEX: NameIndex | None = None
 
 
-def _screen_chunk(args: tuple[Sequence[str], int, float]) -> list[list[Hit] | str]:
-    names, limit, floor = args
-    assert _SCREEN_INDEX is not None
+def _screen_names(index: NameIndex, names: Sequence[str], limit: int, floor: float) -> list[list[Hit] | str]:
     out: list[list[Hit] | str] = []
     for name in names:
         try:
-            out.append(_SCREEN_INDEX.search(name, limit, floor))
+            out.append(index.search(name, limit, floor))
         except Exception as exc:  # one bad name must not stop a screening run
             out.append(f"{type(exc).__name__}: {exc}")
     return out
+
+
+def _worker_init(index: NameIndex) -> None:
+    global _WORKER_INDEX
+    _WORKER_INDEX = index
+
+
+def _worker_chunk(args: tuple[Sequence[str], int, float]) -> list[list[Hit] | str]:
+    names, limit, floor = args
+    assert _WORKER_INDEX is not None, "screening worker started without its index"
+    return _screen_names(_WORKER_INDEX, names, limit, floor)
 
 
 def screen(
@@ -541,20 +554,16 @@ def screen(
     """Check many names, in order. Yields each name's hits, or an error message.
 
     With `workers` > 1 the index is shared with forked workers copy-on-write,
-    so it is built once, not once per worker.
+    so it is built once, not once per worker. Nothing of one screen is kept
+    where another can reach it, so screens may run at once in threads.
     """
-    global _SCREEN_INDEX
-    _SCREEN_INDEX = index
     it = iter(names)
     chunks = iter(lambda: list(itertools.islice(it, chunk)), [])
+    if workers <= 1 or "fork" not in mp.get_all_start_methods():
+        for c in chunks:
+            yield from _screen_names(index, c, limit, floor)
+        return
     jobs = ((c, limit, floor) for c in chunks)
-    try:
-        if workers <= 1 or "fork" not in mp.get_all_start_methods():
-            for job in jobs:
-                yield from _screen_chunk(job)
-            return
-        with mp.get_context("fork").Pool(workers) as pool:
-            for result in pool.imap(_screen_chunk, jobs):
-                yield from result
-    finally:
-        _SCREEN_INDEX = None
+    with mp.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(index,)) as pool:
+        for result in pool.imap(_worker_chunk, jobs):
+            yield from result

@@ -2,19 +2,25 @@
 
 Users log in with their password (`POST /api/login`) and send the session
 token as `Authorization: Bearer TOKEN`. Every endpoint opens the archive as
-that user, so every answer comes through `Archive`'s policy layer.
+that user, so every answer comes through `Archive`'s policy layer; the
+user's stored clearance and password are checked on every request
+(service/auth.py), and every request has a deadline (service/views.py).
 
 A hidden item and a missing one must be indistinguishable, so a 404 body
 never echoes the reference asked for: it is always the same bytes.
+
+Errors are one JSON object, never a traceback: `{"error": "E0xx", "message"}`.
+An overloaded or busy server answers 503 with `Retry-After`, a burst of
+log-ins 429 with `Retry-After`.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,15 +30,39 @@ from pydantic import BaseModel, Field
 
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError, NotFound
+from kartoteka.service.auth import (
+    HASHING,
+    SESSION_SECONDS,
+    Hashing,
+    LoginLimiter,
+    LoginLimits,
+    Overloaded,
+    Principal,
+    RateLimited,
+    Sessions,
+    Unauthorised,
+    Users,
+    fingerprint,
+)
+from kartoteka.service.views import Deadline, Timer, Views
+from kartoteka.store import open_store
 
-SESSION_SECONDS = 8 * 3600
+log = logging.getLogger("kartoteka.service")
+
+REQUEST_SECONDS = 30.0
+ANCHOR_SECONDS = 30.0
 NOT_FOUND_BODY = {"error": "E020", "message": "Not found."}
 UNAUTHORISED_BODY = {"error": "E046", "message": E.E046.value}
+# Store errors whose message names the archive's file: the server's path is
+# not the user's business, so they are answered with the server's own codes.
+_BUSY = frozenset({"E090"})
+_BROKEN = frozenset({"E110", "E111", "E112"})
 
 
 class LoginRequest(BaseModel):
-    user: str
-    password: str
+    user: str = Field(max_length=200)
+    # Argon2 reads all of it: a megabyte password is a cost, not a password.
+    password: str = Field(max_length=4096)
 
 
 class BatchRow(BaseModel):
@@ -45,156 +75,194 @@ class BatchRequest(BaseModel):
     limit: int = Field(default=5, ge=1, le=50)
 
 
-class _Unauthorised(Exception):
-    pass
+@dataclass(frozen=True)
+class Caller:
+    """One request: who asks (as stored now) and by when it must be answered."""
 
-
-class Sessions:
-    """Session tokens in memory, stored as hashes: a memory dump does not hand out sessions."""
-
-    def __init__(self) -> None:
-        self._by_hash: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _h(token: str) -> str:
-        import hashlib
-
-        return hashlib.sha256(token.encode()).hexdigest()
-
-    def open(self, user: str) -> str:
-        token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._by_hash[self._h(token)] = (user, time.time() + SESSION_SECONDS)
-        return token
-
-    def user(self, token: str) -> str | None:
-        with self._lock:
-            found = self._by_hash.get(self._h(token))
-            if found is None or found[1] < time.time():
-                return None
-            return found[0]
-
-    def close(self, token: str) -> None:
-        with self._lock:
-            self._by_hash.pop(self._h(token), None)
-
-
-class Views:
-    """One open Archive per user, each used by one request at a time."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._views: dict[str, tuple[Archive, threading.Lock]] = {}
-        self._lock = threading.Lock()
+    principal: Principal
+    deadline: Deadline
+    views: Views
 
     @contextmanager
-    def archive(self, user: str) -> Iterator[Archive]:
-        with self._lock:
-            if user not in self._views:
-                self._views[user] = (Archive(self.path, user=user), threading.Lock())
-            arch, lock = self._views[user]
-        with lock:
-            arch.refresh()
+    def archive(self) -> Iterator[Archive]:
+        with self.views.archive(self.principal, self.deadline) as arch:
             yield arch
 
-    def close(self) -> None:
-        for arch, _ in self._views.values():
-            arch.close()
 
-
-def current_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> str:
+def _bearer(authorization: str | None) -> str:
     if not authorization or not authorization.startswith("Bearer "):
-        raise _Unauthorised
-    sessions: Sessions = request.app.state.sessions
-    user = sessions.user(authorization.removeprefix("Bearer ").strip())
-    if user is None:
-        raise _Unauthorised
-    return user
+        raise Unauthorised
+    return authorization.removeprefix("Bearer ").strip()
 
 
-User = Annotated[str, Depends(current_user)]
+def current(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
+    state = request.app.state
+    principal = state.sessions.check(_bearer(authorization), state.users)
+    return Caller(principal, state.views.deadline(state.request_seconds), state.views)
 
 
-def create_app(archive_path: str | Path) -> FastAPI:
-    path = Path(archive_path)
-    sessions = Sessions()
-    views = Views(path)
-    app = FastAPI(
-        title="Kartoteka",
-        summary="An archive for intelligence-style records: name checks, dossiers, search, release copies.",
-        version="0.1.0",
-    )
-    app.state.sessions = sessions
+Current = Annotated[Caller, Depends(current)]
 
+
+def _json_error(code: str, message: str, status: int, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def _error_of(err: E, **fields: object) -> tuple[str, str]:
+    exc = KartotekaError(err, **fields)
+    return exc.code, exc.message
+
+
+def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KartotekaError)
     def _domain_error(_: Request, exc: KartotekaError) -> JSONResponse:
         if isinstance(exc, NotFound):
             return JSONResponse(NOT_FOUND_BODY, status_code=404)
-        return JSONResponse({"error": exc.code, "message": exc.message}, status_code=exc.status)
+        if isinstance(exc, Overloaded | RateLimited):
+            return _json_error(exc.code, exc.message, exc.status, exc.retry_after)
+        if exc.code in _BUSY:
+            return _json_error(*_error_of(E.E082), 503, retry_after=2)
+        if exc.code in _BROKEN:
+            log.error("archive failure: %s", exc.message)
+            return _json_error(*_error_of(E.E085, kind=exc.code), 500)
+        return _json_error(exc.code, exc.message, exc.status)
 
-    @app.exception_handler(_Unauthorised)
-    def _unauthorised(_: Request, __: _Unauthorised) -> JSONResponse:
+    @app.exception_handler(Unauthorised)
+    def _unauthorised(_: Request, __: Unauthorised) -> JSONResponse:
         return JSONResponse(UNAUTHORISED_BODY, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
+    @app.exception_handler(sqlite3.OperationalError)
+    def _busy(_: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+        # "database is locked" after the store's own wait, a checkpoint, a full
+        # disk: the request may succeed if tried again, so 503, not 500.
+        log.warning("database error answered with 503: %s", exc)
+        return _json_error(*_error_of(E.E082), 503, retry_after=2)
+
+    @app.exception_handler(Exception)
+    def _internal(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error", exc_info=exc)
+        return _json_error(*_error_of(E.E085, kind=type(exc).__name__), 500)
+
+
+def create_app(
+    archive_path: str | Path,
+    *,
+    request_seconds: float = REQUEST_SECONDS,
+    anchor_seconds: float = ANCHOR_SECONDS,
+    limits: LoginLimits | None = None,
+    hashing: int = HASHING,
+) -> FastAPI:
+    """The API over one archive. `request_seconds` is each request's deadline;
+    the audit head is anchored every `anchor_seconds` and at shutdown."""
+    path = Path(archive_path)
+    sessions = Sessions()
+    views = Views(path)
+    limiter = LoginLimiter(limits)
+    hashes = Hashing(hashing)
+    timer = Timer(anchor_seconds, [views.anchor, sessions.prune, limiter.prune])
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        timer.start()
+        try:
+            yield
+        finally:
+            timer.stop()
+            views.close()  # anchors the audit head once more
+            app.state.users.close()
+
+    app = FastAPI(
+        title="Kartoteka",
+        summary="An archive for intelligence-style records: name checks, dossiers, search, release copies.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.sessions = sessions
+    app.state.users = Users(open_store(path))  # the server's own connection, for user rows
+    app.state.views = views
+    app.state.request_seconds = request_seconds
+    # Called by the server on SIGTERM or Ctrl-C, before it waits for requests
+    # in flight: they stop at their next SQL step.
+    app.state.begin_shutdown = views.stopping.set
+    _install_error_handlers(app)
+
     @app.post("/api/login", summary="Log in with a password; returns a session token.")
-    def login(body: LoginRequest) -> dict[str, Any]:
-        if not Archive.login(path, body.user, body.password):
-            raise _Unauthorised
-        return {"token": sessions.open(body.user), "expires_in": SESSION_SECONDS}
+    def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+        address = request.client.host if request.client else "-"
+        reservation = limiter.reserve(body.user, address)
+        deadline = views.deadline(request_seconds)
+        users: Users = request.app.state.users
+        # The row as it stood before the password was checked: a change made
+        # while the hash runs leaves the new session bound to the old row, so
+        # it ends on its first request.
+        bound = fingerprint(users.row(body.user))
+        try:
+            hashes.acquire(deadline.remaining())
+        except Overloaded:
+            limiter.give_back(reservation)  # no hash was run: not an attempt
+            raise
+        try:
+            ok = Archive.login(path, body.user, body.password)
+        finally:
+            hashes.release()
+        if not ok or bound is None:
+            raise Unauthorised
+        limiter.give_back(reservation)
+        return {"token": sessions.open(body.user, bound), "expires_in": SESSION_SECONDS}
 
     @app.post("/api/logout", summary="End the session.")
-    def logout(user: User, authorization: Annotated[str, Header()]) -> dict[str, Any]:
-        sessions.close(authorization.removeprefix("Bearer ").strip())
-        return {"user": user, "logged_out": True}
+    def logout(caller: Current, authorization: Annotated[str, Header()]) -> dict[str, Any]:
+        sessions.close(_bearer(authorization))
+        return {"user": caller.principal.user, "logged_out": True}
 
     @app.get("/api/check", summary="Name check: ranked, scored, explained candidates.")
-    def check(user: User, name: str, limit: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
-        with views.archive(user) as a:
+    def check(caller: Current, name: str, limit: Annotated[int, Query(ge=1, le=50)] = 10) -> dict[str, Any]:
+        with caller.archive() as a:
             return a.check(name, limit)
 
     @app.post("/api/check/batch", summary="Name check for many names, in order.")
-    def check_batch(user: User, body: BatchRequest) -> dict[str, Any]:
-        with views.archive(user) as a:
+    def check_batch(caller: Current, body: BatchRequest) -> dict[str, Any]:
+        with caller.archive() as a:
             rows = [(r.query_id, r.name) for r in body.names]
             return {"results": list(a.check_batch(rows, body.limit))}
 
     @app.get("/api/search", summary="Full-text search with snippets; totals count only what you may see.")
     def search(
-        user: User,
+        caller: Current,
         q: str,
         limit: Annotated[int, Query(ge=1, le=200)] = 20,
         offset: Annotated[int, Query(ge=0)] = 0,
     ) -> dict[str, Any]:
-        with views.archive(user) as a:
+        with caller.archive() as a:
             return a.search(q, limit, offset)
 
     @app.get("/api/dossier/{ref}", summary="Everything on one entity, each fact citing its passage.")
-    def dossier(user: User, ref: str) -> dict[str, Any]:
-        with views.archive(user) as a:
+    def dossier(caller: Current, ref: str) -> dict[str, Any]:
+        with caller.archive() as a:
             return a.dossier(ref)
 
     @app.get("/api/documents", summary="Documents you may see.")
     def documents(
-        user: User, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+        caller: Current, limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
     ) -> dict[str, Any]:
-        with views.archive(user) as a:
+        with caller.archive() as a:
             return {"documents": a.documents(limit, offset)}
 
     @app.get("/api/documents/{document_id}", summary="A document with its portion markings, as you may see it.")
-    def document(user: User, document_id: str) -> dict[str, Any]:
-        with views.archive(user) as a:
+    def document(caller: Current, document_id: str) -> dict[str, Any]:
+        with caller.archive() as a:
             return a.document(document_id)
 
     @app.get("/api/documents/{document_id}/release", summary="A release copy for an audience (txt, html or pdf).")
     def release(
-        user: User,
+        caller: Current,
         document_id: str,
         audience: Annotated[str, Query(alias="for")],
         format: str = "txt",
         exempt: str | None = None,
     ) -> Response:
-        with views.archive(user) as a:
+        with caller.archive() as a:
             data, name, _ = a.release(document_id, audience, format, exempt)
         media = {"txt": "text/plain; charset=utf-8", "html": "text/html; charset=utf-8", "pdf": "application/pdf"}
         return Response(
@@ -202,31 +270,30 @@ def create_app(archive_path: str | Path) -> FastAPI:
         )
 
     @app.get("/api/links", summary="Shortest evidence paths between two entities.")
-    def links(user: User, a: str, b: str, since: str | None = None, until: str | None = None) -> dict[str, Any]:
-        with views.archive(user) as arch:
+    def links(caller: Current, a: str, b: str, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+        with caller.archive() as arch:
             return arch.links(a, b, since, until)
 
     @app.get("/api/network/{ref}", summary="An entity's neighbourhood with centrality and communities.")
-    def network(user: User, ref: str, depth: Annotated[int, Query(ge=1, le=4)] = 1) -> dict[str, Any]:
-        with views.archive(user) as arch:
+    def network(caller: Current, ref: str, depth: Annotated[int, Query(ge=1, le=4)] = 1) -> dict[str, Any]:
+        with caller.archive() as arch:
             return arch.network(ref, depth)
 
     @app.get("/api/cooccur", summary="Do A and B co-occur more than chance? Fisher, PMI, G², Knox.")
-    def cooccur(user: User, a: str, b: str) -> dict[str, Any]:
-        with views.archive(user) as arch:
+    def cooccur(caller: Current, a: str, b: str) -> dict[str, Any]:
+        with caller.archive() as arch:
             return arch.cooccur(a, b)
 
     @app.get("/api/timeline/{ref}", summary="Dated passages about an entity, with their precision.")
-    def timeline(user: User, ref: str) -> dict[str, Any]:
-        with views.archive(user) as arch:
+    def timeline(caller: Current, ref: str) -> dict[str, Any]:
+        with caller.archive() as arch:
             return arch.timeline(ref)
 
     @app.get("/api/stats", summary="Counts of what you may see.")
-    def stats(user: User) -> dict[str, Any]:
-        with views.archive(user) as a:
+    def stats(caller: Current) -> dict[str, Any]:
+        with caller.archive() as a:
             out = a.stats()
             out.pop("archive", None)  # the server's file path is not the user's business
             return out
 
-    app.router.on_shutdown.append(views.close)
     return app
