@@ -53,6 +53,18 @@ class E(StrEnum):
     E061 = "[E061] {path}: {count} undecodable byte(s) replaced by U+FFFD (read as {encoding})"
     E063 = "[E063] Unknown markings mode '{mode}'. Expected enforce (banners and marks are labels) or record (history only)."
     E062 = "[E062] {path}: not UTF-8; the encoding was guessed as {encoding}"
+    # Storage locks and the audit trail (E090-E099)
+    E090 = (
+        "[E090] {path} is busy: another process has held its write lock for more than {seconds} s."
+        " Try again (KARTOTEKA_BUSY_TIMEOUT sets the wait, in seconds)."
+    )
+    E091 = (
+        "[E091] The audit key {path} is missing, but the audit log holds {entries} entries: restore the key"
+        " from a backup (a new key would leave every signed anchor unverifiable)."
+    )
+    E092 = "[E092] {path} is not a Kartoteka audit trail ({reason})"
+    E093 = "[E093] {path} is the audit trail of another archive: move it away, or open the archive it belongs to."
+    E094 = "[E094] Can't compact the audit log: {reason}"
     # The HTTP server (E080-E089)
     E080 = "[E080] The request ran past its deadline of {seconds} s and was stopped. Try again later, or ask for less."
     E081 = "[E081] Too many log-in attempts. Try again in {seconds} s."

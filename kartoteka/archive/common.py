@@ -69,6 +69,9 @@ class Context:
         self.policy.invalidate()
         with self.store.transaction():
             yield
+        # Audit entries recorded inside the transaction committed with it (the
+        # outbox); chain them into the trail now (a no-op inside an outer one).
+        self.audit.flush()
 
     def owner_only(self, action: str) -> None:
         if not self.policy.is_owner:

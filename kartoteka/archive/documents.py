@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from kartoteka.access.labels import Label, LabelError, roll_up
@@ -11,7 +11,7 @@ from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context
 from kartoteka.errors import E, InvalidInput, NotFound
 from kartoteka.index.resolve import build_name_index
-from kartoteka.registry.ingest import Ingestor, IngestResult
+from kartoteka.registry.ingest import Ingestor, IngestRun
 from kartoteka.registry.readers import RawDocument, ReadError
 
 
@@ -29,7 +29,7 @@ class Documents:
         workers: int = 1,
         label: str | None = None,
         markings: str = "enforce",
-    ) -> Iterator[IngestResult]:
+    ) -> IngestRun:
         """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions.
 
         A bad label is refused here, before anything is read.
@@ -46,17 +46,25 @@ class Documents:
 
     def _ingest(
         self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str, markings: str
-    ) -> Iterator[IngestResult]:
+    ) -> IngestRun:
         ctx = self.ctx
         index = self.cards.name_index() if ctx.policy.is_owner else build_name_index(ctx.store)
         ctx.names = None
         ctx.policy.invalidate()
         # The ingest keeps its own copy current as it resolves; ours is
         # rebuilt on next use, after the ingest has committed.
-        for result in Ingestor(ctx.store, workers=workers, names=index, label=doc_label, markings=markings).run(items):
-            if result.status == "added" and result.document_id:
-                ctx.audit.record(ctx.actor, "ingest", [result.document_id])
-            yield result
+        ingestor = Ingestor(
+            ctx.store,
+            workers=workers,
+            names=index,
+            label=doc_label,
+            markings=markings,
+            # Inside the document's savepoint: a stored document always has its
+            # audit entry (in the outbox), chained into the trail after each commit.
+            on_stored=lambda doc_id: ctx.audit.record(ctx.actor, "ingest", [doc_id]),
+            on_commit=ctx.audit.flush,
+        )
+        return ingestor.run(items)
 
     def stats(self) -> dict[str, Any]:
         store, policy = self.ctx.store, self.ctx.policy

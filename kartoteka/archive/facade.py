@@ -72,6 +72,7 @@ class Archive:
         try:
             self._ctx.audit.anchor()
         finally:
+            self._ctx.audit.close()
             self._store.close()
 
     # documents ---------------------------------------------------------------
@@ -201,6 +202,16 @@ class Archive:
 
     def audit_verify(self) -> dict[str, Any]:
         return self._users.audit_verify()
+
+    def audit_compact(self, keep: int = 0) -> dict[str, Any]:
+        """Seal old audit entries into a signed segment file (owner only; access/segments.py)."""
+        self._ctx.owner_only("compact the audit log")
+        return self._ctx.audit.compact(keep)
+
+    def audit_anchor(self) -> dict[str, Any]:
+        """Sign the audit head now (a cron job or a server's timer); nothing if it is already anchored."""
+        self._ctx.owner_only("anchor the audit log")
+        return {"anchored": self._ctx.audit.anchor()}
 
     def corrections(self) -> list[dict[str, Any]]:
         return self._users.corrections()

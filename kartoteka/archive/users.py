@@ -70,8 +70,7 @@ class Users:
 
     def audit_verify(self) -> dict[str, Any]:
         self.ctx.owner_only("verify the audit log")
-        result = self.ctx.audit.verify()
-        return {"ok": result.ok, "entries": result.entries, "anchors": result.anchors, "problems": result.problems}
+        return self.ctx.audit.verify().as_json()
 
     def corrections(self) -> list[dict[str, Any]]:
         return [{"at": at, "op": op, **payload} for at, op, payload in self.ctx.store.corrections()]

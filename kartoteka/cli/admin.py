@@ -125,8 +125,46 @@ def audit_verify(json_out: JsonOpt = False) -> None:
     if json_out:
         render.emit_json(result)
     elif result["ok"]:
-        render.out.print(f"Audit log intact: {result['entries']} entries, {result['anchors']} signed anchors.")
+        sealed = f", {result['segments']} sealed segment(s)" if result["segments"] else ""
+        render.out.print(
+            f"Audit log intact: {result['entries']} entries, {result['anchors']} signed anchors{sealed}."
+            + (
+                f" The last {result['unanchored']} entries are not yet anchored (a process ended before it"
+                " signed them): 'kartoteka audit anchor' signs them now."
+                if result["unanchored"]
+                else ""
+            )
+        )
     if not result["ok"]:
         if not json_out:
             _fail(KartotekaError(E.E043, problems="; ".join(result["problems"])).message)
         raise typer.Exit(1)
+
+
+@audit_app.command("anchor")
+def audit_anchor(json_out: JsonOpt = False) -> None:
+    """Sign the current head into the anchor file now (for a cron job); nothing if it is already anchored."""
+    result = _call(lambda a: a.audit_anchor())
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(
+            "Anchored the current head." if result["anchored"] else "The current head is already anchored."
+        )
+
+
+@audit_app.command("compact")
+def audit_compact(
+    keep: Annotated[int, typer.Option(min=0, help="Recent entries to leave in the live trail.")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Seal old entries into a compressed, signed segment file beside the archive (see README, 'Compartments')."""
+    result = _call(lambda a: a.audit_compact(keep))
+    if json_out:
+        render.emit_json(result)
+    elif result["sealed"]:
+        render.out.print(
+            f"Sealed entries {result['first']} to {result['last']} into {result['file']} ({result['bytes']:,} bytes)."
+        )
+    else:
+        render.out.print("Nothing to seal.")

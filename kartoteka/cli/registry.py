@@ -14,6 +14,7 @@ from rich.progress import TaskID
 from kartoteka import render
 from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, app, state
 from kartoteka.errors import E, KartotekaError
+from kartoteka.registry.ingest import IngestRun
 from kartoteka.registry.readers import (
     JSONL,
     RawDocument,
@@ -96,6 +97,11 @@ def ingest(
     signal.signal(signal.SIGTERM, _sigterm_as_interrupt)
     counts = {"added": 0, "unchanged": 0, "error": 0}
     chars = 0
+
+    def stored() -> int:
+        # What the archive holds from this run, not what was printed or tried.
+        return results.stored if isinstance(results, IngestRun) else counts["added"]
+
     try:
         with progress:
             task = progress.add_task("Ingesting", total=total, detail="")
@@ -113,11 +119,14 @@ def ingest(
                 )
     except KeyboardInterrupt:
         print(
-            f"Interrupted: {counts['added']} new document(s) were stored; the open batch was rolled back. "
+            f"Interrupted: {stored()} new document(s) were stored; the batch being written was rolled back. "
             "Run the same command again to resume.",
             file=sys.stderr,
         )
         raise typer.Exit(130) from None
+    except KartotekaError as exc:  # the archive stayed locked past the busy timeout, say
+        print(f"Error: {exc.message} ({stored()} new document(s) were stored)", file=sys.stderr)
+        raise typer.Exit(1) from None
     finally:
         arch.close()
     if not json_out:

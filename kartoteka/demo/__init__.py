@@ -8,6 +8,7 @@ article) so that every part of the archive has something to show.
 
 from __future__ import annotations
 
+import shutil
 from importlib import resources
 from pathlib import Path
 
@@ -32,8 +33,10 @@ def corpus_path() -> Path:
 
 
 def build(path: Path) -> Archive:
-    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key"):
+    trail = (".audit.sqlite", ".audit.sqlite-wal", ".audit.sqlite-shm")
+    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key", *trail):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(f"{path}.audit-segments", ignore_errors=True)
     arch = Archive(path)
     items = (doc for f in discover([str(corpus_path())]) if isinstance(f, Path) for doc in read_path(f))
     for result in arch.ingest(items):

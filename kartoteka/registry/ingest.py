@@ -1,11 +1,19 @@
 """Ingest: read, recognise structure, extract, resolve, store.
 
 Documents stream through spaCy's `nlp.pipe` portion by portion, so memory
-stays flat however large the corpus. Writes are grouped in transactions of a
-few documents; each document sits in its own savepoint, so a document that
-fails is reported and skipped while the others are kept. An interrupted run
-loses at most the open transaction, and re-running skips every document whose
-content is already stored: ingest is resumable and idempotent.
+stays flat however large the corpus. Documents the model has finished wait in
+a batch of a few; the batch is then stored in one short write transaction,
+each document in its own savepoint, so a document that fails is reported and
+skipped while the others are kept. Reading, OCR and the model run outside any
+transaction: the archive's write lock is held only while a batch is written
+(milliseconds), so another ingest or a writer waits briefly instead of failing.
+
+A result is yielded only after the transaction that stored it has committed:
+what a caller prints as "added" is in the archive. An interrupted run loses at
+most the batch being written, and re-running skips every document whose
+content is already stored: ingest is resumable and idempotent. A document that
+another process stored meanwhile is found again inside the transaction and
+reported as unchanged.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from kartoteka.access.labels import Label, LabelError, Level
@@ -42,12 +50,33 @@ class IngestResult:
     error: str | None = None
     chars: int = 0
     mentions: int = 0
+    # What reading the document reported (encoding replacements, OCR pages
+    # that failed), one line each with its code.
+    warnings: tuple[str, ...] = ()
 
     def as_json(self) -> dict[str, object]:
         out: dict[str, object] = {"document_id": self.document_id, "source": self.source, "status": self.status}
         if self.error:
             out["error"] = self.error
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
         return out
+
+
+class IngestRun(Iterator[IngestResult]):
+    """The results of one ingest, each yielded after its commit, and how many
+    documents it has stored so far (exact even right after an interrupt)."""
+
+    def __init__(self, ingestor: Ingestor, results: Iterator[IngestResult]) -> None:
+        self._ingestor = ingestor
+        self._results = results
+
+    def __next__(self) -> IngestResult:
+        return next(self._results)
+
+    @property
+    def stored(self) -> int:
+        return self._ingestor.stored_count()
 
 
 def content_hash(text: str) -> str:
@@ -148,8 +177,16 @@ class Ingestor:
         names: NameIndex | None = None,
         label: str = "U",
         markings: str = "enforce",
+        on_stored: Callable[[str], None] | None = None,
+        on_commit: Callable[[], None] | None = None,
     ) -> None:
         self.store = store
+        # on_stored runs inside the document's savepoint (its audit entry commits
+        # with it); on_commit after each batch's commit.
+        self.on_stored = on_stored
+        self.on_commit = on_commit
+        self._committed = 0
+        self._writing: list[str] = []  # ids added in the batch being written
         self.label = label
         # enforce: a banner raises the document's label to its level, so that an
         # unmarked portion of a SECRET report is SECRET, never UNCLASSIFIED.
@@ -159,7 +196,16 @@ class Ingestor:
         self.batch_size = batch_size or BATCH_SIZE
         self.resolver = Resolver(store, names)
 
-    def run(self, items: Iterable[RawDocument | ReadError]) -> Iterator[IngestResult]:
+    def run(self, items: Iterable[RawDocument | ReadError]) -> IngestRun:
+        return IngestRun(self, self._run(items))
+
+    def stored_count(self) -> int:
+        """Documents this run has stored. Ids of a batch whose commit was cut short
+        are looked up, so the count is what the archive holds, not what was tried."""
+        in_flight = sum(1 for doc_id in self._writing if self.store.document(doc_id) is not None)
+        return self._committed + in_flight
+
+    def _run(self, items: Iterable[RawDocument | ReadError]) -> Iterator[IngestResult]:
         pending: dict[int, _Pending] = {}
         ready: list[IngestResult] = []
         seen: set[str] = set()
@@ -172,9 +218,8 @@ class Ingestor:
                 digest = content_hash(item.text)
                 existing = self.store.document_id_for_hash(digest)
                 if existing or digest in seen:
-                    ready.append(
-                        IngestResult(item.source, "unchanged", existing or document_id_for(self.store, digest))
-                    )
+                    doc_id = existing or document_id_for(self.store, digest)
+                    ready.append(IngestResult(item.source, "unchanged", doc_id, warnings=item.warnings))
                     continue
                 seen.add(digest)
                 try:
@@ -195,37 +240,43 @@ class Ingestor:
                     yield extract.ner_view(text), (n, seq)
 
         stream = extract.NerRunner(self.workers, self.batch_size).run(portions_stream())
-        txn = self.store.transaction()
-        txn.__enter__()
-        opened = time.monotonic()
-        stored_in_txn = 0
-        try:
-            for spans, (n, seq) in stream:
-                while ready:
-                    yield ready.pop(0)
-                p = pending[n]
-                if seq >= 0:
-                    text = p.masked[seq]
-                    p.found[seq] = extract.entities_from_spans(spans, text) + extract.cyrillic_names(text)
-                p.remaining -= 1
-                if p.remaining > 0:
-                    continue
-                del pending[n]
-                result = self._store_one(p)
-                stored_in_txn += 1
-                if stored_in_txn >= COMMIT_EVERY_DOCS or time.monotonic() - opened > COMMIT_EVERY_SECONDS:
-                    txn.__exit__(None, None, None)
-                    txn = self.store.transaction()
-                    txn.__enter__()
-                    opened, stored_in_txn = time.monotonic(), 0
-                yield result
+        batch: list[_Pending] = []
+        first_done = 0.0
+        for spans, (n, seq) in stream:
             while ready:
                 yield ready.pop(0)
-        except BaseException as exc:
-            txn.__exit__(type(exc), exc, exc.__traceback__)
-            raise
-        else:
-            txn.__exit__(None, None, None)
+            p = pending[n]
+            if seq >= 0:
+                text = p.masked[seq]
+                p.found[seq] = extract.entities_from_spans(spans, text) + extract.cyrillic_names(text)
+            p.remaining -= 1
+            if p.remaining > 0:
+                continue
+            del pending[n]
+            if not batch:
+                first_done = time.monotonic()
+            batch.append(p)
+            if len(batch) >= COMMIT_EVERY_DOCS or time.monotonic() - first_done > COMMIT_EVERY_SECONDS:
+                yield from self._write(batch)
+                batch = []
+        if batch:
+            yield from self._write(batch)
+        while ready:
+            yield ready.pop(0)
+
+    def _write(self, batch: list[_Pending]) -> Iterator[IngestResult]:
+        """Store a batch in one short transaction; its results, after the commit."""
+        self._writing = []
+        with self.store.transaction():
+            results = [self._store_one(p) for p in batch]
+        # One statement with no call inside: an interrupt lands before or after
+        # it, so the batch is counted exactly once (by id while it is in flight).
+        self._committed, self._writing = self._committed + sum(r.status == "added" for r in results), []
+        yield from results
+        # After the results are out: a failure here (the audit trail busy) loses
+        # nothing, since the entries committed with the batch are chained later.
+        if self.on_commit is not None:
+            self.on_commit()
 
     def _store_one(self, p: _Pending) -> IngestResult:
         raw = p.raw
@@ -257,6 +308,10 @@ class Ingestor:
                     mentions.append((seq, base + f.start, base + f.end, f.text, f.kind))
         try:
             with self.store.transaction(), self.store.savepoint():
+                # Another process may have stored the same content since it was read.
+                stored = self.store.document_id_for_hash(p.digest)
+                if stored is not None:
+                    return IngestResult(raw.source, "unchanged", stored, warnings=raw.warnings)
                 portion_ids = self.store.add_document(doc)
                 entity_ids = self.resolver.resolve(doc_id, mentions)
                 self.store.add_mentions(
@@ -273,11 +328,21 @@ class Ingestor:
                 late = self.store.boilerplate_learned(keys, boilerplate.min_docs()) - p.masked_keys - set(crossed)
                 for key in late:
                     self._mask_stored(key, [doc_id])
+                if self.on_stored is not None:
+                    self.on_stored(doc_id)
+                self._writing.append(doc_id)
         except Exception as exc:
+            if doc_id in self._writing:
+                self._writing.remove(doc_id)
             return IngestResult(
-                raw.source, "error", error=f"[E001] Can't read {raw.source}: {type(exc).__name__}: {exc}"
+                raw.source,
+                "error",
+                error=f"[E001] Can't read {raw.source}: {type(exc).__name__}: {exc}",
+                warnings=raw.warnings,
             )
-        return IngestResult(raw.source, "added", doc_id, chars=len(raw.text), mentions=len(mentions))
+        return IngestResult(
+            raw.source, "added", doc_id, chars=len(raw.text), mentions=len(mentions), warnings=raw.warnings
+        )
 
     def _document_label(self, classification: str | None) -> str:
         if not self.enforce or classification is None:

@@ -22,6 +22,7 @@ from kartoteka.store.records import (
     MentionHit,
     SearchHit,
 )
+from kartoteka.store.trail import SQLiteAuditTrail, busy_error, busy_seconds, is_locked
 
 APPLICATION_ID = 0x4B54_4B41  # "KTKA": marks the file as a Kartoteka archive
 
@@ -46,13 +47,17 @@ class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
         try:
-            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            # Wait for another writer instead of failing at once (issue 11: two
+            # ingests, or a read during an ingest, died with "database is locked").
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_seconds())
             self.db.execute("PRAGMA journal_mode=WAL")
         except sqlite3.DatabaseError as exc:
+            if is_locked(exc):
+                raise busy_error(self.path) from exc
             raise KartotekaError(E.E010, path=self.path, reason=str(exc)) from exc
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA busy_timeout=5000")
+        self.db.execute(f"PRAGMA busy_timeout={int(busy_seconds() * 1000)}")
         self._secret: bytes | None = None
         self._depth = 0
         self._savepoints = 0
@@ -75,7 +80,7 @@ class SQLiteStore:
                 continue
             # Each migration and its version bump commit together, so a crash
             # mid-migration leaves the archive at the previous version.
-            self.db.execute("BEGIN IMMEDIATE")
+            self._begin()
             try:
                 for statement in _split_sql(sql):
                     self.db.execute(statement)
@@ -102,7 +107,7 @@ class SQLiteStore:
             finally:
                 self._depth -= 1
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self._begin()
         self._depth = 1
         try:
             yield
@@ -110,9 +115,28 @@ class SQLiteStore:
             self.db.execute("ROLLBACK")
             raise
         else:
-            self.db.execute("COMMIT")
+            try:
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as exc:
+                self.db.execute("ROLLBACK")
+                if is_locked(exc):
+                    raise busy_error(self.path) from exc
+                raise
         finally:
             self._depth = 0
+
+    def _begin(self) -> None:
+        """Take the write lock, waiting up to the busy timeout; a lock still held
+        after that is a one-line error (E090), not a traceback."""
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            if is_locked(exc):
+                raise busy_error(self.path) from exc
+            raise
+
+    def in_transaction(self) -> bool:
+        return self._depth > 0
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
@@ -696,19 +720,38 @@ class SQLiteStore:
         return [(r[0], r[1], r[2]) for r in self.db.execute("SELECT name, clearance, tokens FROM users ORDER BY name")]
 
     # audit -------------------------------------------------------------------
-    def audit_append(self, at: str, actor: str, action: str, subjects: str, detail: str, head: str) -> int:
-        cur = self.db.execute(
-            "INSERT INTO audit(at, actor, action, subjects, detail, head) VALUES (?,?,?,?,?,?)",
-            (at, actor, action, subjects, detail, head),
+    # The trail itself is in its own file (store/trail.py); the archive keeps
+    # only the outbox: entries of writes, committed in the write's own
+    # transaction and chained into the trail right after (access/audit.py).
+    def audit_trail(self) -> SQLiteAuditTrail:
+        return SQLiteAuditTrail(self.path)
+
+    def audit_outbox_add(self, at: str, actor: str, action: str, subjects: str, detail: str) -> None:
+        self.db.execute(
+            "INSERT INTO audit_outbox(at, actor, action, subjects, detail) VALUES (?,?,?,?,?)",
+            (at, actor, action, subjects, detail),
         )
-        return int(cur.lastrowid or 0)
 
-    def audit_entries(self) -> Iterator[tuple[int, str, str, str, str, str, str]]:
-        yield from self.db.execute("SELECT seq, at, actor, action, subjects, detail, head FROM audit ORDER BY seq")
+    def audit_outbox_after(self, done: int) -> list[tuple[int, str, str, str, str, str]]:
+        return [
+            (int(r[0]), r[1], r[2], r[3], r[4], r[5])
+            for r in self.db.execute(
+                "SELECT id, at, actor, action, subjects, detail FROM audit_outbox WHERE id > ? ORDER BY id", (done,)
+            )
+        ]
 
-    def audit_last(self) -> tuple[int, str] | None:
-        row = self.db.execute("SELECT seq, head FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        return (int(row[0]), str(row[1])) if row else None
+    def audit_outbox_prune(self, done: int) -> None:
+        self.db.execute("DELETE FROM audit_outbox WHERE id <= ?", (done,))
+
+    def legacy_audit(self) -> list[tuple[int, str, str, str, str, str, str]]:
+        """Entries kept in the archive itself before schema 8 moved the trail out."""
+        return [
+            (int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
+            for r in self.db.execute("SELECT seq, at, actor, action, subjects, detail, head FROM audit ORDER BY seq")
+        ]
+
+    def drop_legacy_audit(self) -> None:
+        self.db.execute("DELETE FROM audit")
 
     # protected sources ---------------------------------------------------------
     def add_source(self, cryptonym: str, sealed: bytes, handler: str) -> None:

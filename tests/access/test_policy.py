@@ -178,6 +178,11 @@ def _audited(tmp_path: Path) -> Path:
     return path
 
 
+def _trail(path: Path) -> Path:
+    """The audit trail's own database, beside the archive."""
+    return path.with_name(path.name + ".audit.sqlite")
+
+
 def _verify(path: Path) -> dict[str, object]:
     arch = Archive(path)
     try:
@@ -190,7 +195,7 @@ def test_audit_log_is_intact_and_holds_no_text(tmp_path: Path) -> None:
     path = _audited(tmp_path)
     result = _verify(path)
     assert result["ok"] and result["entries"] >= 4, result
-    rows = sqlite3.connect(path).execute("SELECT * FROM audit").fetchall()
+    rows = sqlite3.connect(_trail(path)).execute("SELECT * FROM audit").fetchall()
     dump = repr(rows)
     for secret in ("Kovalenko", "Lisbon", "Boris"):
         assert secret not in dump
@@ -222,9 +227,9 @@ def _tamper(path: Path, sql: str) -> None:
 )
 def test_audit_tampering_is_detected(tmp_path: Path, attack: str) -> None:
     path = _audited(tmp_path)
-    before = sqlite3.connect(path).execute("SELECT * FROM audit").fetchall()
-    _tamper(path, attack)
-    assert sqlite3.connect(path).execute("SELECT * FROM audit").fetchall() != before  # the attack changed something
+    before = sqlite3.connect(_trail(path)).execute("SELECT * FROM audit").fetchall()
+    _tamper(_trail(path), attack)
+    assert sqlite3.connect(_trail(path)).execute("SELECT * FROM audit").fetchall() != before  # the attack changed something
     result = _verify(path)
     assert not result["ok"], attack
 
@@ -236,7 +241,7 @@ def test_a_replayed_old_head_is_detected(tmp_path: Path) -> None:
     assert len(lines) >= 2
     # Truncate the log back to the first anchored head and present that head again.
     first_seq = int(lines[0].split('"seq": ')[1].split(",")[0])
-    _tamper(path, f"DELETE FROM audit WHERE seq > {first_seq};")
+    _tamper(_trail(path), f"DELETE FROM audit WHERE seq > {first_seq};")
     anchors.write_text("\n".join([*lines, lines[0]]) + "\n")
     assert not _verify(path)["ok"]
 

@@ -83,7 +83,8 @@ def test_handover_moves_the_source_and_is_audited(archive: Path) -> None:
     h2.close()
     import sqlite3
 
-    actions = [r[0] for r in sqlite3.connect(archive).execute("SELECT action FROM audit")]
+    trail = archive.with_name(archive.name + ".audit.sqlite")
+    actions = [r[0] for r in sqlite3.connect(trail).execute("SELECT action FROM audit")]
     assert "source handover" in actions and "source add" in actions
     owner = _as(archive, None)
     assert owner.audit_verify()["ok"]
