@@ -113,18 +113,18 @@ class Views:
             if self.stopping.is_set():
                 raise deadline.exceeded()
             arch = self._current(view, principal)
-            with time_limited(arch, deadline):
-                try:
+            try:
+                with time_limited(arch, deadline):
                     arch.refresh()
                     yield arch
-                except sqlite3.OperationalError:
-                    if not deadline.expired():
-                        raise
-                    # Stopped at the deadline: its caches may be half built, so
-                    # the user's next request opens the archive afresh.
-                    view.archive = None
-                    self._close(arch)
-                    raise deadline.exceeded() from None
+            except sqlite3.OperationalError:
+                if not deadline.expired():
+                    raise
+                # Stopped at the deadline: its caches may be half built, so
+                # the user's next request opens the archive afresh.
+                view.archive = None
+                self._close(arch)
+                raise deadline.exceeded() from None
         finally:
             view.lock.release()
 
