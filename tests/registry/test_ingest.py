@@ -1,6 +1,7 @@
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,7 +11,7 @@ import pytest
 
 from kartoteka.archive import Archive
 from kartoteka.registry import ingest as ingest_module
-from kartoteka.registry.readers import RawDocument, ReadError
+from kartoteka.registry.readers import RawDocument, ReadError, read_path
 from kartoteka.registry.structure import analyse
 
 NAMES = ["Arkady Zorin", "Yelena Vetrova", "Duarte Mendes", "Grigory Bortnik", "Margaret Holloway", "Pyotr Kalmykov"]
@@ -111,11 +112,11 @@ def test_killed_process_leaves_archive_whole_and_resumable(tmp_path: Path) -> No
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
     assert proc.stdout is not None
-    seen = 0
+    printed: list[str] = []
     for line in proc.stdout:
         if json.loads(line)["status"] == "added":
-            seen += 1
-        if seen == 30:
+            printed.append(json.loads(line)["document_id"])
+        if len(printed) == 30:
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait()
@@ -124,6 +125,14 @@ def test_killed_process_leaves_archive_whole_and_resumable(tmp_path: Path) -> No
         consistent(arch)
         partial = arch.stats()["documents"]
         assert isinstance(partial, int) and partial < 80
+        # What was printed as added is stored (a result is printed after its commit).
+        stored = {d["id"] for d in arch.documents(limit=1000)}
+        assert set(printed) <= stored, set(printed) - stored
+        # And every stored document has its audit entry, chained when the archive was opened again.
+        trail = sqlite3.connect(db.with_name(db.name + ".audit.sqlite"))
+        rows = trail.execute("SELECT subjects FROM audit WHERE action='ingest'").fetchall()
+        assert stored <= {s for (subjects,) in rows for s in json.loads(subjects)}
+        assert arch.audit_verify()["ok"]
     finally:
         arch.close()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True)
@@ -135,6 +144,44 @@ def test_killed_process_leaves_archive_whole_and_resumable(tmp_path: Path) -> No
         consistent(arch)
     finally:
         arch.close()
+
+
+def test_sigterm_reports_what_was_stored(tmp_path: Path) -> None:
+    """The interrupt message once counted results printed before their commit (18 said, 4 stored)."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    for i, d in enumerate(synthetic(60)):
+        (folder / f"d{i:03}.txt").write_text(d.text + ("filler sentence about the residency. " * 200))
+    db = tmp_path / "k.db"
+    cmd = [sys.executable, "-m", "kartoteka.cli", "--archive", str(db), "ingest", str(folder), "--json"]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+    assert proc.stdout is not None and proc.stderr is not None
+    for n, _line in enumerate(proc.stdout, start=1):
+        if n == 5:
+            proc.send_signal(signal.SIGTERM)
+            break
+    proc.stdout.read()
+    err = proc.stderr.read()
+    assert proc.wait() == 130
+    said = int(err.split("Interrupted: ", 1)[1].split(" ", 1)[0])
+    arch = Archive(db)
+    try:
+        assert said == arch.stats()["documents"], err
+    finally:
+        arch.close()
+
+
+def test_reader_warnings_are_in_the_json_result(archive: Archive, tmp_path: Path) -> None:
+    f = tmp_path / "stray.txt"
+    f.write_bytes("(U) Полковник Аркадий Зорин встретился с журналистом в Лиссабоне.\n".encode() + b"\x97\n")
+    [result] = [r.as_json() for r in archive.ingest(read_path(f))]
+    assert result["status"] == "added"
+    warnings = result["warnings"]
+    assert isinstance(warnings, list) and any("[E061]" in w for w in warnings), result
+    # A document read without complaint carries no warnings field (the shape is unchanged).
+    [clean] = [r.as_json() for r in archive.ingest(iter(synthetic(1)))]
+    assert "warnings" not in clean
 
 
 def test_portion_offsets_survive_storage(archive: Archive) -> None:
