@@ -57,6 +57,7 @@ UNAUTHORISED_BODY = {"error": "E046", "message": E.E046.value}
 # not the user's business, so they are answered with the server's own codes.
 _BUSY = frozenset({"E090"})
 _BROKEN = frozenset({"E110", "E111", "E112"})
+_DAMAGE = ("no such table", "no such column", "database disk image is malformed", "file is not a database")
 
 
 class LoginRequest(BaseModel):
@@ -134,6 +135,10 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(sqlite3.OperationalError)
     def _busy(_: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+        if str(exc).startswith(_DAMAGE):
+            # A lost table does not come back on a retry.
+            log.error("archive failure: %s", exc)
+            return _json_error(*_error_of(E.E085, kind="damaged archive"), 500)
         # "database is locked" after the store's own wait, a checkpoint, a full
         # disk: the request may succeed if tried again, so 503, not 500.
         log.warning("database error answered with 503: %s", exc)
