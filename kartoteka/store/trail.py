@@ -214,7 +214,9 @@ class SQLiteAuditTrail:
 
     def vacuum(self) -> None:
         with self._lock:
-            self.db.execute("PRAGMA incremental_vacuum")
+            # executescript steps the pragma to the end (execute frees one page a call).
+            self.db.executescript("PRAGMA incremental_vacuum;")
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # meta ----------------------------------------------------------------------
     def meta(self, key: str) -> str | None:
