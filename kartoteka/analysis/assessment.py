@@ -15,7 +15,7 @@ statement is the other negated ("was in Lisbon" / "was not in Lisbon").
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -71,10 +71,12 @@ def _normal(statement: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", statement.casefold()).split())
 
 
-def group_key(c: Claim) -> tuple[str, ...]:
+def group_key(c: Claim, order: Callable[[str], Any] = str) -> tuple[str, ...]:
+    """What makes two claims the same claim. `order` ranks entities for the
+    two sides of a symmetric relation (A met B is B met A)."""
     if c.relation:
         a, b = c.subject, c.object or ""
-        if c.relation in SYMMETRIC and b < a:
+        if c.relation in SYMMETRIC and b and order(b) < order(a):
             a, b = b, a
         return ("rel", a, c.relation, b)
     return ("say", c.subject, _normal(c.statement))
@@ -104,13 +106,20 @@ class Assessment:
         return self.credibility == 1
 
 
-def assess(claims: Iterable[Claim]) -> list[Assessment]:
+def assess(claims: Iterable[Claim], order: Callable[[str], Any] = str) -> list[Assessment]:
+    """Claims grouped, graded and checked for contradiction, best graded first.
+
+    `order` ranks entities wherever an order is chosen; the archive passes
+    the names its viewer is shown, so no order follows entity ids (keyed
+    from first mentions that may be hidden). Sources are listed as first
+    stated.
+    """
     groups: dict[tuple[str, ...], list[Claim]] = {}
     for c in claims:
-        groups.setdefault(group_key(c), []).append(c)
+        groups.setdefault(group_key(c, order), []).append(c)
     out: list[Assessment] = []
     for key, members in groups.items():
-        sources = sorted({m.source for m in members})
+        sources = list(dict.fromkeys(m.source for m in members))
         stated = min(m.credibility for m in members)
         credibility = 1 if len(sources) >= 2 else max(stated, 2)
         reliability = min(m.reliability for m in members)
@@ -128,4 +137,10 @@ def assess(claims: Iterable[Claim]) -> list[Assessment]:
         for other in out:
             if a.key in other.contradicted_by and other.key not in a.contradicted_by:
                 a.contradicted_by.append(other.key)
-    return sorted(out, key=lambda a: (a.credibility, a.reliability, a.key))
+
+    def ranked(key: tuple[str, ...]) -> tuple[Any, ...]:
+        if key[0] == "rel":
+            return (key[0], order(key[1]), key[2], order(key[3]) if key[3] else "")
+        return (key[0], order(key[1]), *key[2:])
+
+    return sorted(out, key=lambda a: (a.credibility, a.reliability, ranked(a.key)))

@@ -9,7 +9,7 @@ GraphML, GEXF (with time), STIX 2.1 and FollowTheMoney live in `export.py`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,9 +28,19 @@ class Edge:
 
 
 class RelationGraph:
-    def __init__(self) -> None:
+    """`key` orders nodes wherever an order is chosen (frontiers, ties between
+    paths, the sweep that finds communities). The archive passes a key made
+    of what the viewer sees (a card's shown name, then its id), so no answer
+    depends on the order in which nodes happened to be added, which follows
+    the order of stored relations, hidden ones included."""
+
+    def __init__(self, key: Callable[[str], Any] | None = None) -> None:
         self.g: rx.PyGraph = rx.PyGraph(multigraph=False)
         self.index: dict[str, int] = {}
+        self.key: Callable[[str], Any] = key or (lambda e: e)
+
+    def _by_key(self, nodes: Iterable[int]) -> list[int]:
+        return sorted(nodes, key=lambda i: self.key(self.g[i]))
 
     def node(self, entity_id: str) -> int:
         i = self.index.get(entity_id)
@@ -79,13 +89,13 @@ class RelationGraph:
             level = depth[side][frontiers[side][0]] + 1 if frontiers[side] else 0
             for v in nxt:
                 depth[side][v] = level
-            frontiers[side] = sorted(nxt)
+            frontiers[side] = self._by_key(nxt)
             touching = [v for v in nxt if v in other]
             if touching:
                 # Meeting nodes can sit at different depths on the other side:
                 # only those on a shortest path count.
                 best = min(depth[1 - side][v] for v in touching)
-                meet = sorted(v for v in touching if depth[1 - side][v] == best)
+                meet = self._by_key(v for v in touching if depth[1 - side][v] == best)
         paths: list[list[int]] = []
 
         def back(node: int, side: int) -> list[list[int]]:
@@ -96,7 +106,7 @@ class RelationGraph:
                 ps = preds[side][n]
                 if not ps:
                     out.append(path)
-                for p in sorted(ps, reverse=True):
+                for p in reversed(self._by_key(ps)):
                     stack.append((p, [*path, p]))
             return out
 
@@ -110,7 +120,8 @@ class RelationGraph:
                     break
             if len(paths) >= limit:
                 break
-        return sorted([self.g[i] for i in p] for p in paths)[:limit]
+        named = [[self.g[i] for i in p] for p in paths]
+        return sorted(named, key=lambda p: [self.key(e) for e in p])[:limit]
 
     def neighbourhood(self, entity_id: str, depth: int) -> set[str]:
         if entity_id not in self.index:
@@ -129,8 +140,8 @@ class RelationGraph:
 
     def subgraph(self, entity_ids: Iterable[str]) -> RelationGraph:
         keep = set(entity_ids)
-        sub = RelationGraph()
-        for e in sorted(keep):
+        sub = RelationGraph(self.key)
+        for e in sorted(keep, key=self.key):
             sub.node(e)
         for ia, ib, data in self.g.weighted_edge_list():
             a, b = self.g[ia], self.g[ib]
@@ -160,7 +171,7 @@ class RelationGraph:
         (rustworkx has no community detection). Each node, in a fixed order,
         joins the neighbouring community that raises modularity most; repeated
         until nothing moves, so the result is repeatable."""
-        order = sorted(self.g.node_indices(), key=lambda i: self.g[i])
+        order = self._by_key(self.g.node_indices())
         m2 = 2.0 * self.g.num_edges()
         if m2 == 0:
             return {self.g[i]: k for k, i in enumerate(order)}
@@ -174,7 +185,7 @@ class RelationGraph:
                 total[old] -= ki
                 links = Counter(comm[j] for j in self.g.neighbors(i))
                 best, best_gain = old, links.get(old, 0) - total[old] * ki / m2
-                for c in sorted(links):
+                for c in sorted(links, key=lambda c: self.key(self.g[c])):
                     gain = links[c] - total[c] * ki / m2
                     if gain > best_gain + 1e-12:
                         best, best_gain = c, gain
@@ -183,5 +194,5 @@ class RelationGraph:
                 moved |= best != old
             if not moved:
                 break
-        renumber = {c: k for k, c in enumerate(sorted(set(comm.values())))}
+        renumber = {c: k for k, c in enumerate(self._by_key(set(comm.values())))}
         return {self.g[i]: renumber[comm[i]] for i in order}

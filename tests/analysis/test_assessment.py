@@ -30,7 +30,9 @@ def test_confirmation_needs_two_independent_sources() -> None:
     alone = assess([_c(1, "GRANITE", 1, statement="was in Lisbon")])
     assert alone[0].credibility == 2 and not alone[0].confirmed
     two = assess([_c(1, "GRANITE", 3, statement="was in Lisbon."), _c(2, "BASALT", 2, statement="Was in Lisbon")])
-    assert len(two) == 1 and two[0].credibility == 1 and two[0].confirmed and two[0].sources == ["BASALT", "GRANITE"]
+    assert (
+        len(two) == 1 and two[0].credibility == 1 and two[0].confirmed and two[0].sources == ["GRANITE", "BASALT"]
+    )  # as first stated
 
 
 def test_contradictions_are_flagged_both_ways() -> None:
@@ -80,7 +82,7 @@ def test_grades_claims_and_the_dossier(tmp_path: Path) -> None:
         arch.claim("Arkady Zorin", "was recalled to Moscow in January 1978", "GRANITE", "B", 2)
         facts = arch.dossier("Arkady Zorin")["facts"]
         met = next(f for f in facts if " met " in f["fact"])
-        assert met["confirmed"] and met["credibility"] == 1 and met["sources"] == ["BASALT", "GRANITE"]
+        assert met["confirmed"] and met["credibility"] == 1 and sorted(met["sources"]) == ["BASALT", "GRANITE"]
         recalled = next(f for f in facts if "recalled" in f["fact"])
         assert recalled["credibility"] == 2 and not recalled["confirmed"]
         assert all(f["evidence"] for f in facts)
