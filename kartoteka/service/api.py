@@ -195,17 +195,20 @@ def create_app(
     @app.post("/api/login", summary="Log in with a password; returns a session token.")
     def login(body: LoginRequest, request: Request) -> dict[str, Any]:
         address = request.client.host if request.client else "-"
-        reservation = limiter.reserve(body.user, address)
+        limiter.check(body.user, address)  # refused at once, before waiting for a hash
         deadline = views.deadline(request_seconds)
         users: Users = request.app.state.users
         # The row as it stood before the password was checked: a change made
         # while the hash runs leaves the new session bound to the old row, so
         # it ends on its first request.
         bound = fingerprint(users.row(body.user))
+        hashes.acquire(deadline.remaining())
         try:
-            hashes.acquire(deadline.remaining())
-        except Overloaded:
-            limiter.give_back(reservation)  # no hash was run: not an attempt
+            # Counted under the slot: the attempts of a burst that waited for
+            # it see the failures of those hashed before them.
+            reservation = limiter.reserve(body.user, address)
+        except RateLimited:
+            hashes.release()
             raise
         try:
             ok = Archive.login(path, body.user, body.password)

@@ -170,9 +170,11 @@ class _Window:
 class LoginLimits:
     """Log-in attempts allowed per `window` seconds, per user name and per client address.
 
-    An attempt counts from its start (so a burst cannot race past the limit
-    while its hashes run) and is given back when it succeeds, so that a user
-    who logs in correctly is never limited by their own log-ins.
+    An attempt is counted when its hash starts, under the hashing slot (so a
+    burst cannot race past the limit while hashes run: at most `HASHING`
+    attempts are in flight), and given back when it succeeds, so a user who
+    logs in correctly, even from many clients at once, is never limited by
+    their own log-ins.
     """
 
     per_user: int = 5
@@ -202,8 +204,15 @@ class LoginLimiter:
             w.times.pop(0)
         return w
 
+    def check(self, user: str, address: str) -> None:
+        """Raise RateLimited if an attempt now would be over a limit (counts nothing)."""
+        self._take(user, address, count=False)
+
     def reserve(self, user: str, address: str) -> tuple[str, str, float]:
         """Count one attempt, or raise RateLimited with the seconds until one is free."""
+        return self._take(user, address, count=True)
+
+    def _take(self, user: str, address: str, count: bool) -> tuple[str, str, float]:
         now = time.monotonic()
         keys = (("user", user, self.limits.per_user), ("addr", address, self.limits.per_address))
         with self._lock:
@@ -211,8 +220,9 @@ class LoginLimiter:
             waits = [w.times[0] + self.limits.window - now for w, limit in windows if len(w.times) >= limit]
             if waits:
                 raise RateLimited(max(1, math.ceil(max(waits))))
-            for w, _ in windows:
-                w.times.append(now)
+            if count:
+                for w, _ in windows:
+                    w.times.append(now)
         return (f"user\x00{user}", f"addr\x00{address}", now)
 
     def give_back(self, reservation: tuple[str, str, float]) -> None:

@@ -68,6 +68,42 @@ def test_a_successful_log_in_is_not_counted(world: dict[str, Any]) -> None:
         assert _attempt(client, LOW).status_code == 429
 
 
+def test_many_clients_of_one_user_log_in_at_once(world: dict[str, Any]) -> None:
+    """Attempts are counted under the hashing slot, so correct log-ins from more
+    clients than the limit (a user's scripts) are all served."""
+    with TestClient(create_app(world["path"], limits=LoginLimits(per_user=3, per_address=3))) as client:
+        codes: list[int] = []
+        barrier = threading.Barrier(10)
+
+        def log_in() -> None:
+            barrier.wait()
+            codes.append(_attempt(client, LOW, PASSWORDS[LOW]).status_code)
+
+        threads = [threading.Thread(target=log_in) for _ in range(10)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert codes == [200] * 10
+
+
+def test_a_burst_of_guesses_is_cut_at_the_limit(world: dict[str, Any]) -> None:
+    with TestClient(create_app(world["path"], limits=LoginLimits(per_user=5, per_address=100))) as client:
+        codes: list[int] = []
+        barrier = threading.Barrier(20)
+
+        def guess() -> None:
+            barrier.wait()
+            codes.append(_attempt(client, LOW).status_code)
+
+        threads = [threading.Thread(target=guess) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert sorted(codes) == [401] * 5 + [429] * 15
+
+
 def test_limits_forget_old_attempts(world: dict[str, Any]) -> None:
     limits = LoginLimits(per_user=1, per_address=10, window=1.5)
     with TestClient(create_app(world["path"], limits=limits)) as client:
