@@ -48,6 +48,24 @@ class E(StrEnum):
     E048 = "[E048] Bad cryptonym '{cryptonym}': capital letters, digits, '/' or '-', 2 to 32 characters."
     E049 = "[E049] Source '{cryptonym}' already exists."
     E050 = "[E050] Bad grade or claim: {reason}"
+    # Roles, writes and small leaks (E100-E109)
+    E100 = (
+        "[E100] To {action} you need the {role} role: be the archive owner, or a user holding "
+        "the {role} token (you are '{actor}')."
+    )
+    E101 = (
+        "[E101] {source}: it holds a portion labelled {label}, above your clearance ({clearance}); "
+        "a user cleared for all of it must register it."
+    )
+    E102 = "[E102] Can't make '{name}' the handler of {cryptonym}: no user of that name is cleared for the source."
+    E103 = (
+        "[E103] --true-name on the command line is visible to every user of this machine (ps, /proc); "
+        "use '--true-name -' to read it from stdin, or leave it out to be asked."
+    )
+    E104 = (
+        "[E104] {path} is being served (pid {pid}); only the owner of the file may use the command line "
+        "on it. Log in to the server instead."
+    )
     # Registry: OCR modes and text encodings
     E060 = "[E060] Unknown OCR mode '{mode}'. Expected auto, always or never."
     E061 = "[E061] {path}: {count} undecodable byte(s) replaced by U+FFFD (read as {encoding})"

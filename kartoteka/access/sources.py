@@ -3,7 +3,7 @@
 Reports cite the cryptonym. The true name is encrypted with a key kept beside
 the archive (`ARCHIVE.sources-key`, mode 0600) and opened only for the
 source's handler and for the registry chief (a user holding the REGISTRY
-token) or the archive owner. It never enters the card index, the name
+token, see `roles.py`) or the archive owner. It never enters the card index, the name
 index, full-text search, exports or the audit log.
 """
 
@@ -16,7 +16,6 @@ from pathlib import Path
 from nacl.secret import SecretBox
 from nacl.utils import random
 
-REGISTRY_TOKEN = "REGISTRY"
 CRYPTONYM = re.compile(r"^[A-Z][A-Z0-9/-]{1,31}$")
 
 

@@ -272,6 +272,7 @@ class Analysis:
         self, document_id: str, reliability: str, credibility: int, reported_by: str | None = None
     ) -> dict[str, Any]:
         """Give a document its Admiralty grade and, optionally, who reported it."""
+        self.ctx.require("grade")
         ctx = self.ctx
         if not ctx.policy.document_visible(document_id):
             raise NotFound(E.E020, ref=document_id)
@@ -291,6 +292,7 @@ class Analysis:
         document_id: str | None = None,
     ) -> dict[str, Any]:
         """Record by hand what a source says about an entity."""
+        self.ctx.require("claim")
         ctx = self.ctx
         eid = self.cards.resolve_ref(subject_ref)
         if document_id is not None and not ctx.policy.document_visible(document_id):

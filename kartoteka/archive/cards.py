@@ -16,10 +16,14 @@ from typing import Any
 
 from kartoteka.archive.common import Context, snippet
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
-from kartoteka.index.resolve import build_name_index, display_rank, entity_id_for
+from kartoteka.index.resolve import AuthorView, build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
 from kartoteka.names.index import Hit, NameIndex, screen
 from kartoteka.names.parse import ParsedName, parse_name
+from kartoteka.registry.author import Author
+
+# The key (in `name_keys`) by which an imported card is found under its file's id.
+RECORD_KEY = "x:"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,15 @@ class Cards:
                     names[eid].append(name)
         self.ctx.visible_names = names
         return index
+
+    def author(self) -> Author | None:
+        """What an ingest by this viewer may see (None for the owner, who sees everything)."""
+        ctx = self.ctx
+        if ctx.policy.is_owner:
+            return None
+        self.name_index()  # fills ctx.visible_names
+        view = AuthorView(ctx.policy.entity_visible, ctx.visible_names)
+        return Author(ctx.actor, ctx.policy.clearance, ctx.sees_whole, view)
 
     def display(self, eid: str, stored: str) -> str:
         """The name to show for an entity: for a viewer, the fullest name they may see."""
@@ -129,6 +142,9 @@ class Cards:
         eid = self.ctx.store.resolve_redirect(ref)
         if self.ctx.store.entity(eid) is not None and self.ctx.policy.entity_visible(eid):
             return eid
+        recorded = self.recorded(ref)
+        if len(recorded) == 1:
+            return recorded[0]  # the id an imported record had in its file
         q = parse_name(ref)
         if q.is_empty:
             raise NotFound(E.E020, ref=ref)
@@ -218,6 +234,7 @@ class Cards:
         return eid
 
     def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
+        self.ctx.require("merge")
         ctx = self.ctx
         keep, gone = self._existing(keep_ref), self._existing(gone_ref)
         if keep == gone:
@@ -229,6 +246,7 @@ class Cards:
         return {"entity_id": keep, "merged": gone}
 
     def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
+        self.ctx.require("split")
         ctx = self.ctx
         eid = self._existing(ref)
         entity = ctx.store.entity(eid)
@@ -251,24 +269,46 @@ class Cards:
         return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
 
     def alias(self, ref: str, name: str) -> dict[str, Any]:
+        self.ctx.require("alias")
         ctx = self.ctx
         eid = self._existing(ref)
         parsed = parse_name(name)
         if parsed.is_empty:
             raise InvalidInput(E.E024, name=name)
         with ctx.write():
-            ctx.store.add_names(eid, [(name, "analyst")])
+            # Given, not extracted: a hidden mention of the same name must not swallow it.
+            ctx.store.add_given_names(eid, [(name, "analyst")])
             ctx.store.record_correction("alias", {"entity": eid, "name": name})
             ctx.audit.record(ctx.actor, "alias", [eid], detail=name)
         return {"entity_id": eid, "alias": name}
 
     # imports -----------------------------------------------------------------------
+    def recorded(self, record_id: str) -> list[str]:
+        """The visible cards imported under this id of their file, or that bear it as their own id."""
+        store, policy = self.ctx.store, self.ctx.policy
+        found = set(store.entities_for_keys([RECORD_KEY + record_id], "PERSON"))
+        own = store.resolve_redirect(record_id)
+        entity = store.entity(own)
+        if entity is not None and entity.kind == "PERSON":
+            found.add(own)
+        return sorted(e for e in found if policy.entity_visible(e))
+
     def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
         """Load known persons (CSV id,name,aliases or FollowTheMoney JSON lines).
 
         Yields one result per record; bad records are reported and skipped.
-        Re-importing adds nothing new: ids are kept from the file.
+        Re-importing adds nothing new. The owner's imports keep the file's
+        ids. Anyone else's answer is computed from what they may see: a record
+        joins a visible card that bears its id, else it becomes a card of the
+        importer's own, whose id is keyed with the file's id and the importer
+        (never the file's id itself, which a hidden card may hold), so that
+        "added" or "unchanged" says nothing about hidden cards. The file's id
+        is kept as `record_id`, and `dossier RECORD_ID` finds the card.
         """
+        self.ctx.require("import")
+        return self._import_persons(path)
+
+    def _import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
         ctx = self.ctx
         suffix = path.suffix.lower()
         if suffix == ".csv":
@@ -277,7 +317,12 @@ class Cards:
             records = _ftm_persons(path)
         else:
             raise InvalidInput(E.E032, path=path)
-        for rec in _guarded(records, path):
+        rows = list(_guarded(records, path))
+        # Which records name a card the importer may see, looked up before
+        # anything is written: visibility is computed once, not once a record.
+        known = {r[0]: self.recorded(r[0]) for r in rows if not isinstance(r, str)}
+        made: dict[str, str] = {}  # record id -> card, for a record given twice
+        for rec in rows:
             if isinstance(rec, str):
                 yield {"status": "error", "error": rec}
                 continue
@@ -290,13 +335,28 @@ class Cards:
                     "error": KartotekaError(E.E024, name=names[0] if names else "").message,
                 }
                 continue
+            record_id = eid
+            target = made.get(record_id) or next(iter(known[record_id]), None)
+            if target is not None:
+                eid = target
+            elif not ctx.policy.is_owner:
+                eid = ctx.store.keyed_id("per", f"import:{record_id}\x00{ctx.actor}\x00{ctx.policy.clearance.key}")
+            # A card of the importer's own that they can no longer see is
+            # theirs from an earlier import: it is not made twice.
+            existing = target is not None or ctx.store.entity(eid) is not None
+            made[record_id] = eid
             with ctx.write():
-                existing = ctx.store.entity(eid)
-                if existing is None:
+                if not existing:
                     ctx.store.create_entity(eid, "PERSON", parsed[0].display or names[0], "imported")
-                ctx.store.add_names(eid, [(n, "import") for n in names])
+                ctx.store.add_keys(eid, [RECORD_KEY + record_id])
+                ctx.store.add_given_names(eid, [(n, "import") for n in names])
                 ctx.audit.record(ctx.actor, "import", [eid])
-            yield {"entity_id": eid, "name": names[0], "status": "unchanged" if existing else "added"}
+            yield {
+                "entity_id": eid,
+                "record_id": record_id,
+                "name": names[0],
+                "status": "unchanged" if existing else "added",
+            }
 
 
 def _guarded(records: Iterator[tuple[str, list[str]] | str], path: Path) -> Iterator[tuple[str, list[str]] | str]:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from kartoteka.access import roles
 from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import Clearance, Label, Level
 from kartoteka.access.policy import Policy, stored_label
@@ -77,6 +78,16 @@ class Context:
         if not self.policy.is_owner:
             raise Forbidden(E.E042, action=action, actor=self.actor)
 
+    def require(self, action: str) -> None:
+        """Refuse a write whose author lacks its role (`kartoteka.access.roles`).
+
+        Called first in every write, before anything is read, so that the
+        refusal says nothing about what the archive holds.
+        """
+        role, doing = roles.role_for(action)
+        if not roles.holds(self.policy.clearance, role):
+            raise Forbidden(E.E100, action=doing, role=role, actor=self.actor)
+
     def doc_of_portion(self) -> dict[int, str]:
         return {pid: doc for pid, doc, _, _ in self.store.portion_labels()}
 
@@ -85,6 +96,12 @@ class Context:
         label that governs it: its own, or else the document's."""
         doc_label = self.store.document_label(document_id) or UNCLASSIFIED_LABEL
         return [(r, stored_label(r[5] or doc_label)) for r in self.store.portion_rows(document_id)]
+
+    def sees_whole(self, document_id: str) -> bool:
+        """May the viewer see a document and every portion of it?"""
+        if not self.policy.document_visible(document_id):
+            return False
+        return all(self.policy.portion_visible(r[0]) for r in self.store.portion_rows(document_id))
 
     def visible_mentions(self, eid: str) -> list[MentionHit]:
         return [h for h in self.store.mentions_of(eid) if self.policy.portion_visible(h.portion_id)]

@@ -10,7 +10,6 @@ from kartoteka.access.policy import stored_label
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context
 from kartoteka.errors import E, InvalidInput, NotFound
-from kartoteka.index.resolve import build_name_index
 from kartoteka.registry.ingest import Ingestor, IngestRun
 from kartoteka.registry.readers import RawDocument, ReadError
 
@@ -34,6 +33,7 @@ class Documents:
 
         A bad label is refused here, before anything is read.
         """
+        self.ctx.require("ingest")
         doc_label = UNCLASSIFIED_LABEL
         if label is not None:
             try:
@@ -48,7 +48,8 @@ class Documents:
         self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str, markings: str
     ) -> IngestRun:
         ctx = self.ctx
-        index = self.cards.name_index() if ctx.policy.is_owner else build_name_index(ctx.store)
+        # Anyone but the owner resolves against, and is answered from, their own view.
+        index, author = self.cards.name_index(), self.cards.author()
         ctx.names = None
         ctx.policy.invalidate()
         # The ingest keeps its own copy current as it resolves; ours is
@@ -63,6 +64,7 @@ class Documents:
             # audit entry (in the outbox), chained into the trail after each commit.
             on_stored=lambda doc_id: ctx.audit.record(ctx.actor, "ingest", [doc_id]),
             on_commit=ctx.audit.flush,
+            author=author,
         )
         return ingestor.run(items)
 

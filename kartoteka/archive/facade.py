@@ -18,7 +18,7 @@ from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import Context, clearance_of
 from kartoteka.archive.documents import Documents
 from kartoteka.archive.release import Releases
-from kartoteka.archive.sources import Sources
+from kartoteka.archive.sources import DEFAULT_SOURCE_LABEL, Sources
 from kartoteka.archive.users import Users
 from kartoteka.errors import E, NotFound
 from kartoteka.registry.ingest import IngestResult
@@ -181,8 +181,10 @@ class Archive:
         return self._releases.verify_release(path, document_id, audience)
 
     # protected sources -------------------------------------------------------
-    def source_add(self, cryptonym: str, true_name: str, handler: str) -> dict[str, Any]:
-        return self._sources.source_add(cryptonym, true_name, handler)
+    def source_add(
+        self, cryptonym: str, true_name: str, handler: str, label: str = DEFAULT_SOURCE_LABEL
+    ) -> dict[str, Any]:
+        return self._sources.source_add(cryptonym, true_name, handler, label)
 
     def source_show(self, cryptonym: str) -> dict[str, Any]:
         return self._sources.source_show(cryptonym)

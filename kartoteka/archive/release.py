@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from kartoteka import release
+from kartoteka.access import roles
 from kartoteka.access.labels import Clearance, Label, LabelError, roll_up
 from kartoteka.access.policy import stored_label
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, clearance_of
@@ -29,8 +30,15 @@ class Releases:
         self.ctx = ctx
 
     def audience(self, audience: str) -> tuple[Clearance, str]:
-        """A user name, or a level with tokens (`U`, `S:HUM,NOFORN`)."""
-        row = self.ctx.store.user(audience)
+        """A user name, or a level with tokens (`U`, `S:HUM,NOFORN`).
+
+        Only the owner, who manages users, may name any user; anyone else
+        names a level, or themselves. Another user's name is read as a level
+        and refused exactly as a name nobody holds, so `--for` cannot tell
+        which users exist or what they hold.
+        """
+        may_name = self.ctx.policy.is_owner or audience == self.ctx.actor
+        row = self.ctx.store.user(audience) if may_name else None
         if row is not None:
             return clearance_of(row), audience
         try:
@@ -46,7 +54,7 @@ class Releases:
             raise NotFound(E.E020, ref=document_id)
         clearance, who = self.audience(audience)
         doc_label = ctx.store.document_label(document_id) or UNCLASSIFIED_LABEL
-        declassifier = ctx.policy.is_owner or "RELEASE" in ctx.policy.clearance.tokens
+        declassifier = roles.holds(ctx.policy.clearance, roles.RELEASE)
         if not clearance.can_see(stored_label(doc_label)) and not declassifier:
             # Releasing a classified document to a lower audience is a
             # declassification: the owner's or a RELEASE holder's decision.

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from kartoteka.access.sources import CRYPTONYM, REGISTRY_TOKEN, SourceSeal
-from kartoteka.archive.common import Context
-from kartoteka.errors import E, Forbidden, InvalidInput, NotFound
+from kartoteka.access import roles
+from kartoteka.access.labels import Label, LabelError
+from kartoteka.access.policy import stored_label
+from kartoteka.access.sources import CRYPTONYM, SourceSeal
+from kartoteka.archive.common import Context, clearance_of
+from kartoteka.errors import E, InvalidInput, NotFound
+
+# A protected source is a human source: SECRET, in the HUM compartment,
+# unless registered otherwise.
+DEFAULT_SOURCE_LABEL = "S:HUM"
 
 
 class Sources:
@@ -16,36 +23,52 @@ class Sources:
         self.ctx = ctx
 
     def _registry_chief(self) -> bool:
-        return self.ctx.policy.is_owner or REGISTRY_TOKEN in self.ctx.policy.clearance.tokens
+        return roles.holds(self.ctx.policy.clearance, roles.REGISTRY)
 
-    def _user_exists(self, name: str) -> None:
-        if self.ctx.store.user(name) is None:
-            raise NotFound(E.E040, name=name)
+    def _cleared_handler(self, name: str, cryptonym: str, label: str) -> None:
+        """The handler must exist and be cleared for the source's label.
 
-    def source_add(self, cryptonym: str, true_name: str, handler: str) -> dict[str, Any]:
+        A missing user and one who is not cleared give the same error: what
+        users exist, and what they hold, is the owner's to know.
+        """
+        row = self.ctx.store.user(name)
+        if row is None or not clearance_of(row).can_see(stored_label(label)):
+            raise InvalidInput(E.E102, name=name, cryptonym=cryptonym)
+
+    def source_add(
+        self, cryptonym: str, true_name: str, handler: str, label: str = DEFAULT_SOURCE_LABEL
+    ) -> dict[str, Any]:
         """Register a source under a cryptonym (owner or registry chief)."""
         ctx = self.ctx
-        if not self._registry_chief():
-            raise Forbidden(E.E042, action="register sources", actor=ctx.actor)
+        ctx.require("source add")
         if not CRYPTONYM.match(cryptonym):
             raise InvalidInput(E.E048, cryptonym=cryptonym)
         if not true_name.strip():
             raise InvalidInput(E.E024, name=true_name)
-        self._user_exists(handler)
+        try:
+            source_label = str(Label.parse(label))
+        except LabelError as exc:
+            raise InvalidInput(E.E041, reason=f"source label: {exc}") from exc
+        self._cleared_handler(handler, cryptonym, source_label)
         if ctx.store.source(cryptonym) is not None:
             raise InvalidInput(E.E049, cryptonym=cryptonym)
         sealed = SourceSeal(ctx.path).seal(cryptonym, true_name.strip())
         with ctx.write():
             ctx.store.add_source(cryptonym, sealed, handler)
+            ctx.store.set_source_label(cryptonym, source_label)
         ctx.audit.record(ctx.actor, "source add", [cryptonym, handler])
-        return {"cryptonym": cryptonym, "handler": handler}
+        return {"cryptonym": cryptonym, "handler": handler, "label": source_label}
 
     def _source_row(self, cryptonym: str) -> tuple[str, bytes, str]:
         row = self.ctx.store.source(cryptonym)
         # Unknown and not-yours answer alike: the registry is itself compartmented.
-        if row is None or not (self._registry_chief() or row[2] == self.ctx.actor):
+        # A handler whose clearance no longer covers the source has lost it.
+        if row is None or not (self._registry_chief() or (row[2] == self.ctx.actor and self._cleared(cryptonym))):
             raise NotFound(E.E047, cryptonym=cryptonym)
         return row
+
+    def _cleared(self, cryptonym: str) -> bool:
+        return self.ctx.policy.can_see(self.ctx.store.source_label(cryptonym) or DEFAULT_SOURCE_LABEL)
 
     def source_show(self, cryptonym: str) -> dict[str, Any]:
         """The true name, for the source's handler and the registry chief only."""
@@ -54,19 +77,20 @@ class Sources:
         return {
             "cryptonym": cryptonym,
             "handler": handler,
+            "label": self.ctx.store.source_label(cryptonym),
             "true_name": SourceSeal(self.ctx.path).open(cryptonym, sealed),
         }
 
     def sources(self) -> list[dict[str, Any]]:
         rows = self.ctx.store.sources()
-        mine = [(c, h) for c, h in rows if self._registry_chief() or h == self.ctx.actor]
+        mine = [(c, h) for c, h in rows if self._registry_chief() or (h == self.ctx.actor and self._cleared(c))]
         return [{"cryptonym": c, "handler": h} for c, h in mine]
 
     def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:
-        """Pass a source to a new handler: the current handler or the registry chief; audited."""
+        """Pass a source to a new handler cleared for it: the current handler or the registry chief; audited."""
         ctx = self.ctx
         _, _, old = self._source_row(cryptonym)
-        self._user_exists(new_handler)
+        self._cleared_handler(new_handler, cryptonym, ctx.store.source_label(cryptonym) or DEFAULT_SOURCE_LABEL)
         with ctx.write():
             ctx.store.set_source_handler(cryptonym, new_handler)
         ctx.audit.record(ctx.actor, "source handover", [cryptonym, old, new_handler])

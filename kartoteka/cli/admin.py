@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import Annotated, Any
 
 import typer
 
 from kartoteka import render
+from kartoteka.access.serving import ServingLock
 from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, app, state
 from kartoteka.errors import E, KartotekaError
 
@@ -31,7 +33,10 @@ def serve(
         if not value > 0:
             _fail(KartotekaError(E.E086, option=option, value=value).message)
     _archive().close()  # fail now, in one line, if the archive cannot be opened
-    run_server(state.archive_path, host, port, request_seconds=request_timeout, anchor_seconds=anchor_every)
+    # While the lock is held the archive is "being served": the command line is
+    # then refused to anyone but the file's owner (access/serving.py).
+    with ServingLock(state.archive_path):
+        run_server(state.archive_path, host, port, request_seconds=request_timeout, anchor_seconds=anchor_every)
 
 
 user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
@@ -77,13 +82,35 @@ def user_list(json_out: JsonOpt = False) -> None:
 @source_app.command("add")
 def source_add(
     cryptonym: Annotated[str, typer.Argument(help="The name reports cite, e.g. GRANITE.")],
-    true_name: Annotated[str, typer.Option("--true-name", help="Sealed at once; never indexed or logged.")],
-    handler: Annotated[str, typer.Option(help="The one user who runs the source.")],
+    handler: Annotated[str, typer.Option(help="The one user who runs the source; cleared for its label.")],
+    true_name: Annotated[
+        str | None,
+        typer.Option(
+            "--true-name",
+            help="'-' reads the true name from stdin; left out, you are asked for it (not echoed). Sealed at once;"
+            " never indexed or logged. A name given here itself is refused: ps and /proc show it to every user.",
+            metavar="-",
+        ),
+    ] = None,
+    label: Annotated[str, typer.Option(help="The source's label; its handlers must be cleared for it.")] = "S:HUM",
     json_out: JsonOpt = False,
 ) -> None:
     """Register a source (archive owner or a user holding the REGISTRY token)."""
-    result = _call(lambda a: a.source_add(cryptonym, true_name, handler))
-    render.emit_json(result) if json_out else render.out.print(f"{result['cryptonym']}: handled by {result['handler']}")
+    name = _true_name(true_name)
+    result = _call(lambda a: a.source_add(cryptonym, name, handler, label))
+    if json_out:
+        render.emit_json(result)
+    else:
+        render.out.print(f"{result['cryptonym']}: handled by {result['handler']} ({result['label']})")
+
+
+def _true_name(option: str | None) -> str:
+    """A true name never travels on the command line, where any local user can read it."""
+    if option is None:
+        return getpass.getpass("True name (not echoed): ")
+    if option != "-":
+        _fail(KartotekaError(E.E103).message)
+    return sys.stdin.readline().rstrip("\r\n")
 
 
 @source_app.command("show")

@@ -22,8 +22,9 @@ from rich.progress import (
 )
 
 from kartoteka import render
+from kartoteka.access import serving
 from kartoteka.archive import Archive
-from kartoteka.errors import KartotekaError
+from kartoteka.errors import E, KartotekaError
 from kartoteka.store import archive_path
 
 T = TypeVar("T")
@@ -57,7 +58,12 @@ def _main(
     ] = None,
     as_user: Annotated[
         str | None,
-        typer.Option("--as", help="Run the command as this user (default: the archive owner).", metavar="USER"),
+        typer.Option(
+            "--as",
+            help="Run the command as this user, without a password (default: the archive owner). Only the owner of"
+            " the file may use the command line on an archive a server is serving.",
+            metavar="USER",
+        ),
     ] = None,
 ) -> None:
     state.archive_path = archive_path(archive)
@@ -70,10 +76,23 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 
 def _archive() -> Archive:
+    _refuse_if_served()
     try:
         return Archive(state.archive_path, user=state.user)
     except KartotekaError as exc:
         _fail(exc.message)
+
+
+def _refuse_if_served() -> None:
+    """The command line acts as the owner, or `--as USER` as that user, with no
+    password: the file owner's prerogative. While a server serves the archive its
+    users log in there, so nobody else gets that authority here (access/serving.py)."""
+    path = state.archive_path
+    if not path.exists() or serving.owns(path):
+        return
+    pid = serving.serving_pid(path)
+    if pid is not None:
+        _fail(KartotekaError(E.E104, path=path, pid=pid or "unknown").message)
 
 
 def _call(fn: Callable[[Archive], T]) -> T:

@@ -14,11 +14,17 @@ Two passes, both conservative:
 
 Analyst corrections are respected: pinned mentions are never moved, and
 entities an analyst split apart are never joined again.
+
+An author who is not the archive owner resolves against their own view
+(`AuthorView`): a mention joins only a card they may see, matched only by
+names they may see, so what their document becomes in the card index is the
+same whatever the archive hides from them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from kartoteka.index.keys import plain_label_key
@@ -140,25 +146,54 @@ def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
     return clusters
 
 
+@dataclass(frozen=True)
+class AuthorView:
+    """The card index as an author other than the owner may see it.
+
+    `names` are the names of each visible card that the author may see
+    (visible mentions, and imported or analysts' names they may see); the
+    name index handed to the resolver must hold only those.
+    """
+
+    entity_visible: Callable[[str], bool]
+    names: Mapping[str, list[str]]
+
+
 class Resolver:
     """Joins a document's people to the card index, conservatively.
 
     Candidates come from the name index; the store stays the truth, so a
     candidate the store no longer holds (a rolled-back batch) is ignored.
+    With a `view`, only cards and names in it are candidates (see `AuthorView`).
     """
 
-    def __init__(self, store: Store, names: NameIndex | None = None) -> None:
+    def __init__(self, store: Store, names: NameIndex | None = None, view: AuthorView | None = None) -> None:
         self.store = store
         self.names = names if names is not None else build_name_index(store)
+        self.view = view
+        # Cards this resolver made or named during the ingest: the author's own.
+        self._made: set[str] = set()
+        self._given: dict[str, list[str]] = {}
+
+    def _visible(self, entity_id: str) -> bool:
+        return self.view is None or entity_id in self._made or self.view.entity_visible(entity_id)
 
     def _names(self, entity_id: str) -> list[ParsedName]:
-        names = self.store.entity_names([entity_id]).get(entity_id, [])
+        if self.view is None:
+            names = self.store.entity_names([entity_id]).get(entity_id, [])
+        else:
+            names = [*self.view.names.get(entity_id, []), *self._given.get(entity_id, [])]
         return [p for p in (parse_name(n) for n in names) if not p.is_empty]
+
+    def _add_names(self, entity_id: str, names: list[tuple[str, str]]) -> None:
+        self.store.add_names(entity_id, names)
+        if self.view is not None:
+            self._given.setdefault(entity_id, []).extend(n for n, _ in names)
 
     def _match_person(self, cluster: Cluster) -> str | None:
         best = cluster.best
         # Enough candidates to see ambiguity: two equal winners join neither.
-        candidates = sorted({h.entity_id for h in self.names.search(best, limit=50)})
+        candidates = sorted({h.entity_id for h in self.names.search(best, limit=50) if self._visible(h.entity_id)})
         scored: list[tuple[float, str]] = []
         for eid in candidates:
             names = self._names(eid)
@@ -208,6 +243,7 @@ class Resolver:
             if eid is None:
                 eid = entity_id_for(self.store, "PERSON", document_id, first[1], first[2])
                 self.store.create_entity(eid, "PERSON", cluster.display.display, "extracted")
+                self._made.add(eid)
                 self.names.add(eid, cluster.display.display, len(cluster.mentions))
             else:
                 current = self.store.entity(eid)
@@ -221,7 +257,7 @@ class Resolver:
             # A lone given name ("Oleg") is kept as a mention but is too weak
             # to be an alias: it would make every Oleg a candidate.
             names = [(f, "mention") for f in cluster.forms if completeness(parse_name(f)) != 1 or parse_name(f).surname]
-            self.store.add_names(eid, names)
+            self._add_names(eid, names)
             for form, _ in names:
                 self.names.add(eid, form, len(cluster.mentions))
             for i in cluster.mentions:
@@ -232,14 +268,15 @@ class Resolver:
             key = plain_label_key(text)
             if key == "o:":
                 continue
-            found = self.store.entities_for_keys([key], kind)
+            found = [e for e in self.store.entities_for_keys([key], kind) if self._visible(e)]
             if found:
                 eid = found[0]
             else:
                 eid = entity_id_for(self.store, kind, document_id, start, end)
                 self.store.create_entity(eid, kind, alias_form(text), "extracted")
                 self.store.add_keys(eid, [key])
-            self.store.add_names(eid, [(alias_form(text), "mention")])
+                self._made.add(eid)
+            self._add_names(eid, [(alias_form(text), "mention")])
             out[i] = eid
         return out
 

@@ -25,11 +25,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from kartoteka.access.labels import Label, LabelError, Level
+from kartoteka.errors import E, KartotekaError
 from kartoteka.index import extract
 from kartoteka.index.resolve import COMPONENT as RESOLVE_COMPONENT
 from kartoteka.index.resolve import Resolver
 from kartoteka.names.index import NameIndex
 from kartoteka.registry import boilerplate, structure
+from kartoteka.registry.author import Author
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.store.base import Store
 from kartoteka.store.records import DateMention, Document, Portion
@@ -179,8 +181,12 @@ class Ingestor:
         markings: str = "enforce",
         on_stored: Callable[[str], None] | None = None,
         on_commit: Callable[[], None] | None = None,
+        author: Author | None = None,
     ) -> None:
         self.store = store
+        # None: the owner, who sees everything. Anyone else's answers come from
+        # their own view (see `registry/author.py`).
+        self.author = author
         # on_stored runs inside the document's savepoint (its audit entry commits
         # with it); on_commit after each batch's commit.
         self.on_stored = on_stored
@@ -194,7 +200,27 @@ class Ingestor:
         self.enforce = markings == "enforce"
         self.workers = workers
         self.batch_size = batch_size or BATCH_SIZE
-        self.resolver = Resolver(store, names)
+        self.resolver = Resolver(store, names, author.view if author else None)
+
+    def _stored(self, digest: str) -> str | None:
+        """The stored document of this text that the author may see whole, if any."""
+        if self.author is None:
+            return self.store.document_id_for_hash(digest)
+        return next((d for d in self.store.documents_with_content(digest) if self.author.sees_whole(d)), None)
+
+    def _document_id(self, digest: str) -> str:
+        if self.author is None:
+            return document_id_for(self.store, digest)
+        return self.store.keyed_id("doc", f"{digest}\x00{self.author.scope}")
+
+    def _above_author(self, doc_label: str, portions: list[Portion]) -> str | None:
+        """The first label of the document that its author may not read, if any."""
+        if self.author is None:
+            return None
+        for text in (doc_label, *(q.label for q in portions if q.label)):
+            if not self.author.clearance.can_see(Label.parse(text)):
+                return text
+        return None
 
     def run(self, items: Iterable[RawDocument | ReadError]) -> IngestRun:
         return IngestRun(self, self._run(items))
@@ -216,9 +242,9 @@ class Ingestor:
                     ready.append(IngestResult(item.source, "error", error=item.message))
                     continue
                 digest = content_hash(item.text)
-                existing = self.store.document_id_for_hash(digest)
+                existing = self._stored(digest)
                 if existing or digest in seen:
-                    doc_id = existing or document_id_for(self.store, digest)
+                    doc_id = existing or self._document_id(digest)
                     ready.append(IngestResult(item.source, "unchanged", doc_id, warnings=item.warnings))
                     continue
                 seen.add(digest)
@@ -229,8 +255,16 @@ class Ingestor:
                     portions = with_ocr_confidence(labelled, item.word_confidence)
                     lines = candidate_lines(portions, doc_label)
                     portions, masked_keys = self._mask_learned(portions, lines)
+                    above = self._above_author(doc_label, portions)
                 except Exception as exc:  # a structure bug must not stop the batch
                     ready.append(IngestResult(item.source, "error", error=f"[E001] Can't read {item.source}: {exc}"))
+                    continue
+                if above is not None and self.author is not None:
+                    seen.discard(digest)
+                    refused = KartotekaError(
+                        E.E101, source=item.source, label=above, clearance=self.author.clearance.key
+                    )
+                    ready.append(IngestResult(item.source, "error", error=refused.message))
                     continue
                 masked = model_texts(portions)
                 pending[n] = _Pending(item, digest, portions, st.classification, masked, lines, masked_keys, doc_label)
@@ -280,7 +314,7 @@ class Ingestor:
 
     def _store_one(self, p: _Pending) -> IngestResult:
         raw = p.raw
-        doc_id = document_id_for(self.store, p.digest)
+        doc_id = self._document_id(p.digest)
         doc = Document(
             id=doc_id,
             content_hash=p.digest,
@@ -309,9 +343,13 @@ class Ingestor:
         try:
             with self.store.transaction(), self.store.savepoint():
                 # Another process may have stored the same content since it was read.
-                stored = self.store.document_id_for_hash(p.digest)
+                stored = self._stored(p.digest)
                 if stored is not None:
                     return IngestResult(raw.source, "unchanged", stored, warnings=raw.warnings)
+                if self.store.document_id_for_hash(p.digest) is not None:
+                    # A copy (its author could not see the first whole): the
+                    # first of a text holds the bare digest, a copy adds its id.
+                    doc.content_hash = f"{p.digest}/{doc_id}"
                 portion_ids = self.store.add_document(doc)
                 entity_ids = self.resolver.resolve(doc_id, mentions)
                 self.store.add_mentions(

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kartoteka.errors import E, KartotekaError
+from kartoteka.store.private import create_private
 from kartoteka.store.records import (
     DateMention,
     Document,
@@ -46,6 +47,7 @@ SCHEMA_VERSION = max(v for v, _ in _migrations())
 class SQLiteStore:
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
+        create_private(self.path)  # a new archive is 0600 like its keys; its -wal and -shm follow
         try:
             # Wait for another writer instead of failing at once (issue 11: two
             # ingests, or a read during an ingest, died with "database is locked").
@@ -167,6 +169,18 @@ class SQLiteStore:
     def document_id_for_hash(self, content_hash: str) -> str | None:
         row = self.db.execute("SELECT id FROM documents WHERE content_hash=?", (content_hash,)).fetchone()
         return row[0] if row else None
+
+    def documents_with_content(self, digest: str) -> list[str]:
+        """Every document whose text has this SHA-256: the first stored under the bare
+        digest, each further copy (an author who could not see the others) under
+        `digest/document id`, which keeps the column unique."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM documents WHERE content_hash=? OR (content_hash > ? AND content_hash < ?) ORDER BY id",
+                (digest, digest + "/", digest + "0"),
+            )
+        ]
 
     def add_document(self, doc: Document) -> dict[int, int]:
         db = self.db
@@ -395,6 +409,16 @@ class SQLiteStore:
     def add_names(self, entity_id: str, names: Iterable[tuple[str, str]]) -> None:
         self.db.executemany(
             "INSERT OR IGNORE INTO entity_names(entity_id, name, source) VALUES (?,?,?)",
+            [(entity_id, n, s) for n, s in names],
+        )
+
+    def add_given_names(self, entity_id: str, names: Iterable[tuple[str, str]]) -> None:
+        """Add names a person gave (source 'import' or 'analyst'). A name a mention
+        already gave becomes theirs: a hidden mention's row must not swallow it,
+        or whether it shows would depend on what the giver cannot see."""
+        self.db.executemany(
+            "INSERT INTO entity_names(entity_id, name, source) VALUES (?,?,?)"
+            " ON CONFLICT(entity_id, name) DO UPDATE SET source=excluded.source WHERE source='mention'",
             [(entity_id, n, s) for n, s in names],
         )
 
@@ -771,6 +795,13 @@ class SQLiteStore:
 
     def set_source_handler(self, cryptonym: str, handler: str) -> None:
         self.db.execute("UPDATE sources SET handler=? WHERE cryptonym=?", (handler, cryptonym))
+
+    def source_label(self, cryptonym: str) -> str | None:
+        row = self.db.execute("SELECT label FROM sources WHERE cryptonym=?", (cryptonym,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_source_label(self, cryptonym: str, label: str) -> None:
+        self.db.execute("UPDATE sources SET label=? WHERE cryptonym=?", (label, cryptonym))
 
     # relations ---------------------------------------------------------------
     def documents_without_relations(self, component: str) -> list[str]:

@@ -94,9 +94,10 @@ def test_handover_moves_the_source_and_is_audited(archive: Path) -> None:
 @pytest.mark.parametrize(
     ("user", "cryptonym", "handler", "code"),
     [
-        ("analyst", "BASALT", "handler1", "E042"),  # not the registry chief
+        ("analyst", "BASALT", "handler1", "E100"),  # not the registry chief
         (None, "granite", "handler1", "E048"),  # bad cryptonym
-        (None, "BASALT", "nobody", "E040"),  # unknown handler
+        (None, "BASALT", "nobody", "E102"),  # unknown handler
+        (None, "BASALT", "chief", "E102"),  # a handler not cleared for S:HUM
         (None, "GRANITE", "handler1", "E049"),  # exists
     ],
 )
@@ -107,3 +108,52 @@ def test_registration_errors(archive: Path, user: str | None, cryptonym: str, ha
             a.source_add(cryptonym, "Someone Else", handler)
     finally:
         a.close()
+
+
+def _message(fn: object) -> str:
+    with pytest.raises(KartotekaError) as exc:
+        fn()  # type: ignore[operator]
+    return exc.value.message
+
+
+def test_handover_needs_a_new_handler_cleared_for_the_source(archive: Path) -> None:
+    owner = _as(archive, None)
+    try:
+        owner.add_user("clerk", "U", [])  # exists, but holds neither S nor HUM
+        uncleared = _message(lambda: owner.source_handover("GRANITE", "clerk"))
+        missing = _message(lambda: owner.source_handover("GRANITE", "nobody"))
+        # A user without the source's tokens does not get it, and is told apart
+        # from a user who does not exist by nothing but the name.
+        assert "E102" in uncleared
+        assert uncleared.replace("clerk", "X") == missing.replace("nobody", "X")
+        assert owner.source_show("GRANITE")["handler"] == "handler1"
+    finally:
+        owner.close()
+    h1 = _as(archive, "handler1")
+    try:
+        assert "E102" in _message(lambda: h1.source_handover("GRANITE", "clerk"))
+    finally:
+        h1.close()
+
+
+def test_a_handler_whose_clearance_is_lowered_loses_the_source(archive: Path) -> None:
+    owner = _as(archive, None)
+    owner.add_user("handler1", "S", [])  # HUM taken away
+    owner.close()
+    h1 = _as(archive, "handler1")
+    try:
+        assert h1.sources() == []
+        assert "E047" in _message(lambda: h1.source_show("GRANITE"))
+    finally:
+        h1.close()
+
+
+def test_a_source_has_a_label_and_its_handler_is_cleared_for_it(archive: Path) -> None:
+    owner = _as(archive, None)
+    try:
+        assert owner.source_add("BASALT", "Someone Else", "analyst", "TS:HUM&NOFORN")["label"] == "TS:HUM&NOFORN"
+        assert "E102" in _message(lambda: owner.source_handover("BASALT", "handler1"))  # S only
+        assert "E041" in _message(lambda: owner.source_add("SLATE", "Someone", "handler1", "S:HUM&("))
+        assert owner.source_show("GRANITE")["label"] == "S:HUM"
+    finally:
+        owner.close()
