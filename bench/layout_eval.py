@@ -14,6 +14,10 @@ non-blank line before it. Also counted: name cuts (a labelled name split over
 a line end that the portions cut apart).
 
     python bench/layout_eval.py [--corpus ../shared/corpus/jfk-records-dev.jsonl.gz] [--json]
+    python bench/layout_eval.py --errors   # dev files only: every wrong break, with its lines
+
+`--errors` never shows a held-out file: looking at held-out errors while
+tuning would make the held-out figure meaningless.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ sys.path.insert(0, str(HERE.parent))
 from kartoteka.registry.structure import analyse  # noqa: E402
 
 LINES = 120
+DEV = range(0, 30)  # A's files: the only ones whose errors may be looked at
 PARTS = {
+    "development (A, 00-29)": DEV,
     "development (A, 00-19)": range(0, 20),
     "agreement (A∩B, 20-29)": range(20, 30),
     "held out (B, 30-49)": range(30, 50),
@@ -68,10 +74,30 @@ def breaks(gold: dict[str, object], nonblank: list[int]) -> set[int]:
     return {i for i in nonblank[1:] if i in s}
 
 
+def show_errors(a: dict[int, dict[str, object]], texts: dict[str, str]) -> None:
+    """Each false break (+) and false join (-) of the development files, with
+    the line before it, so a rule can be written against what a reader saw."""
+    for f in DEV:
+        gold = a[f]
+        raw = texts[str(gold["record"])].split("\n")
+        owner, nonblank = predicted(texts[str(gold["record"])])
+        want = breaks(gold, nonblank)
+        cuts = set(gold["name_cuts"])  # type: ignore[arg-type]
+        for j, i in enumerate(nonblank[1:], start=1):
+            prev = nonblank[j - 1]
+            got = owner[i] != owner[prev]
+            if got != (i in want):
+                tag = "+break" if got else "-join "
+                name = " NAME-CUT" if prev in cuts else ""
+                print(f"{f:02d}:{i:3d} {tag}{name}\n      {raw[prev][:110]!r}\n   -> {raw[i][:110]!r}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=str(HERE.parent.parent / "shared" / "corpus" / "jfk-records-dev.jsonl.gz"))
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--errors", action="store_true", help="print the wrong breaks of the development files (A, 00-29)")
+    ap.add_argument("--dev", action="store_true", help="score the development files only (while tuning)")
     args = ap.parse_args()
     a, b = load_gold("A"), load_gold("B")
     wanted = {str(g["record"]) for g in [*a.values(), *b.values()]}
@@ -81,8 +107,13 @@ def main() -> None:
             o = json.loads(line)
             if o["id"] in wanted:
                 texts[o["id"]] = "\n".join(o["text"].splitlines()[:LINES])
+    if args.errors:
+        show_errors(a, texts)
+        return
     report: dict[str, dict[str, float]] = {}
     for part, files in PARTS.items():
+        if args.dev and not set(files) <= set(DEV):
+            continue
         tp = fp = fn = cuts = cut_total = 0
         agree_tp = agree_fp = agree_fn = 0
         for f in files:
