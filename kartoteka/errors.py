@@ -25,6 +25,17 @@ class E(StrEnum):
     E011 = (
         "[E011] Archive schema version {found} is newer than this Kartoteka supports ({supported}). Upgrade Kartoteka."
     )
+    # Damaged and missing archives, usage, folders (E110-E119)
+    E110 = (
+        "[E110] No archive at {path}. Check --archive (or $KARTOTEKA_ARCHIVE); "
+        "'kartoteka --archive {path} init' creates an empty one."
+    )
+    E111 = "[E111] {path} is damaged ({reason}). Run 'kartoteka --archive {path} doctor'; restore a backup."
+    E112 = "[E112] {path}: the database failed ({reason})"
+    E113 = "[E113] {reason}"
+    E114 = "[E114] Can't read folder {path}: {reason}; the files in it were not read"
+    E115 = "[E115] {path}: {reason}; not read"
+    E116 = "[E116] The archive check found problems: {problems}"
     # Card index and corrections
     E020 = "[E020] No entity '{ref}' in the card index. Try 'kartoteka check \"{ref}\"' to find its id."
     E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."

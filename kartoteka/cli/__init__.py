@@ -8,12 +8,13 @@ options, opening the archive, `_fail`) is in common.py:
 - analysis.py: relations, links, network, cooccur, timeline, grade, the claim group
 - release.py: release, verify-release
 - admin.py: the user, source and audit groups, serve
+- doctor.py: init (an empty archive) and doctor (the full integrity check)
 """
 
 from __future__ import annotations
 
 # Importing a command module registers its commands on `app`.
-from kartoteka.cli import admin, analysis, cards, registry, release  # noqa: F401
+from kartoteka.cli import admin, analysis, cards, doctor, registry, release  # noqa: F401
 from kartoteka.cli.common import app
 
 __all__ = ["app", "main"]
@@ -26,8 +27,9 @@ app.add_typer(admin.audit_app, name="audit")
 # `--help` lists commands in the order they were registered; keep the
 # README's order, whichever module defines a command.
 _ORDER = [
-    "ingest", "check", "import", "dossier", "search", "merge", "split", "alias", "show", "stats", "demo",
+    "init", "ingest", "check", "import", "dossier", "search", "merge", "split", "alias", "show", "stats", "demo",
     "release", "verify-release", "relations", "links", "network", "cooccur", "timeline", "serve", "grade",
+    "doctor",
 ]  # fmt: skip
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or (c.callback.__name__ if c.callback else "")))
 assert len(app.registered_commands) == len(_ORDER), "a new command needs its place in _ORDER"

@@ -61,7 +61,7 @@ def links(
 @app.command()
 def network(
     ref: Annotated[str, typer.Argument(help="An entity id or a name.")],
-    depth: Annotated[int, typer.Option(help="Hops from the entity.")] = 1,
+    depth: Annotated[int, typer.Option(min=1, max=4, help="Hops from the entity (1 to 4).")] = 1,
     fmt: Annotated[str, typer.Option("--format", help="json, graphml, gexf (with time), stix (2.1) or ftm.")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here instead of stdout.")] = None,
 ) -> None:
@@ -83,7 +83,7 @@ def network(
 def cooccur(
     a: Annotated[str, typer.Argument(help="An entity id or a name.")],
     b: Annotated[str | None, typer.Argument(help="Another; without it, A's associates ranked by significance.")] = None,
-    limit: Annotated[int, typer.Option(help="Associates to list.")] = 20,
+    limit: Annotated[int, typer.Option(min=1, help="Associates to list.")] = 20,
     json_out: JsonOpt = False,
 ) -> None:
     """Do A and B appear together more than chance? Fisher's one-sided test, PMI and G², with the counts."""

@@ -25,8 +25,8 @@ def check(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write batch results here (.csv or .jsonl).")
     ] = None,
-    limit: Annotated[int, typer.Option(help="Candidates per query.")] = 5,
-    workers: Annotated[int, typer.Option(help="Processes for --batch screening.")] = 1,
+    limit: Annotated[int, typer.Option(min=1, help="Candidates per query.")] = 5,
+    workers: Annotated[int, typer.Option(min=1, help="Processes for --batch screening.")] = 1,
     json_out: JsonOpt = False,
 ) -> None:
     """Do we hold anything on this person? Ranked candidates, each scored and explained.
@@ -120,7 +120,7 @@ def dossier(
         str, typer.Argument(help="An entity id, or a name the name check resolves.", metavar="NAME|ENTITY_ID")
     ],
     json_out: JsonOpt = False,
-    passages: Annotated[int, typer.Option(help="Passages shown per document (all are in --json).")] = 3,
+    passages: Annotated[int, typer.Option(min=0, help="Passages shown per document (all are in --json).")] = 3,
 ) -> None:
     """Everything on one person: names, every citing passage, dates, associates."""
     d = _call(lambda a: a.dossier(ref))

@@ -1,17 +1,25 @@
 """What every command shares: the app, the global options, and opening the archive.
 
 Errors are domain exceptions with a code; they are printed in one place
-(`_fail`) as a single line on stderr.
+(`_fail`) as a single line on stderr, or as one JSON object
+(`{"error": "E020", "message": ...}`) when the command line has `--json`.
+The root command (`_Root`) sees to it that nothing else escapes: usage
+errors, a database that fails mid-command, a domain error a command did not
+catch.
 """
 
 from __future__ import annotations
 
+import json
+import re
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
+import typer.core
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,15 +29,110 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
+# Typer ships its own copy of Click; these have no public name in typer.
+from typer._click.core import Context
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.globals import get_current_context
+
 from kartoteka import render
 from kartoteka.access import serving
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError
 from kartoteka.store import archive_path
+from kartoteka.store.integrity import database_error
 
 T = TypeVar("T")
 
+# Commands that may make a new archive file; any other on a missing file is an
+# error (E110), so a mistyped --archive never answers "nothing on file".
+CREATES = frozenset({"init", "ingest", "import", "user add"})
+_CODE = re.compile(r"^\[(E\d{3})\] ")
+
+
+class State:
+    archive_path: Path
+    user: str | None = None
+    json: bool = False
+
+
+state = State()
+
+
+def _error(message: str) -> tuple[str, str]:
+    """(code, text) of a one-line error; a message without a code is a usage error."""
+    m = _CODE.match(message)
+    return (m.group(1), message[m.end() :]) if m else ("E113", message)
+
+
+def _report(message: str) -> None:
+    """One error on stderr: a line, or a JSON object under --json."""
+    code, text = _error(message)
+    sys.stdout.flush()  # what was printed before the error stays before it
+    if state.json:
+        print(json.dumps({"error": code, "message": text}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(f"Error: [{code}] {text}", file=sys.stderr)
+
+
+def _fail(message: str, code: int = 1) -> NoReturn:
+    _report(message)
+    raise typer.Exit(code)
+
+
+def _wants_json(args: Sequence[str]) -> bool:
+    return "--json" in (args[: list(args).index("--")] if "--" in args else args)
+
+
+class _Root(typer.core.TyperGroup):
+    """The root command: every error one line (or one JSON object), never a traceback or a box."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        argv = list(sys.argv[1:] if args is None else args)
+        state.json = _wants_json(argv)
+        try:
+            # Not standalone: click hands usage errors back here instead of
+            # printing its multi-line usage text (or typer its Rich box).
+            rv = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except NoArgsIsHelpError as exc:
+            if not standalone_mode:
+                raise
+            exc.show()  # `kartoteka` or `kartoteka user` alone: the help, as always
+            sys.exit(exc.exit_code)
+        except typer.TyperException as exc:  # Click's usage and parameter errors
+            if not standalone_mode:
+                raise
+            ctx = getattr(exc, "ctx", None)
+            text = " ".join(exc.format_message().split()).rstrip(".")
+            where = f". See '{ctx.command_path} --help'." if ctx is not None else "."
+            _report(KartotekaError(E.E113, reason=f"{text}{where}").message)
+            sys.exit(exc.exit_code)
+        except typer.Abort:
+            if not standalone_mode:
+                raise
+            _report(KartotekaError(E.E113, reason="aborted").message)
+            sys.exit(1)
+        if not standalone_mode:
+            return rv
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            _fail(database_error(str(state.archive_path), exc).message)
+        except KartotekaError as exc:
+            _fail(exc.message)
+
+
 app = typer.Typer(
+    cls=_Root,
     name="kartoteka",
     help="Kartoteka: an archive for intelligence-style records. Ingest documents, name-check people, open dossiers.",
     no_args_is_help=True,
@@ -38,14 +141,6 @@ app = typer.Typer(
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON (see README, 'JSON output').")]
-
-
-class State:
-    archive_path: Path
-    user: str | None = None
-
-
-state = State()
 
 
 @app.callback()
@@ -70,12 +165,21 @@ def _main(
     state.user = as_user
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    print(f"Error: {message}", file=sys.stderr)
-    raise typer.Exit(code)
+def _command() -> str:
+    """The command being run, as typed after the global options: 'stats', 'user add'."""
+    ctx = get_current_context(silent=True)
+    names: list[str] = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(reversed(names))
 
 
-def _archive() -> Archive:
+def _archive(create: bool | None = None) -> Archive:
+    """The archive, opened for this command. Only the commands in CREATES (or
+    `create=True`) may make a new file."""
+    if not (_command() in CREATES if create is None else create) and not state.archive_path.exists():
+        _fail(KartotekaError(E.E110, path=state.archive_path).message)
     _refuse_if_served()
     try:
         return Archive(state.archive_path, user=state.user)

@@ -35,7 +35,7 @@ def ingest(
         list[str], typer.Argument(help="Files or folders (recursive); JSON Lines corpora; '-' for stdin.")
     ],
     json_out: JsonOpt = False,
-    workers: Annotated[int, typer.Option(help="spaCy worker processes. 2 pays off on large corpora.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="spaCy worker processes. 2 pays off on large corpora.")] = 1,
     label: Annotated[
         str | None,
         typer.Option(help="Label of these documents: LEVEL[:EXPRESSION], e.g. 'S:HUM&NOFORN'. Default U."),
@@ -167,8 +167,8 @@ def import_(
 @app.command()
 def search(
     query: Annotated[str, typer.Argument(help='Words, or SQLite FTS5 syntax ("exact phrase", AND, OR, NOT, prefix*).')],
-    limit: int = 20,
-    offset: int = 0,
+    limit: Annotated[int, typer.Option(min=1, help="Hits per page.")] = 20,
+    offset: Annotated[int, typer.Option(min=0, help="Hits to skip (for the next page).")] = 0,
     json_out: JsonOpt = False,
 ) -> None:
     """Full-text search over every passage, with snippets."""

@@ -175,16 +175,22 @@ def _suffix(path: Path) -> str:
     return path.suffix.lower()
 
 
+def _wanted(path: Path) -> bool:
+    return not path.name.startswith(".") and _suffix(path) in SUPPORTED
+
+
 def discover(paths: list[str]) -> Iterator[Path | ReadError]:
-    """Files to read, in a stable order; folders are walked recursively."""
+    """Files to read, in a stable order; folders are walked recursively, and a
+    folder or link that can't be read is an error in its place (see folders.py)."""
+    from kartoteka.registry.folders import Unreadable, walk
+
     for p in paths:
         path = Path(p)
         if not path.exists():
             yield ReadError(p, KartotekaError(E.E004, path=p).message)
         elif path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.name.startswith(".") and _suffix(child) in SUPPORTED:
-                    yield child
+            for item in walk(path, _wanted):
+                yield ReadError(str(item.path), item.message) if isinstance(item, Unreadable) else item
         else:
             yield path
 
@@ -324,6 +330,8 @@ def read_pdf(
 
     from pypdf import PdfReader
 
+    from kartoteka.registry.pdftext import page_text
+
     # pypdf logs its own warnings for damaged files; the reader reports one
     # clean line per problem instead, so the batch output stays readable.
     logging.getLogger("pypdf").setLevel(logging.CRITICAL)
@@ -341,10 +349,12 @@ def read_pdf(
     layers: list[str | None] = []
     for i in range(total):
         try:
-            layers.append(_clean_page(reader.pages[i].extract_text() or ""))
+            text, problem = page_text(reader, i)  # an unreadable page says why (pdftext.py)
         except Exception as exc:  # one damaged page must not lose the others
-            warnings.append(KartotekaError(E.E008, path=path, page=i + 1, reason=_reason(exc)).message)
-            layers.append(None)
+            text, problem = "", _reason(exc)
+        if problem is not None:
+            warnings.append(KartotekaError(E.E008, path=path, page=i + 1, reason=problem).message)
+        layers.append(None if problem is not None else _clean_page(text))
     del reader
     needs = [
         i

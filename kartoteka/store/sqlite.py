@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kartoteka.errors import E, KartotekaError
+from kartoteka.store.integrity import database_error, quick_check_on_open, schema_on_open
 from kartoteka.store.private import create_private
 from kartoteka.store.records import (
     DateMention,
@@ -56,14 +57,27 @@ class SQLiteStore:
         except sqlite3.DatabaseError as exc:
             if is_locked(exc):
                 raise busy_error(self.path) from exc
-            raise KartotekaError(E.E010, path=self.path, reason=str(exc)) from exc
-        self.db.execute("PRAGMA foreign_keys=ON")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute(f"PRAGMA busy_timeout={int(busy_seconds() * 1000)}")
+            raise database_error(self.path, exc) from exc
         self._secret: bytes | None = None
         self._depth = 0
         self._savepoints = 0
-        self._migrate()
+        try:
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute(f"PRAGMA busy_timeout={int(busy_seconds() * 1000)}")
+            # A damaged file is refused before anything reads or migrates it,
+            # and one that lost a table before a command trips on it (issue 11).
+            quick_check_on_open(self.db, self.path)
+            self._migrate()
+            schema_on_open(self.db, self.path, SCHEMA_VERSION)
+        except sqlite3.DatabaseError as exc:
+            self.db.close()
+            if is_locked(exc):
+                raise busy_error(self.path) from exc
+            raise database_error(self.path, exc) from exc
+        except BaseException:
+            self.db.close()
+            raise
 
     # lifecycle -----------------------------------------------------------
     def _migrate(self) -> None:
