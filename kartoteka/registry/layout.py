@@ -31,6 +31,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kartoteka.registry import line_cues as cue
+
 COMPONENT = "kartoteka.layout.v1"
 
 # Paragraphs longer than this are cut: OCR pages without blank lines would
@@ -40,17 +42,16 @@ MAX_PORTION = 3000
 # A line this long is a paragraph of its own, not a typewriter line wrap.
 LONG_LINE = 120
 
-_NUMBERED = re.compile(r"^\s*(?:(?:\d{1,3}|[a-zA-Z])\.\s+\S|\((?:\d{1,3}|[a-z])\)\s+\S|[–—]\s*\S)")
-# A form field or cable header: a short capitalised key and a colon.
-_FIELD = re.compile(r"^\s*[A-Z][A-Z0-9 ./&'()-]{1,30}\s?:(?:\s|$)")
-_ENDS_SENTENCE = re.compile(r"[.!?:;\"”')\]]\s*$")
-_ENDS_JOINING = re.compile(
-    r"(?:[,\-–&/]|\b[A-Z]\.|\b(?:and|or|of|the|to|in|on|for|by|with|a|an|at|from|that|was|is|as|Mr\.|Mrs\.|Dr\.|Gen\.|Col\.))\s*$",
-    re.IGNORECASE,
+_NUMBERED = re.compile(
+    r"^\s*(?:(?:\d{1,3}|[a-zA-Z])\.\s+\S|\((?:\d{1,3}|[a-z])\)\s+\S|[–—]\s*\S"
+    # "2, VARELA, a Caucasian": OCR reads a paragraph number's period as a comma.
+    r"|\d{1,2},\s+[A-Z])"
 )
+# A form field or cable header: a short capitalised key and a colon.
+_FIELD = re.compile(r"^\s*[A-Z][A-Z0-9 ,./&'()-]{1,30}\s?:(?:\s|$)")
 _HYPHENATED = re.compile(r"[^\W\d_]-\s*$")
 _STARTS_LOWER = re.compile(r"^\s*[a-zа-яё]")
-_WORDS = re.compile(r"[^\W\d_]+")
+
 
 # Kinds a classifier gives a line. `text` lines are grouped into paragraphs;
 # the others are blocks of their own, or markings inside a paragraph that
@@ -156,44 +157,74 @@ def _pages(ls: list[Line]) -> dict[int, _Page]:
 
 def starts_paragraph(line: str, portion_mark: re.Pattern[str]) -> bool:
     """Does this line open a paragraph by its own form?"""
-    return bool(portion_mark.match(line) or _NUMBERED.match(line) or _FIELD.match(line))
-
-
-def _garbled(line: str) -> bool:
-    """A short line with hardly a word in it: OCR of a stamp, a signature or a
-    smudge. It stands alone; no paragraph runs through it."""
-    words = _WORDS.findall(line)
-    return len(line) < 30 and sum(1 for w in words if len(w) >= 3) < 2
+    if portion_mark.match(line):
+        return True
+    # "“2. For", ". 1. IDEN A": a speck before the number does not hide it.
+    bare = cue.bare(line)
+    return bool(_NUMBERED.match(bare) or _FIELD.match(bare))
 
 
 def _continues(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], across_page: bool) -> bool:
+    return join_reason(a, b, page, portion_mark, across_page) is not None
+
+
+def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], across_page: bool) -> str | None:
+    """Why `b` continues `a`'s paragraph (the cue, for tests and for reading
+    the layout's errors), or None where `b` starts a new one."""
     if starts_paragraph(b.text, portion_mark):
-        return False
+        return None
     if _HYPHENATED.search(a.text) and _STARTS_LOWER.match(b.text):
-        return True
-    joining = bool(_ENDS_JOINING.search(a.text))
-    if joining and b.gap <= 1 and not _garbled(a.text):
-        return True
-    if _garbled(a.text) or _garbled(b.text):
-        return False
-    lower = bool(_STARTS_LOWER.match(b.text)) and not _ENDS_SENTENCE.search(a.text)
+        return "hyphen"
+    a_text = cue.tail(a.text)
+    if b.gap <= 1 and cue.ends_in_name(a_text) and cue.starts_capitalised(b.text):
+        # "LYNDON B." / "JOHNSON", "under the John" / ". Kennedy": a name
+        # runs on over the line end, whatever the line after looks like.
+        return "name"
+    if b.gap <= 1 and not across_page and cue.field_runs_on(a.text) and not cue.garbled(b.text):
+        return "field"
+    joining = cue.ends_joining(a_text)
+    if joining and b.gap <= 1 and not cue.garbled(a.text) and not cue.noise(b.text):
+        return "joining"
+    ends = cue.ends_sentence(a_text)
     long_a = len(a.text) >= 0.7 * page.measure
+    if cue.garbled(a.text):
+        return None
+    if cue.garbled(b.text):
+        # A few real words after a full line that stops mid-sentence are the
+        # sentence's tail ("... as indicated" / "below:"), not a smudge.
+        tail = long_a and not ends and not across_page and b.gap <= 1 and not cue.upper(a_text)
+        tail = tail and cue.word_share(a.text) >= 0.6 and cue.tail_of_sentence(b.text)
+        return "tail" if tail else None
+    # A lower-case start goes on from a line in mixed case; after an
+    # upper-case heading or cable line it is a change of hand, not a wrap.
+    lower = cue.starts_lower(b.text) and not ends and not cue.upper(a_text)
     if across_page:
-        return not _ENDS_SENTENCE.search(a.text) and (lower or joining or long_a)
+        if not ends and (lower or joining or long_a):
+            return "across-page"
+        return None
     if b.gap >= 2:
-        return False
+        return None
     if len(a.text) > LONG_LINE:
         # A line longer than any typewriter line is a paragraph of its own:
         # born-digital text keeps one paragraph per line, and a blank line
         # between such lines is a paragraph break, not double spacing.
-        return False
-    if lower or joining:
-        return True
+        return None
+    if lower:
+        return "lower"
+    # Cables are typed in capitals: no lower-case start tells a wrapped line,
+    # so a full line or a connecting word ("ON", "OF") does.
+    cable = cue.upper(a_text) and cue.upper(b.text) and not cue.table_row(a.text) and not cue.table_row(b.text)
+    if cable and not ends and (long_a or cue.starts_joining(b.text)):
+        return "upper"
+    if joining:
+        return "joining"
     # A line that stops short of the measure ends its paragraph; one that
     # runs to the measure goes on, on a single- or double-spaced page alike.
     if b.gap == 1 and not page.double_spaced:
-        return False
-    return long_a and not a.text.rstrip().endswith(":")
+        return None
+    if long_a and not a.text.rstrip().endswith(":"):
+        return "measure"
+    return None
 
 
 def blocks(text: str, classify: Callable[[str], str], portion_mark: re.Pattern[str]) -> list[Block]:

@@ -1,0 +1,203 @@
+"""Cues a reader takes from one OCR line: is it words or noise, where do its
+words begin and end, does it stop mid-sentence, does it end in a name.
+
+`registry.layout` weighs these to decide whether a line goes on into the
+next. OCR of typewritten records puts specks before and after the words
+(margins, rules, hole punches read as text), spells smudges, stamps and
+handwriting as fragments ("oa (Bren ure 22208 %"), and breaks names at line
+ends; each cue here sees through one of those. The words it needs are data:
+`vocab/layout.yml`, and the given names of `vocab/given_names.yml`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import yaml
+
+_ENDS_SENTENCE = re.compile(r"[.!?:;\"”')\]]\s*$")
+_ENDS_JOINING_MARK = re.compile(r"(?:[,\-–&/]|\b[A-Za-z]\.)\s*$")
+_STARTS_LOWER = re.compile(r"^[a-zа-яё]")
+_WORDS = re.compile(r"[^\W\d_]+")
+# Marks OCR puts before a line's first word: specks, quotes, bars, a stray
+# period from the line above ("“2. For", ". 1. IDEN A", "‘address.").
+_LEAD_NOISE = re.compile(r"^[\s.,:;|'\"‘’“”`*•·°»«_~]+")
+_TOKEN = re.compile(r"\S+")
+_WORD_TOKEN = re.compile(r"^[\"'“”‘’(\[]*([^\W\d_]+(?:['’-][^\W\d_]+)*)[\"'“”‘’)\].,;:!?]*$")
+_NUMBER_TOKEN = re.compile(r"^[(\[]?[\d][\d.,/:-]*[)\].,;:]?$")
+_VOWEL = re.compile(r"[aeiouyàáâãäåèéêëìíîïòóôõöùúûüаеёиоуыэюя]", re.IGNORECASE)
+_UNSPELLABLE = re.compile(r"[b-df-hj-np-tv-xz]{5}|[aeiouyàáâãäåèéêëìíîïòóôõöùúûü]{4}|([^\W\d_])\1\1", re.IGNORECASE)
+# A line whose words make up less than this share of its characters is noise.
+NOISE_SHARE = 0.3
+
+
+@dataclass(frozen=True)
+class Cues:
+    """Vocabulary of the layout (vocab/layout.yml)."""
+
+    short_words: frozenset[str]
+    joining_words: frozenset[str]
+    abbreviations: frozenset[str]
+    name_titles: frozenset[str]
+
+
+@cache
+def cues() -> Cues:
+    name = "layout.yml"
+    data = yaml.safe_load(resources.files("kartoteka.vocab").joinpath(name).read_text(encoding="utf-8"))
+
+    def words(key: str) -> frozenset[str]:
+        value = data.get(key) if isinstance(data, dict) else None
+        # A bare `on` or `no` reads as a boolean in YAML: quote them.
+        if not isinstance(value, list) or not value or not all(isinstance(w, str) for w in value):
+            raise ValueError(f"vocab/{name}: key '{key}' missing or not a list of quoted words")
+        return frozenset(str(w).lower() for w in value)
+
+    return Cues(words("short_words"), words("joining_words"), words("abbreviations"), words("name_titles"))
+
+
+def _is_word(token: str, vocab: Cues) -> bool:
+    m = _WORD_TOKEN.match(token)
+    if not m:
+        return False
+    w = m.group(1)
+    if not (w.islower() or w.isupper() or w.istitle()):
+        return False  # "eSRgT", "mUMBER": OCR of a smudge, not a word
+    if len(w) <= 3:
+        return w.lower() in vocab.short_words or (w.isupper() and len(w) >= 2)
+    # OCR of a smudge spells what no language does: no vowel, five
+    # consonants or four vowels in a row, one letter three times.
+    return bool(_VOWEL.search(w)) and not _UNSPELLABLE.search(w)
+
+
+def word_share(line: str) -> float:
+    """The share of a line's characters that stand in words (numbers left
+    out): near 1 for prose, low for OCR of stamps, handwriting and specks."""
+    vocab = cues()
+    total = good = 0
+    for tok in _TOKEN.findall(line):
+        if _NUMBER_TOKEN.match(tok):
+            continue
+        total += len(tok)
+        if _is_word(tok, vocab):
+            good += len(tok)
+    return good / total if total else 0.0
+
+
+_TAIL_NOISE = re.compile(r"(?:\s+(?:[^\w\s]+|[^\WaAI\d]|\d))+\s*$")
+
+
+def tail(line: str) -> str:
+    """The line without the specks OCR leaves after its last word ("had :",
+    "WITH | y", "59. °°"): margins, rules and hole punches read as text."""
+    return _TAIL_NOISE.sub("", line)
+
+
+def bare(line: str) -> str:
+    """The line without the specks OCR puts before its first mark ("“2. For",
+    ". 1. IDEN A"): a paragraph number or a field key behind them still counts."""
+    return _LEAD_NOISE.sub("", line)
+
+
+def lead(line: str) -> str:
+    """The line from its first word on: quotes, specks and dashes before it
+    ("‘address.", "--people,") are OCR of the margin or of the line above."""
+    return bare(line).lstrip("-–— ")
+
+
+def starts_lower(line: str) -> bool:
+    return bool(_STARTS_LOWER.match(lead(line)))
+
+
+def starts_capitalised(line: str) -> bool:
+    """Starts with a capitalised word that is not a label ("Kennedy", not "Note:")."""
+    return bool(_CAPITALISED.match(bare(line)))
+
+
+def garbled(line: str) -> bool:
+    """Noise (few of its characters in words), or a short line with hardly a
+    word in it: OCR of a stamp, a signature or a smudge. It stands alone; no
+    paragraph runs through it."""
+    if noise(line):
+        return True
+    return len(line) < 30 and sum(1 for w in _WORDS.findall(line) if len(w) >= 3) < 2
+
+
+def noise(line: str) -> bool:
+    return word_share(line) < NOISE_SHARE
+
+
+def tail_of_sentence(line: str) -> bool:
+    """A short line of real words that ends a sentence or starts in lower
+    case ("below:", "on VARELA,", "information."): what is left of a
+    sentence after a full line, not a smudge."""
+    if word_share(line) < 0.75 or not any(len(w) >= 3 for w in _WORDS.findall(line)):
+        return False
+    return starts_lower(line) or bool(_ENDS_SENTENCE.search(line))
+
+
+# A field key with its value still to come ("SUBJECTS :", "SUBJECTS =~"), or a
+# subject line that ends in a colon: its value or subtitle is the next line.
+_KEY_ALONE = re.compile(r"^\W*[A-Z][A-Z0-9 ./&'()-]{1,30}?\s*[:;=~]+\W*$")
+_SUBJECT_GOES_ON = re.compile(r"^\W*SUBJECT\b.*:$", re.IGNORECASE)
+
+
+def field_runs_on(line: str) -> bool:
+    return bool(_KEY_ALONE.match(line) or _SUBJECT_GOES_ON.match(line))
+
+
+def table_row(line: str) -> bool:
+    return line.count("|") >= 2
+
+
+def upper(line: str) -> bool:
+    letters = [c for c in line if c.isalpha()]
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+
+
+def ends_sentence(line: str) -> bool:
+    if not _ENDS_SENTENCE.search(line):
+        return False
+    toks = _TOKEN.findall(line)
+    # "Mr." or "FR." at a line end is an abbreviation, not a sentence end.
+    return not (toks and toks[-1].endswith(".") and toks[-1][:-1].lower() in cues().abbreviations)
+
+
+_CAPITALISED = re.compile(r"[A-ZА-ЯЁ][^\W\d_]+(?!\w|\s*:)")
+
+
+@cache
+def _name_words() -> frozenset[str]:
+    """Given names and personal titles ("Mr", "Col"), lower case: a line
+    ending in one goes on into the surname on the next. Offices ("Director")
+    are left out: after them comes an organisation as often as a name."""
+    from kartoteka.vocab import name_tables
+
+    given = {n.lower() for c in name_tables().given_classes for n in c}
+    return frozenset(given | cues().name_titles)
+
+
+def ends_in_name(line: str) -> bool:
+    toks = _TOKEN.findall(line)
+    if not toks:
+        return False
+    last = toks[-1].rstrip(".")
+    return bool(_CAPITALISED.fullmatch(last)) and last.lower() in _name_words()
+
+
+def starts_joining(line: str) -> bool:
+    toks = _TOKEN.findall(_LEAD_NOISE.sub("", line))
+    return bool(toks) and toks[0].lower().rstrip(",") in cues().joining_words
+
+
+def ends_joining(line: str) -> bool:
+    if _ENDS_JOINING_MARK.search(line):
+        return True
+    toks = _TOKEN.findall(line)
+    if not toks:
+        return False
+    last = toks[-1].lower()
+    return last in cues().joining_words or (last.endswith(".") and last[:-1] in cues().abbreviations)
