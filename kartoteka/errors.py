@@ -36,6 +36,7 @@ class E(StrEnum):
     E114 = "[E114] Can't read folder {path}: {reason}; the files in it were not read"
     E115 = "[E115] {path}: {reason}; not read"
     E116 = "[E116] The archive check found problems: {problems}"
+    E117 = "[E117] Can't open or write {path}: {reason}"
     # Card index and corrections
     E020 = "[E020] No entity '{ref}' in the card index. Try 'kartoteka check \"{ref}\"' to find its id."
     E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."

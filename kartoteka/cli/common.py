@@ -10,6 +10,7 @@ catch.
 
 from __future__ import annotations
 
+import errno
 import json
 import re
 import sqlite3
@@ -129,6 +130,11 @@ class _Root(typer.core.TyperGroup):
             _fail(database_error(str(state.archive_path), exc).message)
         except KartotekaError as exc:
             _fail(exc.message)
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                raise  # a closed pipe (`| head`): Click quiets it
+            path = exc.filename if exc.filename is not None else state.archive_path
+            _fail(KartotekaError(E.E117, path=path, reason=exc.strerror or type(exc).__name__).message)
 
 
 app = typer.Typer(

@@ -79,3 +79,17 @@ def test_zero_and_negative_counts_are_refused(db: Path, args: list[str], option:
 def test_bare_command_still_shows_its_help() -> None:
     r = runner.invoke(app, [])
     assert r.exit_code == 2 and "Usage:" in r.output and "ingest" in r.output
+
+
+def test_a_file_that_cannot_be_made_is_one_line(db: Path, tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-folder"
+    r = runner.invoke(app, ["--archive", str(missing / "k.db"), "init", "--json"])
+    assert r.exit_code == 1
+    err = json.loads(one_line(r.stderr))
+    assert err["error"] == "E117" and str(missing / "k.db") in err["message"]
+    doc = json.loads(runner.invoke(app, ["--archive", str(db), "search", "Lisbon", "--json"]).stdout)["hits"][0]
+    out = missing / "r.txt"
+    r = runner.invoke(app, ["--archive", str(db), "release", doc["document_id"], "--for", "U", "-o", str(out)])
+    assert (
+        r.exit_code == 1 and one_line(r.stderr) == f"Error: [E117] Can't open or write {out}: No such file or directory"
+    )
