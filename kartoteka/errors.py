@@ -83,6 +83,14 @@ class E(StrEnum):
     E061 = "[E061] {path}: {count} undecodable byte(s) replaced by U+FFFD (read as {encoding})"
     E063 = "[E063] Unknown markings mode '{mode}'. Expected enforce (banners and marks are labels) or record (history only)."
     E062 = "[E062] {path}: not UTF-8; the encoding was guessed as {encoding}"
+    # The HTTP server (E080-E089)
+    E080 = "[E080] The request ran past its deadline of {seconds} s and was stopped. Try again later, or ask for less."
+    E081 = "[E081] Too many log-in attempts. Try again in {seconds} s."
+    E082 = "[E082] The archive is busy: another process is writing to it. Try again in a few seconds."
+    E083 = "[E083] The server is busy. Try again in a few seconds."
+    E084 = "[E084] The server is shutting down."
+    E085 = "[E085] Internal error ({kind}); the server's log has the details."
+    E086 = "[E086] --{option} must be a positive number of seconds, not {value}."
     # Storage locks and the audit trail (E090-E099)
     E090 = (
         "[E090] {path} is busy: another process has held its write lock for more than {seconds} s."
@@ -95,14 +103,8 @@ class E(StrEnum):
     E092 = "[E092] {path} is not a Kartoteka audit trail ({reason})"
     E093 = "[E093] {path} is the audit trail of another archive: move it away, or open the archive it belongs to."
     E094 = "[E094] Can't compact the audit log: {reason}"
-    # The HTTP server (E080-E089)
-    E080 = "[E080] The request ran past its deadline of {seconds} s and was stopped. Try again later, or ask for less."
-    E081 = "[E081] Too many log-in attempts. Try again in {seconds} s."
-    E082 = "[E082] The archive is busy: another process is writing to it. Try again in a few seconds."
-    E083 = "[E083] The server is busy. Try again in a few seconds."
-    E084 = "[E084] The server is shutting down."
-    E085 = "[E085] Internal error ({kind}); the server's log has the details."
-    E086 = "[E086] --{option} must be a positive number of seconds, not {value}."
+    # Labels of facts made by hand (E070-E079)
+    E070 = "[E070] Bad {field}: {reason}"
 
 
 class KartotekaError(Exception):

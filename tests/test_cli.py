@@ -122,7 +122,7 @@ def test_corrections_via_cli(tmp_path: Path) -> None:
         "entity_id"
     ]
     r = runner.invoke(app, ["--archive", str(db), "alias", z, "Anton Sorokin", "--json"])
-    assert json.loads(r.stdout) == {"entity_id": z, "alias": "Anton Sorokin"}
+    assert json.loads(r.stdout) == {"entity_id": z, "alias": "Anton Sorokin", "label": "U"}
     r = runner.invoke(app, ["--archive", str(db), "merge", z, "no-such-entity"])
     assert r.exit_code == 1 and "E020" in r.stderr
 

@@ -13,9 +13,11 @@ A stored label that does not parse fails closed: only the owner sees it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
-from kartoteka.access.labels import Clearance, Label, LabelError, Level, Token
+from kartoteka.access.labels import UNCLASSIFIED, Clearance, Label, LabelError, Level, Token
+from kartoteka.access.roles import ROLES
 from kartoteka.store.base import Store
 
 # What an unreadable stored label becomes: TOP SECRET with a token no user can
@@ -64,6 +66,25 @@ class Policy:
                 portions.add(pid)
         self._docs, self._portions = docs, portions
 
+    def authored_label(self, explicit: str | None, cited: str | None = None) -> str:
+        """The label of a fact made by hand: as given, else the cited document's,
+        else the author's own clearance, since what a cleared author writes may
+        rest on anything they have read. The owner's facts default to U, as
+        an unmarked document does. A label the author could not read is refused.
+        """
+        if explicit is not None:
+            label = Label.parse(explicit)  # LabelError: the caller names the field
+            if not self.clearance.can_see(label):
+                raise LabelError(f"label {explicit!r} is above your own clearance")
+            return str(label)
+        if cited is not None:
+            return cited
+        if self.is_owner:
+            return str(UNCLASSIFIED)
+        # Roles (REGISTRY, ANALYST, RELEASE) say what the author may do, not what
+        # they have read: a fact labelled with them would hide from readers who may see it.
+        return str(Label.of_tokens(self.clearance.level, sorted(self.clearance.tokens - ROLES.keys())))
+
     def document_visible(self, document_id: str) -> bool:
         if self.is_owner:
             return self.store.document_label(document_id) is not None
@@ -80,6 +101,10 @@ class Policy:
         assert self._portions is not None
         return portion_id in self._portions
 
+    def portions_visible(self, portion_ids: Iterable[int]) -> bool:
+        """May the viewer see every one of these portions? What a derived fact rests on."""
+        return all(self.portion_visible(p) for p in portion_ids)
+
     def visible_portions(self) -> set[int] | None:
         """Every visible portion id, or None for "all" (the owner)."""
         if self.is_owner:
@@ -92,8 +117,12 @@ class Policy:
         if self.is_owner:
             return True
         if self._entities is None:
+            # A card is visible through any one of its sources the viewer may
+            # see: a visible mention, or an imported record (a source with its
+            # own label). A hidden mention never takes a card away.
             visible = self.visible_portions() or set()
             ents = {eid for eid, _, pid in self.store.entity_portions() if pid in visible}
+            ents.update(e for e, label in self.store.sourced_entities() if self.can_see(label or "U"))
             ents.update(self.store.entities_without_mentions())
             self._entities = ents
         return entity_id in self._entities

@@ -10,6 +10,7 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
+from kartoteka.access.labels import LabelError
 from kartoteka.analysis import assessment, relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
 from kartoteka.analysis.graph import RelationGraph
@@ -17,6 +18,7 @@ from kartoteka.analysis.knox import knox
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import Context, snippet
 from kartoteka.errors import E, InvalidInput, NotFound
+from kartoteka.store.records import support_ids, support_text
 
 
 def _in_window(d0: str | None, d1: str | None, since: str | None, until: str | None) -> bool:
@@ -28,6 +30,12 @@ def _in_window(d0: str | None, d1: str | None, since: str | None, until: str | N
     if until and d0[: len(until)] > until[: len(d0)]:
         return False
     return not (since and last[: len(since)] < since[: len(last)])
+
+
+def _relation_order(r: dict[str, Any]) -> tuple[Any, ...]:
+    """Relations between the same two entities in an order of what they say and cite."""
+    ev = r["evidence"]
+    return (r["type"], ev["source"], ev["portion"], ev["snippet"], r["start"] or "", r["end"] or "")
 
 
 class Analysis:
@@ -70,15 +78,13 @@ class Analysis:
         """(place id, date) for every visible passage naming the entity, a place and a date."""
         portions = sorted({h.portion_id for h in self.ctx.visible_mentions(eid)})
         dates = self.ctx.store.dates_in_portions(portions)
-        return sorted(
-            {
-                (place, d.value)
-                for pid in portions
-                for place in places.get(pid, ())
-                for d in dates.get(pid, [])
-                if d.value
-            }
-        )
+        events = {
+            (place, d.value) for pid in portions for place in places.get(pid, ()) for d in dates.get(pid, []) if d.value
+        }
+        # The permutation test draws in the order of its events: order them by
+        # what the viewer sees (date, the place's shown name), not by place ids.
+        shown = {p: self.cards.display(p, e.name if (e := self.ctx.store.entity(p)) else p) for p, _ in events}
+        return sorted(events, key=lambda ev: (ev[1], shown[ev[0]], ev[0]))
 
     def associates(self, ref: str, limit: int = 20) -> dict[str, Any]:
         """An entity's associates ranked by how unlikely their co-occurrence is by chance,
@@ -92,12 +98,14 @@ class Analysis:
             if other != eid and mine & theirs
         ]
         qs = benjamini_hochberg([t.p_value for t in tested])
-        ranked = sorted(zip(tested, qs, strict=True), key=lambda x: (x[0].p_value, -x[0].k, x[0].b))[:limit]
-        out = []
-        for t, q in ranked:
+        named = []
+        for t, q in zip(tested, qs, strict=True):
             entity = self.ctx.store.entity(t.b)
-            name = self.cards.display(t.b, entity.name) if entity else t.b
-            out.append({**t.as_json(), "name": name, "kind": entity.kind if entity else "", "q_value": q})
+            named.append((t, q, self.cards.display(t.b, entity.name) if entity else t.b, entity.kind if entity else ""))
+        # Ties go by the name shown, not by the id: an id is keyed from a first
+        # mention that may be hidden, so its order is not the viewer's to see.
+        named.sort(key=lambda x: (x[0].p_value, -x[0].k, x[2], x[0].b))
+        out = [{**t.as_json(), "name": name, "kind": kind, "q_value": q} for t, q, name, kind in named[:limit]]
         self.ctx.audit.record(self.ctx.actor, "associates", [eid])
         return {"entity_id": eid, "n": n, "tested": len(tested), "associates": out}
 
@@ -116,7 +124,7 @@ class Analysis:
             cite = {
                 "document_id": h.document_id,
                 "source": h.source,
-                "portion": h.portion_seq,
+                "portion": self.ctx.portion_number(h.document_id, pid),
                 "snippet": snippet(h.portion_text, rel_start, rel_end),
             }
             found = dates.get(pid, [])
@@ -153,6 +161,9 @@ class Analysis:
                 [(pid, text) for pid, _, kind, text, _, _ in store.portion_rows(doc_id) if kind == "text"],
                 {pid: ents for pid, (_, _, ents) in by_portion.items()},
             )
+            # Where each speaker was named: a relation through "I" rests on
+            # that paragraph too, and is shown only to who may see both.
+            named_in = {id(e): pid for pid, (_, _, ents) in by_portion.items() for e in ents}
             dates = store.dates_in_portions(sorted(by_portion))
             rows: list[tuple[object, ...]] = []
             for pid, (pstart, ptext, ents) in by_portion.items():
@@ -160,12 +171,16 @@ class Analysis:
                 if len({e.key for e in ents} | ({speaker.key} if speaker else set())) < 2:
                     continue
                 assert nlp is not None
+                origin = named_in.get(id(speaker)) if speaker is not None else None
+                support = support_text([origin] if origin is not None and origin != pid else [])
                 for r in relations.extract(nlp(relations.parse_view(ptext)), ents, speaker):
                     a, b = pstart + r.start, pstart + r.end
                     values = sorted(d.value for d in dates.get(pid, []) if d.value and a <= d.start < b)
+                    uses_speaker = speaker is not None and speaker.key in (r.subject, r.object)
                     rows.append(
                         (r.type, r.subject, r.object, doc_id, pid, a, b, r.trigger, r.confidence,
-                         values[0] if values else None, values[-1] if values else None)
+                         values[0] if values else None, values[-1] if values else None,
+                         support if uses_speaker else "")
                     )  # fmt: skip
             with ctx.write():
                 found += store.replace_relations(doc_id, relations.COMPONENT, rows)
@@ -180,17 +195,28 @@ class Analysis:
         cached = self.ctx.graphs.get((since, until))
         if cached is not None:
             return cached
-        graph = RelationGraph()
+        shown: dict[str, tuple[str, str]] = {}
+
+        def key(e: str) -> tuple[str, str]:
+            # What orders the graph's answers: the name the viewer is shown, then the id.
+            if e not in shown:
+                entity = store.entity(e)
+                shown[e] = (self.cards.display(e, entity.name) if entity else e, e)
+            return shown[e]
+
+        graph = RelationGraph(key)
         texts: dict[int, tuple[int, str, int]] = {}
         grades: dict[str, int | None] = {}
-        for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source in store.relations():
-            if not policy.portion_visible(pid) or a == b:
+        for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source, support in store.relations():
+            if a == b or not policy.portions_visible((pid, *support)):
                 continue
+            if not (policy.entity_visible(a) and policy.entity_visible(b)):
+                continue  # a card the viewer cannot see is never a node of their graph
             if (since or until) and not _in_window(d0, d1, since, until):
                 continue  # outside the window, or undated
             if pid not in texts:
                 texts[pid] = store.portion_text(pid)
-            seq, text, pstart = texts[pid]
+            _seq, text, pstart = texts[pid]
             if doc_id not in grades:
                 grades[doc_id] = store.document_grade(doc_id)[1]
             graph.add(
@@ -207,7 +233,7 @@ class Analysis:
                     "evidence": {
                         "document_id": doc_id,
                         "source": source,
-                        "portion": seq,
+                        "portion": self.ctx.portion_number(doc_id, pid),
                         "snippet": " ".join(text[start - pstart : end - pstart].split()),
                     },
                 },
@@ -229,7 +255,7 @@ class Analysis:
                 best = edge.best
                 hops.append(
                     {"from": u, "to": v, "type": best["type"], "start": best["start"], "end": best["end"],
-                     "evidence": [r["evidence"] for r in edge.relations]}
+                     "evidence": [r["evidence"] for r in sorted(edge.relations, key=_relation_order)]}
                 )  # fmt: skip
             out.append(hops)
         self.ctx.audit.record(self.ctx.actor, "links", [a, b])
@@ -243,7 +269,7 @@ class Analysis:
         central = sub.centrality()
         groups = sub.communities()
         nodes = []
-        for node in sorted(sub.index):
+        for node in sorted(sub.index, key=sub.key):
             entity = self.ctx.store.entity(node)
             nodes.append(
                 {
@@ -254,9 +280,10 @@ class Analysis:
                     **central.get(node, {"degree": 0.0, "betweenness": 0.0, "pagerank": 0.0}),
                 }
             )
-        edges = [
-            r for ia, ib, data in sub.g.weighted_edge_list() for r in sorted(data.relations, key=lambda r: r["type"])
-        ]
+        edges = sorted(
+            (r for _, _, data in sub.g.weighted_edge_list() for r in data.relations),
+            key=lambda r: (sub.key(r["subject"]), sub.key(r["object"]), *_relation_order(r)),
+        )
         self.ctx.audit.record(self.ctx.actor, "network", [eid, *sub.index])
         return {"entity_id": eid, "depth": depth, "nodes": nodes, "relations": edges}
 
@@ -290,8 +317,13 @@ class Analysis:
         reliability: str,
         credibility: int,
         document_id: str | None = None,
+        label: str | None = None,
     ) -> dict[str, Any]:
-        """Record by hand what a source says about an entity."""
+        """Record by hand what a source says about an entity.
+
+        The claim carries `label` (default: the cited document's label, else
+        the author's clearance); only viewers who may see that see the claim.
+        """
         self.ctx.require("claim")
         ctx = self.ctx
         eid = self.cards.resolve_ref(subject_ref)
@@ -300,10 +332,16 @@ class Analysis:
         r, c = self._checked_grade(reliability, credibility)
         if not statement.strip() or not source.strip():
             raise InvalidInput(E.E050, reason="a claim needs a statement and a source")
+        cited = ctx.store.document_label(document_id) if document_id is not None else None
+        try:
+            claim_label = ctx.policy.authored_label(label, cited)
+        except LabelError as exc:
+            raise InvalidInput(E.E070, field="--label", reason=str(exc)) from exc
         with ctx.write():
             ctx.store.add_claim(
-                (eid, statement.strip(), None, None, source.strip(), r, c, document_id, None, "analyst")
-            )
+                (eid, statement.strip(), None, None, source.strip(), r, c, document_id, None, "analyst", "",
+                 claim_label)
+            )  # fmt: skip
         ctx.audit.record(ctx.actor, "claim", [eid], detail=statement)
         return {
             "entity_id": eid,
@@ -311,6 +349,7 @@ class Analysis:
             "source": source.strip(),
             "reliability": r,
             "credibility": c,
+            "label": claim_label,
         }
 
     def derive_claims(self) -> dict[str, Any]:
@@ -320,24 +359,35 @@ class Analysis:
         added = 0
         grades: dict[str, tuple[str | None, int | None, str | None]] = {}
         with ctx.write():
-            for _, rtype, a, b, doc_id, pid, _, _, _, _, _, _ in ctx.store.relations():
+            for _, rtype, a, b, doc_id, pid, _, _, _, _, _, _, support in ctx.store.relations():
                 if doc_id not in grades:
                     grades[doc_id] = ctx.store.document_grade(doc_id)
                 rel, cred, reported_by = grades[doc_id]
                 statement = f"{rtype.replace('_', ' ')}"
                 added += ctx.store.add_claim(
-                    (a, statement, rtype, b, reported_by or doc_id, rel or "F", cred or 6, doc_id, pid, "derived")
-                )
+                    (a, statement, rtype, b, reported_by or doc_id, rel or "F", cred or 6, doc_id, pid, "derived",
+                     support_text(support), None)
+                )  # fmt: skip
         ctx.audit.record(ctx.actor, "derive claims", [])
         return {"claims": added}
 
     def _visible_claims(self, eid: str) -> list[assessment.Claim]:
         out = []
+        policy = self.ctx.policy
         for row in self.ctx.store.claims_about(eid):
-            claim = assessment.Claim(*row)
-            if claim.portion_id is not None and not self.ctx.policy.portion_visible(claim.portion_id):
+            claim = assessment.Claim(*row[:11])
+            support, label = support_ids(row[11]), row[12]
+            # A derived claim is visible only with everything it rests on; a
+            # claim by hand carries its author's label.
+            if claim.portion_id is not None and not policy.portions_visible((claim.portion_id, *support)):
                 continue
-            if claim.document_id is not None and not self.ctx.policy.document_visible(claim.document_id):
+            if claim.document_id is not None and not policy.document_visible(claim.document_id):
+                continue
+            if label is not None and not policy.can_see(label):
+                continue
+            if not (
+                policy.entity_visible(claim.subject) and (claim.object is None or policy.entity_visible(claim.object))
+            ):
                 continue
             out.append(claim)
         return out
@@ -362,7 +412,7 @@ class Analysis:
                 names[e] = self.cards.display(e, entity.name) if entity else e
             return names[e]
 
-        for a in assessment.assess(self._visible_claims(eid)):
+        for a in assessment.assess(self._visible_claims(eid), order=lambda e: (name(e) or "", e)):
             first = a.claims[0]
             text = (
                 f"{name(first.subject)} {first.relation.replace('_', ' ')} {name(first.object)}"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kartoteka.archive.common import Context, snippet
+from kartoteka.access.labels import LabelError
+from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, snippet
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import AuthorView, build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
@@ -61,14 +62,18 @@ class Cards:
         store, policy = self.ctx.store, self.ctx.policy
         index = NameIndex()
         names: dict[str, list[str]] = {}
-        for eid, text, pid, mentions in store.person_mention_names():
-            if policy.portion_visible(pid):
-                index.add(eid, text, mentions)
-                if text not in names.setdefault(eid, []):
-                    names[eid].append(text)
-        for eid, name in store.unlabelled_person_names():
-            if policy.entity_visible(eid):
-                index.add(eid, name)
+        # Ties between equal scores go to the most-mentioned card, counted
+        # over visible mentions: a count with hidden ones would order by them.
+        seen = [(eid, text) for eid, text, pid, _ in store.person_mention_names() if policy.portion_visible(pid)]
+        counts = Counter(eid for eid, _ in seen)
+        for eid, text in seen:
+            index.add(eid, text, counts[eid])
+            if text not in names.setdefault(eid, []):
+                names[eid].append(text)
+        for eid, name, label in store.unlabelled_person_names():
+            # An imported name or an analyst's alias is shown with its own label.
+            if policy.entity_visible(eid) and policy.can_see(label or UNCLASSIFIED_LABEL):
+                index.add(eid, name, counts.get(eid, 0))
                 if name not in names.setdefault(eid, []):
                     names[eid].append(name)
         self.ctx.visible_names = names
@@ -90,7 +95,14 @@ class Cards:
         self.name_index()
         seen = self.ctx.visible_names.get(eid)
         if not seen:
-            return stored  # an imported or analyst record: no document labelled it
+            # Not a person the index knows by a visible name: an organisation
+            # or a place is shown as its visible mentions spell it most often
+            # (the stored name is its first spelling, perhaps in a hidden
+            # passage); an imported record with no visible mention, as imported.
+            texts = Counter(" ".join(h.text.split()) for h in self.ctx.visible_mentions(eid))
+            if not texts:
+                return stored
+            return max(texts.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
         best = max(seen, key=lambda n: (display_rank(parse_name(n)), n))
         return parse_name(best).display or best
 
@@ -175,16 +187,17 @@ class Cards:
                 continue  # one snippet per passage; the passage already cites the document
             seen_portions.add(h.portion_id)
             rel_start, rel_end = h.start - h.portion_start, h.end - h.portion_start
+            n = ctx.portion_number(h.document_id, h.portion_id)
             d["snippets"].append(
                 {
-                    "portion": h.portion_seq,
+                    "portion": n,
                     "mention": h.text,
-                    "mention_id": h.mention_key,
+                    "mention_id": ctx.mention_id(h),
                     "text": snippet(h.portion_text, rel_start, rel_end),
                 }
             )
             for dm in dates.get(h.portion_id, []):
-                entry = {"text": dm.text, "value": dm.value, "portion": h.portion_seq}
+                entry = {"text": dm.text, "value": dm.value, "portion": n}
                 if entry not in d["dates"]:
                     d["dates"].append(entry)
                 date_counter[(dm.text, dm.value)] += 1
@@ -251,9 +264,14 @@ class Cards:
         eid = self._existing(ref)
         entity = ctx.store.entity(eid)
         assert entity is not None
-        for key in mention_keys:
-            if ctx.store.mention_entity(key) != eid:
-                raise InvalidInput(E.E022, mention=key, entity=eid)
+        # Mention ids as the dossier gave them (document, visible portion,
+        # offsets in the portion); one naming nothing the author sees is
+        # refused exactly like one naming another card's mention.
+        keys = [ctx.mention_key(m) for m in mention_keys]
+        for given, key in zip(mention_keys, keys, strict=True):
+            if key is None or ctx.store.mention_entity(key) != eid:
+                raise InvalidInput(E.E022, mention=given, entity=eid)
+        mention_keys = [k for k in keys if k is not None]
         doc, _, span = mention_keys[0].rpartition(":")
         start, _, end = span.partition("-")
         new_id = entity_id_for(self.ctx.store, entity.kind, f"split:{doc}", int(start), int(end))
@@ -268,19 +286,25 @@ class Cards:
             ctx.audit.record(ctx.actor, "split", [eid, new_id])
         return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
 
-    def alias(self, ref: str, name: str) -> dict[str, Any]:
+    def alias(self, ref: str, name: str, label: str | None = None) -> dict[str, Any]:
+        """Add a name a person is also known by. The alias is a fact its author
+        knows: it carries `label` (default: the author's clearance)."""
         self.ctx.require("alias")
         ctx = self.ctx
         eid = self._existing(ref)
         parsed = parse_name(name)
         if parsed.is_empty:
             raise InvalidInput(E.E024, name=name)
+        try:
+            alias_label = ctx.policy.authored_label(label)
+        except LabelError as exc:
+            raise InvalidInput(E.E070, field="--label", reason=str(exc)) from exc
         with ctx.write():
             # Given, not extracted: a hidden mention of the same name must not swallow it.
-            ctx.store.add_given_names(eid, [(name, "analyst")])
+            ctx.store.add_given_names(eid, [(name, "analyst")], alias_label)
             ctx.store.record_correction("alias", {"entity": eid, "name": name})
             ctx.audit.record(ctx.actor, "alias", [eid], detail=name)
-        return {"entity_id": eid, "alias": name}
+        return {"entity_id": eid, "alias": name, "label": alias_label}
 
     # imports -----------------------------------------------------------------------
     def recorded(self, record_id: str) -> list[str]:

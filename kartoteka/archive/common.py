@@ -45,6 +45,9 @@ class Context:
     # answers path queries from memory, not from a fresh read of every relation.
     graphs: dict[tuple[str | None, str | None], RelationGraph] = field(default_factory=dict)
     data_version: int = 0
+    # Each document's portions numbered as the viewer sees them (1, 2, 3 ...
+    # over visible portions only), by portion id; kept until the next write.
+    numbers: dict[str, dict[int, int]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.data_version = self.store.data_version()
@@ -60,6 +63,7 @@ class Context:
             self.data_version = version
             self.names = None
             self.graphs.clear()
+            self.numbers.clear()
             self.policy.invalidate()
 
     @contextmanager
@@ -67,6 +71,7 @@ class Context:
         """A write transaction; the name index, graphs and visibility are recomputed on next use."""
         self.names = None
         self.graphs.clear()
+        self.numbers.clear()
         self.policy.invalidate()
         with self.store.transaction():
             yield
@@ -96,6 +101,45 @@ class Context:
         label that governs it: its own, or else the document's."""
         doc_label = self.store.document_label(document_id) or UNCLASSIFIED_LABEL
         return [(r, stored_label(r[5] or doc_label)) for r in self.store.portion_rows(document_id)]
+
+    def portion_numbers(self, document_id: str) -> dict[int, int]:
+        """The viewer's number (1, 2, 3 ...) of each portion of a document they may see.
+
+        Every citation a viewer is given (search hits, dossier snippets,
+        timelines, relation evidence) uses these, as `show` does: a stored
+        sequence number would count hidden portions before it.
+        """
+        found = self.numbers.get(document_id)
+        if found is None:
+            rows = self.store.portion_rows(document_id)
+            found = {r[0]: n for n, r in enumerate((r for r in rows if self.policy.portion_visible(r[0])), start=1)}
+            self.numbers[document_id] = found
+        return found
+
+    def portion_number(self, document_id: str, portion_id: int) -> int:
+        return self.portion_numbers(document_id)[portion_id]
+
+    def mention_id(self, h: MentionHit) -> str:
+        """A mention's id as the viewer sees it: document, visible portion number and
+        offsets inside the portion (`doc-…:3:10-24`), so it measures nothing hidden."""
+        n = self.portion_number(h.document_id, h.portion_id)
+        return f"{h.document_id}:{n}:{h.start - h.portion_start}-{h.end - h.portion_start}"
+
+    def mention_key(self, mention_id: str) -> str | None:
+        """The stored key of a mention id the viewer was given; None if it names nothing they may see."""
+        doc, sep, rest = mention_id.partition(":")
+        n_text, sep2, span = rest.partition(":")
+        start_text, sep3, end_text = span.partition("-")
+        if not (sep and sep2 and sep3 and n_text.isdigit() and start_text.isdigit() and end_text.isdigit()):
+            return None
+        if not self.policy.document_visible(doc):
+            return None
+        by_number = {n: pid for pid, n in self.portion_numbers(doc).items()}
+        pid = by_number.get(int(n_text))
+        if pid is None:
+            return None
+        _seq, _text, pstart = self.store.portion_text(pid)
+        return f"{doc}:{pstart + int(start_text)}-{pstart + int(end_text)}"
 
     def sees_whole(self, document_id: str) -> bool:
         """May the viewer see a document and every portion of it?"""

@@ -82,7 +82,10 @@ class Documents:
         for eid, kind, pid in store.entity_portions():
             if pid in visible and kind in kinds:
                 kinds[kind].add(eid)
-        for eid in store.entities_without_mentions():
+        # A card counts through any source the viewer may see: an imported
+        # record too, even when a hidden document also names the person.
+        imported = {e for e, label in store.sourced_entities() if policy.can_see(label or UNCLASSIFIED_LABEL)}
+        for eid in sorted({*store.entities_without_mentions(), *imported}):
             entity = store.entity(eid)
             if entity is not None and entity.kind in kinds:
                 kinds[entity.kind].add(eid)
@@ -175,8 +178,14 @@ class Documents:
                 }
             )
         # Pages that hold something the viewer sees; a page of hidden
-        # portions only is not listed (its existence is not theirs to know).
+        # portions only is not listed (its existence is not theirs to know),
+        # and the pages a viewer sees are numbered 1, 2, 3 ... without the gap
+        # it would leave.
         seen_pages = {p["page"] for p in portions}
+        page_no = {pg: n for n, pg in enumerate(sorted(pg for pg in seen_pages if pg is not None), start=1)}
+        if not ctx.policy.is_owner:
+            for p in portions:
+                p["page"] = page_no.get(p["page"], p["page"])
 
         def page_confidence(page: int, whole_page: float | None) -> float | None:
             if ctx.policy.is_owner or whole_page is None:
@@ -187,7 +196,11 @@ class Documents:
             return round(sum(shown) / len(shown), 3) if shown else None
 
         pages = [
-            {"page": pg, "method": method, "ocr_confidence": page_confidence(pg, conf)}
+            {
+                "page": pg if ctx.policy.is_owner else page_no[pg],
+                "method": method,
+                "ocr_confidence": page_confidence(page_no[pg] if not ctx.policy.is_owner else pg, conf),
+            }
             for pg, _s, _e, method, conf in ctx.store.document_pages(document_id)
             if pg in seen_pages
         ]
@@ -219,27 +232,45 @@ class Documents:
         return out
 
     def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+        """Full-text search over what the viewer may see, best first.
+
+        A viewer's query runs only in the label partitions they may see whole
+        (see `kartoteka.store.search`): the rank of a hit, the total and the
+        time taken are computed from visible paragraphs alone.
+        """
         ctx = self.ctx
+        words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
         try:
-            fts, ranked = query, ctx.store.search_ranked(query)
+            fts, matches = query, self._matches(query)
         except ValueError:
             # Not FTS5 syntax ("Gen. Kalugin"): search the words as a phrase-free AND.
-            words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
             if not words:
                 return {"query": query, "total": 0, "hits": []}
             fts = " ".join(f'"{w}"' for w in words)
-            ranked = ctx.store.search_ranked(fts)
-        # Counts and pages are computed after the policy, so totals never
-        # include what the viewer may not see.
-        visible = [pid for pid, _ in ranked if ctx.policy.portion_visible(pid)]
-        page = visible[offset : offset + limit]
-        hits = ctx.store.search_hits(fts, page)
+            matches = self._matches(fts)
+        page = matches[offset : offset + limit]
+        hits = ctx.store.partition_hits(fts, page)
         ctx.audit.record(ctx.actor, "search", [h.document_id for h in hits], detail=query)
         return {
             "query": query,
-            "total": len(visible),
+            "total": len(matches),
             "hits": [
-                {"document_id": h.document_id, "source": h.source, "portion": h.portion_seq, "snippet": h.snippet}
+                {
+                    "document_id": h.document_id,
+                    "source": h.source,
+                    "portion": ctx.portion_number(h.document_id, h.portion_id),
+                    "snippet": h.snippet,
+                }
                 for h in hits
             ],
         }
+
+    def _matches(self, fts: str) -> list[tuple[int, float, int]]:
+        """(portion id, rank, partition) of every visible match, best first."""
+        policy = self.ctx.policy
+        parts = [
+            part
+            for part, doc_label, portion_label in self.ctx.store.search_partitions()
+            if policy.can_see(doc_label) and policy.can_see(portion_label)
+        ]
+        return self.ctx.store.search_in_partitions(fts, parts)

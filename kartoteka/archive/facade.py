@@ -119,8 +119,8 @@ class Archive:
     def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
         return self._cards.split(ref, mention_keys)
 
-    def alias(self, ref: str, name: str) -> dict[str, Any]:
-        return self._cards.alias(ref, name)
+    def alias(self, ref: str, name: str, label: str | None = None) -> dict[str, Any]:
+        return self._cards.alias(ref, name, label)
 
     def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
         return self._cards.import_persons(path)
@@ -159,8 +159,9 @@ class Archive:
         reliability: str,
         credibility: int,
         document_id: str | None = None,
+        label: str | None = None,
     ) -> dict[str, Any]:
-        return self._analysis.claim(subject_ref, statement, source, reliability, credibility, document_id)
+        return self._analysis.claim(subject_ref, statement, source, reliability, credibility, document_id, label)
 
     def derive_claims(self) -> dict[str, Any]:
         return self._analysis.derive_claims()

@@ -171,10 +171,14 @@ def claim_add(
     reliability: Annotated[str, typer.Option(help="A–F.")],
     credibility: Annotated[int, typer.Option(help="1–6.")],
     document: Annotated[str | None, typer.Option(help="The document it comes from, if any.")] = None,
+    label: Annotated[
+        str | None,
+        typer.Option(help="Who may see the claim, e.g. S:HUM (default: the document's label, else your clearance)."),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Record a claim by hand."""
-    result = _call(lambda a: a.claim(entity, statement, source, reliability, credibility, document))
+    result = _call(lambda a: a.claim(entity, statement, source, reliability, credibility, document, label))
     render.emit_json(result) if json_out else render.out.print(f"claim recorded on {result['entity_id']}")
 
 

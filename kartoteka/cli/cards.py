@@ -155,10 +155,13 @@ def split(
 def alias(
     entity: Annotated[str, typer.Argument(help="Entity id.")],
     name: Annotated[str, typer.Argument(help="Another name for the same person.")],
+    label: Annotated[
+        str | None, typer.Option(help="Who may see the alias, e.g. S:HUM (default: your clearance).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Correct the index: add a name this person is also known by."""
-    _correct(lambda a: a.alias(entity, name), json_out, "{entity_id} is also known as {alias}.")
+    _correct(lambda a: a.alias(entity, name, label), json_out, "{entity_id} is also known as {alias}.")
 
 
 def _correct(fn: Callable[[Archive], dict[str, Any]], json_out: bool, message: str) -> None:

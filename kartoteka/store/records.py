@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -118,6 +119,7 @@ class SearchHit:
     portion_seq: int
     snippet: str
     rank: float
+    portion_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -128,3 +130,12 @@ class DocumentSummary:
     classification: str | None
     char_count: int
     portion_count: int
+
+
+def support_text(ids: Iterable[int]) -> str:
+    """Supporting portion ids as stored: "12,40"."""
+    return ",".join(str(i) for i in sorted(set(ids)))
+
+
+def support_ids(text: str | None) -> tuple[int, ...]:
+    return tuple(int(x) for x in (text or "").split(",") if x)

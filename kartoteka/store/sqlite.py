@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kartoteka.errors import E, KartotekaError
+from kartoteka.store import search
 from kartoteka.store.integrity import database_error, quick_check_on_open, schema_on_open
 from kartoteka.store.private import create_private
 from kartoteka.store.records import (
@@ -23,6 +24,7 @@ from kartoteka.store.records import (
     Entity,
     MentionHit,
     SearchHit,
+    support_ids,
 )
 from kartoteka.store.trail import SQLiteAuditTrail, busy_error, busy_seconds, is_locked
 
@@ -100,6 +102,8 @@ class SQLiteStore:
             try:
                 for statement in _split_sql(sql):
                     self.db.execute(statement)
+                if v == search.MIGRATION:
+                    search.backfill(self.db)
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={v}")
                 self.db.execute("COMMIT")
@@ -250,6 +254,9 @@ class SQLiteStore:
                     'INSERT INTO markings(document_id, portion_id, kind, value, start, "end") VALUES (?,?,?,?,?,?)',
                     [(doc.id, pid, m.kind, m.value, m.start, m.end) for m in p.markings],
                 )
+        search.index_portions(
+            db, doc.label or "", [(ids[p.seq], p.label, p.text) for p in doc.portions if p.kind == "text"]
+        )
         db.executemany(
             'INSERT INTO dates(document_id, portion_id, start, "end", text, value) VALUES (?,?,?,?,?,?)',
             [(doc.id, ids[d.portion_seq], d.start, d.end, d.text, d.value) for d in doc.dates],
@@ -359,7 +366,7 @@ class SQLiteStore:
         return rows[0] if rows else None
 
     def documents(self, limit: int, offset: int) -> list[DocumentSummary]:
-        return self._summary_rows("ORDER BY d.ingested_at, d.id LIMIT ? OFFSET ?", (limit, offset))
+        return self._summary_rows("ORDER BY d.rowid LIMIT ? OFFSET ?", (limit, offset))
 
     def portion_texts(self, document_id: str) -> list[tuple[int, str, str, str | None]]:
         return [
@@ -420,20 +427,28 @@ class SQLiteStore:
             current = row[0]
         return current
 
-    def add_names(self, entity_id: str, names: Iterable[tuple[str, str]]) -> None:
+    def add_names(self, entity_id: str, names: Iterable[tuple[str, str]], label: str | None = None) -> None:
         self.db.executemany(
-            "INSERT OR IGNORE INTO entity_names(entity_id, name, source) VALUES (?,?,?)",
-            [(entity_id, n, s) for n, s in names],
+            "INSERT OR IGNORE INTO entity_names(entity_id, name, source, label) VALUES (?,?,?,?)",
+            [(entity_id, n, s, label) for n, s in names],
         )
 
-    def add_given_names(self, entity_id: str, names: Iterable[tuple[str, str]]) -> None:
+    def sourced_entities(self) -> Iterator[tuple[str, str | None]]:
+        """(entity id, label) of every live entity's imported names: a source of its own."""
+        yield from self.db.execute(
+            "SELECT n.entity_id, n.label FROM entity_names n JOIN entities e ON e.id=n.entity_id"
+            " WHERE e.merged_into IS NULL AND n.source='import'"
+        )
+
+    def add_given_names(self, entity_id: str, names: Iterable[tuple[str, str]], label: str | None = None) -> None:
         """Add names a person gave (source 'import' or 'analyst'). A name a mention
         already gave becomes theirs: a hidden mention's row must not swallow it,
         or whether it shows would depend on what the giver cannot see."""
         self.db.executemany(
-            "INSERT INTO entity_names(entity_id, name, source) VALUES (?,?,?)"
-            " ON CONFLICT(entity_id, name) DO UPDATE SET source=excluded.source WHERE source='mention'",
-            [(entity_id, n, s) for n, s in names],
+            "INSERT INTO entity_names(entity_id, name, source, label) VALUES (?,?,?,?)"
+            " ON CONFLICT(entity_id, name) DO UPDATE SET source=excluded.source, label=excluded.label"
+            " WHERE source='mention'",
+            [(entity_id, n, s, label) for n, s in names],
         )
 
     def add_keys(self, entity_id: str, keys: Iterable[str]) -> None:
@@ -574,7 +589,7 @@ class SQLiteStore:
         rows = self.db.execute(
             'SELECT m.document_id, m.start, m."end", d.source, p.seq, p.id, m.text, p.text, p.start'
             " FROM mentions m JOIN documents d ON d.id=m.document_id JOIN portions p ON p.id=m.portion_id"
-            " WHERE m.entity_id=? ORDER BY d.ingested_at, d.id, m.start",
+            " WHERE m.entity_id=? ORDER BY d.rowid, m.start",
             (entity_id,),
         ).fetchall()
         return [
@@ -606,22 +621,6 @@ class SQLiteStore:
             (entity_id, limit),
         ).fetchall()
         return [(r[0], r[1], r[2], int(r[3])) for r in rows]
-
-    def search(self, query: str, limit: int, offset: int) -> tuple[int, list[SearchHit]]:
-        try:
-            total = self.db.execute(
-                "SELECT count(*) FROM portions_fts WHERE portions_fts MATCH ?", (query,)
-            ).fetchone()[0]
-            rows = self.db.execute(
-                "SELECT p.document_id, d.source, p.seq,"
-                " snippet(portions_fts, 0, '«', '»', ' … ', 16), bm25(portions_fts)"
-                " FROM portions_fts JOIN portions p ON p.id=portions_fts.rowid JOIN documents d ON d.id=p.document_id"
-                " WHERE portions_fts MATCH ? ORDER BY bm25(portions_fts) LIMIT ? OFFSET ?",
-                (query, limit, offset),
-            ).fetchall()
-        except sqlite3.OperationalError as exc:
-            raise ValueError(str(exc)) from exc
-        return int(total), [SearchHit(r[0], r[1], int(r[2]), r[3], float(r[4])) for r in rows]
 
     # compartments -----------------------------------------------------------
     def portion_labels(self) -> Iterator[tuple[int, str, str | None, str]]:
@@ -660,33 +659,32 @@ class SQLiteStore:
             )
         ]
 
-    def search_ranked(self, query: str) -> list[tuple[int, float]]:
-        """Every matching portion id with its rank, best first."""
-        try:
-            return [
-                (int(r[0]), float(r[1]))
-                for r in self.db.execute(
-                    "SELECT rowid, bm25(portions_fts) FROM portions_fts WHERE portions_fts MATCH ?"
-                    " ORDER BY bm25(portions_fts)",
-                    (query,),
-                )
-            ]
-        except sqlite3.OperationalError as exc:
-            raise ValueError(str(exc)) from exc
+    def search_partitions(self) -> list[tuple[int, str, str]]:
+        return search.partitions(self.db)
 
-    def search_hits(self, query: str, portion_ids: Sequence[int]) -> list[SearchHit]:
-        if not portion_ids:
+    def search_in_partitions(self, query: str, partitions: Sequence[int]) -> list[tuple[int, float, int]]:
+        return search.ranked(self.db, query, partitions)
+
+    def partition_hits(self, query: str, hits: Sequence[tuple[int, float, int]]) -> list[SearchHit]:
+        """Search hits, in the order given, for (portion id, rank, partition) matches."""
+        if not hits:
             return []
-        marks = ",".join("?" * len(portion_ids))
-        rows = self.db.execute(
-            "SELECT p.id, p.document_id, d.source, p.seq,"
-            " snippet(portions_fts, 0, '«', '»', ' … ', 16), bm25(portions_fts)"
-            " FROM portions_fts JOIN portions p ON p.id=portions_fts.rowid JOIN documents d ON d.id=p.document_id"
-            f" WHERE portions_fts MATCH ? AND portions_fts.rowid IN ({marks})",
-            (query, *portion_ids),
-        ).fetchall()
-        by_id = {int(r[0]): SearchHit(r[1], r[2], int(r[3]), r[4], float(r[5])) for r in rows}
-        return [by_id[i] for i in portion_ids if i in by_id]
+        texts = search.snippets(self.db, query, [(pid, part) for pid, _, part in hits])
+        pids = [pid for pid, _, _ in hits]
+        marks = ",".join("?" * len(pids))
+        rows = {
+            int(r[0]): r
+            for r in self.db.execute(
+                "SELECT p.id, p.document_id, d.source, p.seq FROM portions p JOIN documents d ON d.id=p.document_id"
+                f" WHERE p.id IN ({marks})",
+                pids,
+            )
+        }
+        return [
+            SearchHit(rows[pid][1], rows[pid][2], int(rows[pid][3]), texts.get(pid, ""), rank, pid)
+            for pid, rank, _ in hits
+            if pid in rows
+        ]
 
     def person_mention_names(self) -> Iterator[tuple[str, str, int, int]]:
         """(entity id, mention text, portion id, mention count) for live people."""
@@ -697,10 +695,10 @@ class SQLiteStore:
             " WHERE m.kind='PERSON' AND e.merged_into IS NULL"
         )
 
-    def unlabelled_person_names(self) -> Iterator[tuple[str, str]]:
-        """Names that no document gave: imported records and analysts' aliases."""
+    def unlabelled_person_names(self) -> Iterator[tuple[str, str, str | None]]:
+        """Names that no document gave, imported records' and analysts' aliases, with their labels."""
         yield from self.db.execute(
-            "SELECT n.entity_id, n.name FROM entity_names n JOIN entities e ON e.id=n.entity_id"
+            "SELECT n.entity_id, n.name, n.label FROM entity_names n JOIN entities e ON e.id=n.entity_id"
             " WHERE e.kind='PERSON' AND e.merged_into IS NULL AND n.source IN ('import', 'analyst')"
         )
 
@@ -822,7 +820,7 @@ class SQLiteStore:
         return [
             r[0]
             for r in self.db.execute(
-                "SELECT id FROM documents WHERE relations IS NULL OR relations != ? ORDER BY ingested_at, id",
+                "SELECT id FROM documents WHERE relations IS NULL OR relations != ? ORDER BY rowid",
                 (component,),
             )
         ]
@@ -843,19 +841,37 @@ class SQLiteStore:
         self.db.execute("DELETE FROM relations WHERE document_id=?", (document_id,))
         cur = self.db.executemany(
             'INSERT OR IGNORE INTO relations(type, subject_id, object_id, document_id, portion_id, start, "end",'
-            " trigger, confidence, date_start, date_end) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " trigger, confidence, date_start, date_end, support) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             list(rows),
         )
         self.db.execute("UPDATE documents SET relations=? WHERE id=?", (component, document_id))
         return int(cur.rowcount or 0)
 
-    def relations(self) -> list[tuple[int, str, str, str, str, int, int, int, float, str | None, str | None, str]]:
-        """(id, type, subject, object, document id, portion id, start, end, confidence, date start, date end, source)."""
+    def relations(
+        self,
+    ) -> list[tuple[int, str, str, str, str, int, int, int, float, str | None, str | None, str, tuple[int, ...]]]:
+        """(id, type, subject, object, document id, portion id, start, end, confidence, date start, date end,
+        source, supporting portion ids)."""
         return [
-            (int(r[0]), r[1], r[2], r[3], r[4], int(r[5]), int(r[6]), int(r[7]), float(r[8]), r[9], r[10], r[11])
+            (
+                int(r[0]),
+                r[1],
+                r[2],
+                r[3],
+                r[4],
+                int(r[5]),
+                int(r[6]),
+                int(r[7]),
+                float(r[8]),
+                r[9],
+                r[10],
+                r[11],
+                support_ids(r[12]),
+            )
             for r in self.db.execute(
                 "SELECT r.id, r.type, coalesce(ms.merged_into, r.subject_id), coalesce(mo.merged_into, r.object_id),"
-                ' r.document_id, r.portion_id, r.start, r."end", r.confidence, r.date_start, r.date_end, d.source'
+                ' r.document_id, r.portion_id, r.start, r."end", r.confidence, r.date_start, r.date_end, d.source,'
+                " r.support"
                 " FROM relations r JOIN documents d ON d.id=r.document_id"
                 " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id"
             )
@@ -882,7 +898,7 @@ class SQLiteStore:
     def add_claim(self, row: tuple[object, ...]) -> int:
         cur = self.db.execute(
             "INSERT OR IGNORE INTO claims(subject_id, statement, relation, object_id, source, reliability, credibility,"
-            " document_id, portion_id, origin, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " document_id, portion_id, origin, support, label, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             (*row, _now()),
         )
         return int(cur.rowcount or 0)
@@ -891,7 +907,8 @@ class SQLiteStore:
         return list(
             self.db.execute(
                 "SELECT id, subject_id, statement, relation, object_id, source, reliability, credibility,"
-                " document_id, portion_id, origin FROM claims WHERE subject_id=? OR object_id=? ORDER BY id",
+                " document_id, portion_id, origin, support, label FROM claims WHERE subject_id=? OR object_id=?"
+                " ORDER BY id",
                 (entity_id, entity_id),
             )
         )

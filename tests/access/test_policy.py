@@ -229,7 +229,9 @@ def test_audit_tampering_is_detected(tmp_path: Path, attack: str) -> None:
     path = _audited(tmp_path)
     before = sqlite3.connect(_trail(path)).execute("SELECT * FROM audit").fetchall()
     _tamper(_trail(path), attack)
-    assert sqlite3.connect(_trail(path)).execute("SELECT * FROM audit").fetchall() != before  # the attack changed something
+    assert (
+        sqlite3.connect(_trail(path)).execute("SELECT * FROM audit").fetchall() != before
+    )  # the attack changed something
     result = _verify(path)
     assert not result["ok"], attack
 

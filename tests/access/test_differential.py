@@ -1,0 +1,184 @@
+"""Compartments, differentially: a U user gets the same bytes from an archive
+with hidden material as from one without it, on every read path.
+
+Each scenario is one kind of hidden material from the issue "Compartments
+hardening": a hidden paragraph, a hidden document, a hidden person, a hidden
+relation, a hidden mention of a visible person, a hidden speaker behind "I",
+and a watch-list person whom a hidden document names.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.access.differential import Doc, World, build, first_difference, make_base, read_everything
+
+REPORT = Doc(
+    "report.txt",
+    "(U) Colonel Arkady Zorin met the journalist Duarte Mendes in Lisbon in March 1977.\n\n"
+    "(U) Zorin later wrote about the Lisbon station and its officers.\n\n"
+    "(U) Duarte Mendes published an article about Zorin in 1979.\n",
+)
+CABLE = Doc(
+    "cable.txt",
+    "(U) Duarte Mendes travelled to Porto on 4 April 1978 and met Grigory Bortnik there.\n",
+)
+# The report with a hidden paragraph between its visible ones.
+REPORT_WITH_SECRET = Doc(
+    "report.txt",
+    "(U) Colonel Arkady Zorin met the journalist Duarte Mendes in Lisbon in March 1977.\n\n"
+    "(S//HUM) The agent Boris Kovalenko reported that Zorin recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "(U) Zorin later wrote about the Lisbon station and its officers.\n\n"
+    "(U) Duarte Mendes published an article about Zorin in 1979.\n",
+)
+SECRET_CABLE = Doc(
+    "secret.txt",
+    "(S//HUM) General Oleg Sokolov met Arkady Zorin and Duarte Mendes secretly in Vienna on 3 May 1979.\n\n"
+    "(S//HUM) Sokolov recruited Duarte Mendes in Lisbon; Mendes met Zorin again in Porto.\n",
+    "S:HUM",
+)
+# An interview whose interviewee is named only in a hidden paragraph: "I" in
+# the visible answers is him.
+INTERVIEW_OPEN = Doc(
+    "interview.txt",
+    "— When did you come to Vienna?\n\n"
+    "— I recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "— I met Anna Kovacs there in 1976.\n\n"
+    "— Who else did you meet?\n",
+)
+INTERVIEW_HIDDEN_SPEAKER = Doc(
+    "interview.txt",
+    "(S//HUM) A conversation with Boris Sokolov, recorded in Vienna in 1993.\n\n"
+    "— When did you come to Vienna?\n\n"
+    "— I recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "— I met Anna Kovacs there in 1976.\n\n"
+    "— Who else did you meet?\n",
+)
+
+# A paged report whose middle page is all hidden.
+PAGED_OPEN = Doc(
+    "paged.txt",
+    "(U) Arkady Zorin met Duarte Mendes in Lisbon in March 1977.\n\f(U) Zorin left Lisbon in 1979.\n",
+    paged=True,
+)
+PAGED_HIDDEN_PAGE = Doc(
+    "paged.txt",
+    "(U) Arkady Zorin met Duarte Mendes in Lisbon in March 1977.\n"
+    "\f(S//HUM) Boris Kovalenko reported on Zorin from Vienna.\n"
+    "\f(U) Zorin left Lisbon in 1979.\n",
+    paged=True,
+)
+
+NAMES = [
+    "Arkady Zorin",
+    "Zorin",
+    "Duarte Mendes",
+    "Grigory Bortnik",
+    "Boris Kovalenko",
+    "Ivan Petrov",
+    "Oleg Sokolov",
+    "Boris Sokolov",
+    "Anna Kovacs",
+    "Viktor Orlov",
+]
+WORDS = ["Zorin", "Mendes", "Lisbon", "Vienna", "recruited", "Kovalenko", "Sokolov", "secretly", "Porto", "agent"]
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_base(tmp_path_factory.mktemp("base"))
+
+
+SCENARIOS = {
+    "hidden paragraph in a visible document": (World([REPORT, CABLE]), World([REPORT_WITH_SECRET, CABLE])),
+    "hidden document naming visible people": (World([REPORT, CABLE]), World([REPORT, CABLE, SECRET_CABLE])),
+    "hidden document first": (World([REPORT, CABLE]), World([SECRET_CABLE, REPORT, CABLE])),
+    "hidden speaker behind 'I'": (World([INTERVIEW_OPEN, CABLE]), World([INTERVIEW_HIDDEN_SPEAKER, CABLE])),
+    "hidden page": (World([PAGED_OPEN]), World([PAGED_HIDDEN_PAGE])),
+    "watch-list person named in a hidden document": (
+        World([REPORT], imports=[("watch-1", "Oleg Sokolov")]),
+        World([REPORT, SECRET_CABLE], imports=[("watch-1", "Oleg Sokolov")]),
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_low_user_cannot_tell_the_worlds_apart(scenario: str, base: Path, tmp_path: Path) -> None:
+    plain, hidden = SCENARIOS[scenario]
+    a = read_everything(build(base, tmp_path / "a", plain), NAMES, WORDS)
+    b = read_everything(build(base, tmp_path / "b", hidden), NAMES, WORDS)
+    assert a == b, first_difference(a, b)
+
+
+def test_the_harness_sees_a_difference_the_owner_may_see(base: Path, tmp_path: Path) -> None:
+    """The harness is not blind: the owner reads both worlds and tells them apart."""
+    plain, hidden = SCENARIOS["hidden speaker behind 'I'"]
+    a = read_everything(build(base, tmp_path / "a", plain), NAMES, WORDS, user=None)
+    b = read_everything(build(base, tmp_path / "b", hidden), NAMES, WORDS, user=None)
+    assert a != b
+    # The owner sees the interviewee's card, and his relations through "I".
+    assert '"name": "Boris Sokolov"' in b and '"name": "Boris Sokolov"' not in a
+    assert '"type": "recruited"' in b
+
+
+# Generated worlds -----------------------------------------------------------------
+
+PEOPLE = ["Arkady Zorin", "Duarte Mendes", "Grigory Bortnik", "Anna Kovacs"]
+HIDDEN_PEOPLE = ["Boris Kovalenko", "Oleg Sokolov", "Ivan Petrov"]
+PLACES = ["Lisbon", "Vienna", "Porto", "Madrid"]
+VERBS = ["met", "recruited", "warned", "paid"]
+
+_person = st.sampled_from(PEOPLE)
+_anyone = st.sampled_from(PEOPLE + HIDDEN_PEOPLE)
+
+
+@st.composite
+def _sentence(draw: st.DrawFn, who: st.SearchStrategy[str]) -> str:
+    a, b = draw(who), draw(who)
+    if draw(st.booleans()):
+        a = a.split()[-1]  # a surname alone: resolved to a card by what else is known
+    if a == b:
+        return f"{a} travelled to {draw(st.sampled_from(PLACES))} in {draw(st.integers(1970, 1989))}."
+    return (
+        f"{a} {draw(st.sampled_from(VERBS))} {b} in {draw(st.sampled_from(PLACES))} in {draw(st.integers(1970, 1989))}."
+    )
+
+
+_visible_para = _sentence(_person).map(lambda s: f"(U) {s}")
+_hidden_para = _sentence(_anyone).map(lambda s: f"(S//HUM) {s}")
+
+
+@st.composite
+def _worlds(draw: st.DrawFn) -> tuple[World, World]:
+    docs = draw(st.lists(st.lists(_visible_para, min_size=1, max_size=3), min_size=1, max_size=3))
+    hidden_docs = draw(st.lists(st.lists(_hidden_para, min_size=1, max_size=2), max_size=2))
+    insertions = draw(st.lists(st.tuples(st.integers(0, 10), st.integers(0, 10), _hidden_para), max_size=2))
+    with_hidden = [list(d) for d in docs]
+    for i, pos, para in insertions:
+        target = with_hidden[i % len(with_hidden)]
+        target.insert(pos % (len(target) + 1), para)
+    # Each visible document opens with its own line: two copies of one text are
+    # one document, and a hidden paragraph in one copy would make two.
+    plain = [Doc(f"d{i}.txt", f"(U) Report {i}.\n\n" + "\n\n".join(d) + "\n") for i, d in enumerate(docs)]
+    secret = [Doc(f"d{i}.txt", f"(U) Report {i}.\n\n" + "\n\n".join(d) + "\n") for i, d in enumerate(with_hidden)]
+    extra = [Doc(f"h{i}.txt", "\n\n".join(d) + "\n", "S:HUM") for i, d in enumerate(hidden_docs)]
+    # Hidden documents go anywhere among the visible ones, which keep their order.
+    mixed = list(secret)
+    for doc in extra:
+        mixed.insert(draw(st.integers(0, len(mixed))), doc)
+    return World(plain), World(mixed)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(worlds=_worlds())
+def test_generated_worlds_look_the_same_to_a_low_user(worlds: tuple[World, World], base: Path, tmp_path: Path) -> None:
+    plain, hidden = worlds
+    names = [*PEOPLE, *HIDDEN_PEOPLE, "Zorin", "Sokolov"]
+    words = [*(p.split()[-1] for p in PEOPLE + HIDDEN_PEOPLE), *PLACES, *VERBS]
+    a = read_everything(build(base, tmp_path / "a", plain), names, words)
+    b = read_everything(build(base, tmp_path / "b", hidden), names, words)
+    assert a == b, first_difference(a, b)
