@@ -10,7 +10,13 @@ continues the first's paragraph, from cues a reader uses:
   number or letter (`1.`, `a.`, `(2)`), a form field or cable header
   (`TO:`, `SUBJECT:`), a banner, a page marker, a stamp;
 - a line that continues by its form: after a hyphenated line end, starting
-  in lower case, after a comma, an initial or a connecting word;
+  in lower case (after a line in mixed case), after a comma, an initial, an
+  abbreviation, a given name or title, a connecting word or an open
+  bracket; in capitals-only cables, after a full line or before a
+  connecting word; the value after a field key alone; the tail of a
+  sentence after a full line;
+- noise: a line that is mostly OCR fragments (stamps, handwriting, smudges)
+  stands alone, and specks before and after a line's words are read past;
 - the page's own spacing: on a double-spaced page (most lines one blank line
   apart) a blank line is spacing, and a paragraph ends where a line stops
   short of the page's measure; on a single-spaced page a blank line ends a
@@ -22,7 +28,8 @@ it, so a portion mark at its start governs all of it.
 
 Offsets always point into the original text: nothing is rewritten, only
 grouped. Pure functions; the vocabulary of what a banner or a stamp is comes
-in through `classify`. Component: "kartoteka.layout.v1".
+in through `classify`, the words of the line cues from `vocab/layout.yml`
+(`registry.line_cues`). Component: "kartoteka.layout.v2".
 """
 
 from __future__ import annotations
@@ -33,7 +40,9 @@ from dataclasses import dataclass, field
 
 from kartoteka.registry import line_cues as cue
 
-COMPONENT = "kartoteka.layout.v1"
+# v2: noise lines, specks around a line's words, names and abbreviations at
+# line ends, capitals-only cables, field keys, sentence tails (line_cues).
+COMPONENT = "kartoteka.layout.v2"
 
 # Paragraphs longer than this are cut: OCR pages without blank lines would
 # otherwise become one huge portion, useless as a citation, and a model fed
@@ -49,6 +58,7 @@ _NUMBERED = re.compile(
 )
 # A form field or cable header: a short capitalised key and a colon.
 _FIELD = re.compile(r"^\s*[A-Z][A-Z0-9 ,./&'()-]{1,30}\s?:(?:\s|$)")
+_NUMBER_ALONE = re.compile(r"^\W*(?:\d{1,3}|[a-zA-Z])[.,)]\W*$")
 _HYPHENATED = re.compile(r"[^\W\d_]-\s*$")
 _STARTS_LOWER = re.compile(r"^\s*[a-zа-яё]")
 
@@ -147,7 +157,10 @@ def _pages(ls: list[Line]) -> dict[int, _Page]:
         gaps = [ln.gap for ln in pls[1:] if not ln.page_break]
         ones = sum(1 for g in gaps if g == 1)
         double = len(gaps) >= 4 and ones >= 0.6 * len(gaps)
-        lengths = sorted(len(ln.text) for ln in pls)
+        # Noise lines (stamps, handwriting, the OCR of a smudge along the
+        # margin) run to any length: the measure is taken from lines of words.
+        worded = [ln for ln in pls if not cue.noise(ln.text)] or pls
+        lengths = sorted(len(ln.text) for ln in worded)
         # The measure is a long line, not the longest: one stray line of OCR
         # garbage must not make every real line look short.
         measure = lengths[int(0.8 * (len(lengths) - 1))] if lengths else 0
@@ -172,7 +185,17 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
     """Why `b` continues `a`'s paragraph (the cue, for tests and for reading
     the layout's errors), or None where `b` starts a new one."""
     if starts_paragraph(b.text, portion_mark):
-        return None
+        # A sentence that stops on a connecting word ("... REF A WITH") goes
+        # on even into a line that looks like a field ("CONSULATE FOR TWO
+        # REASONS:"); a number or a portion mark still opens a paragraph.
+        bare = cue.bare(b.text)
+        if portion_mark.match(b.text) or _NUMBERED.match(bare) or b.gap > 1:
+            return None
+        if not (cue.ends_joining_word(cue.tail(a.text)) and not cue.garbled(a.text)):
+            return None
+    if _NUMBER_ALONE.match(a.text) and not cue.garbled(b.text) and b.gap <= 1:
+        # "1." on a line of its own: the paragraph it numbers is the next line.
+        return "number"
     if _HYPHENATED.search(a.text) and _STARTS_LOWER.match(b.text):
         return "hyphen"
     a_text = cue.tail(a.text)
@@ -182,8 +205,11 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
         return "name"
     if b.gap <= 1 and not across_page and cue.field_runs_on(a.text) and not cue.garbled(b.text):
         return "field"
-    joining = cue.ends_joining(a_text)
-    if joining and b.gap <= 1 and not cue.garbled(a.text) and not cue.noise(b.text):
+    joining = cue.ends_joining(a_text) or cue.open_bracket(a_text)
+    # Connecting words join only lines made of words: a smudge ending in "a"
+    # or "on" is no sentence left open.
+    worded = min(cue.word_share(a.text), cue.word_share(b.text)) >= cue.WORDED_SHARE
+    if joining and worded and b.gap <= 1 and not cue.garbled(a.text):
         return "joining"
     ends = cue.ends_sentence(a_text)
     long_a = len(a.text) >= 0.7 * page.measure
@@ -216,12 +242,16 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
     cable = cue.upper(a_text) and cue.upper(b.text) and not cue.table_row(a.text) and not cue.table_row(b.text)
     if cable and not ends and (long_a or cue.starts_joining(b.text)):
         return "upper"
-    if joining:
+    if joining and worded:
         return "joining"
     # A line that stops short of the measure ends its paragraph; one that
     # runs to the measure goes on, on a single- or double-spaced page alike.
     if b.gap == 1 and not page.double_spaced:
-        return None
+        # On a single-spaced page a blank line ends a paragraph, unless the
+        # line before it runs the full measure and stops mid-sentence: OCR
+        # reads a dropped line or a speck as a blank one.
+        full = len(a.text) >= 0.85 * page.measure and not cue.upper(a_text)
+        return "measure" if full and not ends and worded and not a_text.endswith(":") else None
     if long_a and not a.text.rstrip().endswith(":"):
         return "measure"
     return None

@@ -24,7 +24,7 @@ _STARTS_LOWER = re.compile(r"^[a-zа-яё]")
 _WORDS = re.compile(r"[^\W\d_]+")
 # Marks OCR puts before a line's first word: specks, quotes, bars, a stray
 # period from the line above ("“2. For", ". 1. IDEN A", "‘address.").
-_LEAD_NOISE = re.compile(r"^[\s.,:;|'\"‘’“”`*•·°»«_~]+")
+_LEAD_NOISE = re.compile(r"^[\s.,:;|'\"‘’“”`*•·°»«_~=]+")
 _TOKEN = re.compile(r"\S+")
 _WORD_TOKEN = re.compile(r"^[\"'“”‘’(\[]*([^\W\d_]+(?:['’-][^\W\d_]+)*)[\"'“”‘’)\].,;:!?]*$")
 _NUMBER_TOKEN = re.compile(r"^[(\[]?[\d][\d.,/:-]*[)\].,;:]?$")
@@ -32,6 +32,9 @@ _VOWEL = re.compile(r"[aeiouyàáâãäåèéêëìíîïòóôõöùúûüае�
 _UNSPELLABLE = re.compile(r"[b-df-hj-np-tv-xz]{5}|[aeiouyàáâãäåèéêëìíîïòóôõöùúûü]{4}|([^\W\d_])\1\1", re.IGNORECASE)
 # A line whose words make up less than this share of its characters is noise.
 NOISE_SHARE = 0.3
+# Lines whose words make up at least this share are prose enough that a
+# connecting word at the end of one joins it to the next.
+WORDED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -149,13 +152,18 @@ def field_runs_on(line: str) -> bool:
     return bool(_KEY_ALONE.match(line) or _SUBJECT_GOES_ON.match(line))
 
 
+def open_bracket(line: str) -> bool:
+    """A bracket opened and not closed: what it holds goes on in the next line."""
+    return line.count("(") > line.count(")")
+
+
 def table_row(line: str) -> bool:
     return line.count("|") >= 2
 
 
 def upper(line: str) -> bool:
     letters = [c for c in line if c.isalpha()]
-    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.8 * len(letters)
+    return len(letters) >= 4 and sum(c.isupper() for c in letters) >= 0.7 * len(letters)
 
 
 def ends_sentence(line: str) -> bool:
@@ -191,6 +199,11 @@ def ends_in_name(line: str) -> bool:
 def starts_joining(line: str) -> bool:
     toks = _TOKEN.findall(_LEAD_NOISE.sub("", line))
     return bool(toks) and toks[0].lower().rstrip(",") in cues().joining_words
+
+
+def ends_joining_word(line: str) -> bool:
+    toks = _TOKEN.findall(line)
+    return bool(toks) and toks[-1].lower() in cues().joining_words
 
 
 def ends_joining(line: str) -> bool:

@@ -5,7 +5,8 @@ markers, page footers, record numbers and stamps are kept as structure
 (markings), never fed to entity extraction as text. Paragraphs are rebuilt
 from the lines by `registry.layout`. Component: "kartoteka.structure.v2"
 (v1 ended a paragraph at every blank line and missed portion marks after a
-paragraph number).
+paragraph number), followed by the layout's own version, so that a document
+read by an older layout is known as such.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from kartoteka.registry.layout import MAX_PORTION as MAX_PORTION
 from kartoteka.store.records import Marking, Portion
 from kartoteka.vocab import Level, markings
 
-COMPONENT = "kartoteka.structure.v2"
+COMPONENT = f"kartoteka.structure.v2/{layout.COMPONENT}"
 
 _WORD = re.compile(r"[A-Z0-9]+")
 

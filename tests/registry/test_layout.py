@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from kartoteka.registry.layout import starts_paragraph
+from kartoteka.registry.line_cues import cues, word_share
 from kartoteka.registry.structure import analyse, masked_text
+from kartoteka.vocab import markings
 
 # A double-spaced OCR page: every line followed by a blank line, as in the
 # JFK OCR text. Fictional.
@@ -129,3 +132,115 @@ def test_a_line_split_from_a_marked_paragraph_keeps_its_mark() -> None:
     st = analyse(text)
     kovalenko = next(p for p in st.portions if "Kovalenko" in p.text)
     assert kovalenko.mark == "(S)" and kovalenko.level == "S"
+
+
+# Cues of layout v2, each from a kind of error read in the development files
+# of bench/layout (the examples here are fictional).
+
+
+def _joined(text: str, *pieces: str) -> bool:
+    """Do all these pieces of text stand in one portion?"""
+    return any(all(piece in p.text for piece in pieces) for p in analyse(text).portions)
+
+
+def test_word_share_tells_prose_from_ocr_noise() -> None:
+    assert word_share("The officer met the source at the harbour in May 1977.") > 0.9
+    assert word_share("pee MAILROOM({_] ‘TELETYPE uniT (- 4 ize wey") < 0.3  # the OCR of a smudge
+    assert word_share("ees natelinea oa _ ie fe sa wu the") < 0.5
+    assert cues().joining_words >= {"on", "of", "with"}  # YAML must not read `on` as true
+
+
+def test_a_noise_line_stands_alone() -> None:
+    text = "The station reported that the pictures were\npee MAILROOM({_] ‘TELETYPE uniT (- 4 ize wey\n"
+    assert not _joined(text, "pictures were", "MAILROOM")
+
+
+def test_a_lower_case_line_after_a_capitals_heading_is_not_its_wrap() -> None:
+    text = "NO FOREIGN DISSEM\ncountry Cuba report of the station\n"
+    assert not _joined(text, "DISSEM", "country Cuba")
+
+
+def test_specks_before_a_paragraph_number_and_a_comma_for_its_period() -> None:
+    pm = markings().portion_mark
+    assert starts_paragraph("“2. For the station: note the paragraph", pm)
+    assert starts_paragraph(". 1. IDEN A telephoned IDEN B", pm)
+    assert starts_paragraph("2, VARELA, a Caucasian, was born about 1930", pm)
+    assert not starts_paragraph("1963, the year of the visit", pm)
+
+
+def test_a_given_name_at_a_line_end_is_not_cut_from_the_surname() -> None:
+    text = "The report was signed for the station by Ivan\n\n. Petrov\n\n2. Next paragraph.\n"
+    assert _joined(text, "by Ivan", "Petrov")
+
+
+def test_an_abbreviation_in_a_cable_ends_no_sentence() -> None:
+    text = "SOURCE KNOWN TO THE FBI AS ONE NAMED FR.\n\nFRANCISCO RODRIGUEZ OF MIAMI.\n"
+    assert _joined(text, "NAMED FR.", "FRANCISCO")
+
+
+def test_cable_lines_in_capitals_join_on_a_connecting_word() -> None:
+    text = (
+        "2. BOTH SUBJECTS ARRESTED UPON ARRIVAL FROM MIAMI\n\n"
+        "ON 15 MAY AND PRESENTLY DETAINED BY THE POLICE.\n\n"
+        "3. REQUEST TRACES.\n"
+    )
+    assert _joined(text, "FROM MIAMI", "ON 15 MAY")
+    assert not _joined(text, "POLICE", "REQUEST")
+
+
+def test_a_field_key_alone_takes_the_next_line_as_its_value() -> None:
+    text = "TITLE:\nDATE: 06/09/1967\nSUBJECTS :\nLCN, MAFIA, MEMBERS\nDOCUMENT TYPE: PAPER\n"
+    assert _joined(text, "SUBJECTS", "LCN, MAFIA")
+    assert not _joined(text, "TITLE", "DATE")  # a key followed by another field
+    assert not _joined(text, "MEMBERS", "DOCUMENT TYPE")
+
+
+def test_a_subject_line_ending_in_a_colon_goes_on() -> None:
+    text = "SUBJECT: Garrison and the Kennedy Assassination:\nInterview of Garrison on Dutch TV\n\n1. Text.\n"
+    assert _joined(text, "SUBJECT", "Interview of Garrison")
+
+
+def test_the_tail_of_a_sentence_after_a_full_line() -> None:
+    text = (
+        "This is to advise you of security action in the subject case as indicated\n"
+        "below:\n\n"
+        "Security approval is granted the subject person for access to classified\n"
+        "information.\n"
+    )
+    assert _joined(text, "as indicated", "below:")
+    assert _joined(text, "classified", "information.")
+
+
+def test_a_paragraph_number_on_a_line_of_its_own() -> None:
+    text = "1.\n\nTransmitted herewith are the following reports.\n\n2. Next.\n"
+    assert _joined(text, "1.", "Transmitted")
+
+
+def test_an_open_bracket_goes_on_into_the_next_line() -> None:
+    text = "of the Direccion General de Inteligencia (DGI =\n\nGeneral Directorate of Intelligence).\n"
+    assert _joined(text, "(DGI", "General Directorate")
+
+
+def test_a_connecting_word_goes_on_into_a_line_shaped_like_a_field() -> None:
+    text = "4. WE DID NOT DISCUSS INFO CONTAINED REF A WITH\nCONSULATE FOR TWO REASONS: INFO CAME LATE.\n"
+    assert _joined(text, "WITH", "CONSULATE")
+
+
+def test_a_connecting_word_in_noise_joins_nothing() -> None:
+    prose = "The station will advise headquarters of the outcome of the meeting with the source.\n"
+    text = prose * 3 + "\nees natelinea oa _ ie fe sa wu the\nStation officer replied to the cable.\n"
+    assert not _joined(text, "natelinea", "Station officer")
+
+
+def test_a_dropped_line_on_a_single_spaced_page() -> None:
+    full = "The majority opinion among the Embassy staff at The Hague is that he was credible"
+    text = (
+        "1. Reference B says that the press was generally favourable and that many\n"
+        "comments noted he seemed logical and in control of his facts overall.\n"
+        f"{full}\n\n"
+        "Dutch viewers in large numbers, said the attache.\n\n"
+        "2. The Station has no further comment on the programme or on Garrison.\n"
+        "It will report any follow-up of the interview by the Dutch television.\n"
+    )
+    assert _joined(text, "he was credible", "Dutch viewers")
+    assert not _joined(text, "attache", "2. The Station")
