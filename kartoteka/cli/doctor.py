@@ -73,7 +73,7 @@ def examine(path: Path) -> dict[str, Any]:
         db.close()
     # The audit log is read through the archive, which refuses a file whose
     # structure or schema is damaged; broken references do not stop it.
-    opens = all(c.ok for c in checks if c.name in ("header", "integrity", "schema"))
+    opens = all(c.ok is True for c in checks if c.name in ("header", "integrity", "schema"))
     checks.append(_audit(path) if opens else Check("audit", note="the file has the problems above", ran=False))
     return {
         "archive": str(path),

@@ -88,12 +88,17 @@ def quick_check_on_open(db: sqlite3.Connection, path: str) -> None:
     state = _file_state(path)
     if state is not None and state in _checked:
         return
-    size = int(db.execute("PRAGMA page_count").fetchone()[0]) * int(db.execute("PRAGMA page_size").fetchone()[0])
-    if size <= QUICK_CHECK_MAX_BYTES:
-        first = db.execute("PRAGMA quick_check(1)").fetchone()
-        if first is None or first[0] != "ok":
-            # The detail (page numbers, index names) is the doctor's to show.
-            raise KartotekaError(E.E111, path=path, reason="its structure check failed")
+    # The detail (page numbers, index names) is the doctor's to show.
+    failed = KartotekaError(E.E111, path=path, reason="its structure check failed")
+    try:
+        size = int(db.execute("PRAGMA page_count").fetchone()[0]) * int(db.execute("PRAGMA page_size").fetchone()[0])
+        first = db.execute("PRAGMA quick_check(1)").fetchone() if size <= QUICK_CHECK_MAX_BYTES else ("ok",)
+    except sqlite3.DatabaseError as exc:
+        if is_damage(exc):  # a schema too damaged to read is the same verdict
+            raise failed from exc
+        raise
+    if first is None or first[0] != "ok":
+        raise failed
     if state is not None:
         _checked.add(state)
 
@@ -143,6 +148,11 @@ def full_check(db: sqlite3.Connection, application_id: int, supported: int) -> l
     header.note = f"schema version {version}" + (
         f"; the next open migrates it to {supported}" if 0 < version < supported else ""
     )
+    header.problems = list(dict.fromkeys(header.problems))
+    if header.problems:
+        # Not SQLite, or not ours: the other checks would only repeat it.
+        skipped = ("integrity", "schema", "foreign_keys", "full_text")
+        return [header, *(Check(name, note="not a Kartoteka archive", ran=False) for name in skipped)]
 
     integrity = Check("integrity")
     for (line,) in _rows(db, f"PRAGMA integrity_check({MAX_PROBLEMS})", integrity):

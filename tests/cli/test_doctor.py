@@ -6,7 +6,11 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from kartoteka.cli import app
+from kartoteka.errors import KartotekaError
+from kartoteka.store import integrity
 from tests.cli.conftest import runner
 from tests.cli.test_damaged import flip_page_headers, one_line
 
@@ -86,3 +90,31 @@ def test_the_owner_only(db: Path) -> None:
     assert runner.invoke(app, ["--archive", str(db), "user", "add", "clerk", "--clearance", "U"]).exit_code == 0
     r = runner.invoke(app, ["--archive", str(db), "--as", "clerk", "doctor"])
     assert r.exit_code == 1 and one_line(r.stderr).startswith("Error: [E042]")
+
+
+def test_a_file_that_is_no_archive(tmp_path: Path) -> None:
+    path = tmp_path / "notes.db"
+    path.write_text("shopping list\n")
+    code, report, stderr = doctor(path)
+    assert code == 1
+    c = checks(report)
+    assert c["header"]["problems"] == ["file is not a database"]
+    assert all(c[name]["ok"] is None for name in CHECKS[1:])  # not checked, not failed five times over
+    assert json.loads(one_line(stderr))["error"] == "E116"
+
+
+def test_damage_after_a_good_open_is_seen_by_the_next(db: Path) -> None:
+    # The open check runs once per state of the file: a file changed since is checked again.
+    def check_open() -> None:
+        con = sqlite3.connect(db)
+        try:
+            integrity.quick_check_on_open(con, str(db))
+        finally:
+            con.close()
+
+    check_open()
+    check_open()  # remembered: the same file, unchanged
+    flip_page_headers(db)
+    with pytest.raises(KartotekaError) as caught:
+        check_open()
+    assert caught.value.code == "E111"
