@@ -5,8 +5,9 @@ reading the first 120 raw lines of 50 JFK development records (a seeded
 sample, `random.Random(2026).sample(records, 50)`), each deciding for every
 non-blank line whether it starts a block. Labeller A read files 00-29,
 labeller B files 20-49: files 20-29 were read by both (agreement), 00-19 by A
-only (the development part: layout rules were looked at against these), 30-49
-by B only (held out: measured once the rules were written). The gold files
+only, 30-49 by B only. Development is A's files 00-29 (the only ones whose
+errors were looked at while writing the rules); held out is B's 30-49,
+measured once the rules were written. The gold files
 hold record ids and line numbers only, never the records' text.
 
 A break is predicted before a line when it lies in another portion than the
