@@ -1,14 +1,12 @@
 """Realism: 200 noisy OCR records from the JFK collection (skipped when absent).
 
-For the people the archive indexes most, the dossier must find the records
-whose text names them, counted against a plain case-insensitive text search
-for the person's full name.
+Quality of the card index is measured against hand labels in
+`tests/index/test_card_gold.py`; these are smoke checks on raw records.
 """
 
 import gzip
 import itertools
 import json
-import re
 from collections.abc import Iterator
 
 import pytest
@@ -35,28 +33,6 @@ def jfk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Archive, dic
     assert sum(r.status == "added" for r in results) == len(set(texts.values()))
     yield arch, texts
     arch.close()
-
-
-def test_dossier_recall_against_text_search(jfk: tuple[Archive, dict[str, str]]) -> None:
-    arch, texts = jfk
-    people = [e for e in arch._store.entities("PERSON", 200) if len(e.name.split()) >= 2][:20]
-    assert people, "no full-name people indexed"
-    checked = 0
-    for e in people:
-        pattern = re.compile(r"\b" + r"\s+".join(re.escape(w) for w in e.name.split()) + r"\b", re.IGNORECASE)
-        expected = {rid for rid, t in texts.items() if pattern.search(t)}
-        if len(expected) < 2:
-            continue
-        found = {doc["source"] for doc in arch.dossier(e.id)["documents"]}
-        recall = len(found & expected) / len(expected)
-        assert recall >= 0.8, f"{e.name}: dossier found {len(found & expected)} of {len(expected)} records"
-        # Precision: every record the dossier cites names the person's family name.
-        surname = e.name.split()[-1]
-        cited = [rid for rid in found if rid in texts]
-        named = [rid for rid in cited if surname.casefold() in texts[rid].casefold()]
-        assert len(named) / len(cited) >= 0.9, f"{e.name}: {len(cited) - len(named)} cited records lack '{surname}'"
-        checked += 1
-    assert checked >= 3, "too few people appear in two or more records to test recall"
 
 
 def test_oswald_check_in_ocr_noise(jfk: tuple[Archive, dict[str, str]]) -> None:
