@@ -240,6 +240,19 @@ class Label:
     def __str__(self) -> str:
         return self.level.name + (":" + render(self.expression) if self.expression is not None else "")
 
+    @classmethod
+    def join(cls, labels: list[Label]) -> Label:
+        """The least label that protects all of `labels`: the highest level and
+        every expression required at once. Whoever may see the join may see
+        each of them; what is derived from several items carries their join."""
+        if not labels:
+            return UNCLASSIFIED
+        exprs = [lab.expression for lab in labels if lab.expression is not None]
+        expr: Expr | None = None
+        if exprs:
+            expr = exprs[0] if len(exprs) == 1 else Node("&", tuple(exprs))
+        return cls(max(lab.level for lab in labels), normalise(expr))
+
     @property
     def tokens(self) -> frozenset[str]:
         return tokens_of(self.expression)

@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
 from kartoteka.access.labels import Label, LabelError, Level
+from kartoteka.access.policy import stored_label
 from kartoteka.errors import E, KartotekaError
 from kartoteka.index import extract
 from kartoteka.index.resolve import COMPONENT as RESOLVE_COMPONENT
@@ -251,7 +252,9 @@ class Ingestor:
                 try:
                     st = structure.analyse(item.text)
                     doc_label = self._document_label(st.classification)
-                    labelled = [_labelled(q) if self.enforce else q for q in st.portions]
+                    labelled = (
+                        _fail_closed([_labelled(q) for q in st.portions], doc_label) if self.enforce else st.portions
+                    )
                     portions = with_ocr_confidence(labelled, item.word_confidence)
                     lines = candidate_lines(portions, doc_label)
                     portions, masked_keys = self._mask_learned(portions, lines)
@@ -421,6 +424,19 @@ class Ingestor:
                 if spans:
                     masked = structure.with_boilerplate_lines(probe, spans)
                     self.store.mask_boilerplate(pid, spans, masked.boilerplate)
+
+
+def _fail_closed(portions: list[Portion], doc_label: str) -> list[Portion]:
+    """Unmarked text in a document that marks its portions is classified at the
+    document's overall level: the join of every portion mark (and the
+    document's own label). A line the layout split from a marked paragraph
+    ("1. ..." under "(S//HUM) The source reported:") is then never U.
+    A document without portion marks keeps the document's label throughout."""
+    marked = [stored_label(q.label) for q in portions if q.mark and q.label]
+    if not marked:
+        return portions
+    top = str(Label.join([*marked, stored_label(doc_label)]))
+    return [replace(q, label=top) if q.kind == "text" and not q.label else q for q in portions]
 
 
 def _labelled(portion: Portion) -> Portion:

@@ -182,3 +182,21 @@ def test_generated_worlds_look_the_same_to_a_low_user(worlds: tuple[World, World
     a = read_everything(build(base, tmp_path / "a", plain), names, words)
     b = read_everything(build(base, tmp_path / "b", hidden), names, words)
     assert a == b, first_difference(a, b)
+
+
+def test_lines_split_from_a_marked_paragraph_are_never_unclassified(base: Path, tmp_path: Path) -> None:
+    """A hostile review's finding: numbered and dashed lines directly under an
+    (S//HUM) paragraph became portions of their own, unmarked, and so U."""
+    text = (
+        "(U) Colonel Arkady Zorin met the journalist Duarte Mendes in Lisbon in March 1977.\n\n"
+        "(S//HUM) The source GRANIT reported three points:\n"
+        "1. Zorin recruited Ivan Petrov in Vienna in 1975.\n"
+        "2. Petrov is paid through the Lisbon rezidentura.\n\n"
+        "(S//HUM) Notes of the debriefing follow.\n"
+        "— Boris Kovalenko handled Petrov until 1979.\n"
+    )
+    plain = "(U) Colonel Arkady Zorin met the journalist Duarte Mendes in Lisbon in March 1977.\n"
+    a = read_everything(build(base, tmp_path / "a", World([Doc("r.txt", plain)])), NAMES, WORDS)
+    b = read_everything(build(base, tmp_path / "b", World([Doc("r.txt", text)])), NAMES, WORDS)
+    assert "Petrov" not in b.split("\nsearch:", 1)[1].split("\ncheck:", 1)[0]
+    assert a == b, first_difference(a, b)

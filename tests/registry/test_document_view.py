@@ -65,14 +65,21 @@ def test_a_viewer_sees_no_gaps_and_no_hidden_lengths(tmp_path: Path) -> None:
     d = analyst.document(doc_id)
     texts = [p["text"] for p in d["portions"] if p["kind"] == "text"]
     assert any("Arkady Zorin" in t for t in texts)
-    # Unmarked, in a SECRET-bannered report: SECRET, never UNCLASSIFIED.
-    unmarked = next(p for p in d["portions"] if "Vetrova" in p["text"])
-    assert unmarked["label"] == "S" and unmarked["mark"] is None
+    # Unmarked, in a report that marks its portions: the report's overall
+    # classification, the join of its marks (S//HUM), never UNCLASSIFIED; so
+    # hidden from an analyst without HUM like the (S//HUM) paragraph itself.
+    assert not any("Vetrova" in t for t in texts)
     assert not any("ORCHARD" in t for t in texts)  # (S//HUM): the analyst holds no HUM
     assert [p["n"] for p in d["portions"]] == list(range(1, len(d["portions"]) + 1))
-    assert d["label"] == "SECRET" and "classification" not in d and "encoding" not in d
+    # Rolled up from what the analyst sees: the (U) paragraph alone.
+    assert d["label"] == "UNCLASSIFIED" and "classification" not in d and "encoding" not in d
     assert "ORCHARD" not in str(d) and "HUM" not in str(d)
     analyst.close()
+    arch.add_user("handler", "S", ["HUM"])
+    handler = Archive(tmp_path / "enforce.db", user="handler")
+    unmarked = next(p for p in handler.document(doc_id)["portions"] if "Vetrova" in p["text"])
+    assert unmarked["label"] == "S:HUM" and unmarked["mark"] is None
+    handler.close()
     arch.close()
 
 
