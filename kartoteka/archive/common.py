@@ -138,8 +138,11 @@ class Context:
         pid = by_number.get(int(n_text))
         if pid is None:
             return None
-        _seq, _text, pstart = self.store.portion_text(pid)
-        return f"{doc}:{pstart + int(start_text)}-{pstart + int(end_text)}"
+        _seq, text, pstart = self.store.portion_text(pid)
+        start, end = int(start_text), int(end_text)
+        if not 0 <= start < end <= len(text):
+            return None  # offsets past the portion would reach into the hidden text beside it
+        return f"{doc}:{pstart + start}-{pstart + end}"
 
     def sees_whole(self, document_id: str) -> bool:
         """May the viewer see a document and every portion of it?"""

@@ -63,7 +63,9 @@ class Sources:
         row = self.ctx.store.source(cryptonym)
         # Unknown and not-yours answer alike: the registry is itself compartmented.
         # A handler whose clearance no longer covers the source has lost it.
-        if row is None or not (self._registry_chief() or (row[2] == self.ctx.actor and self._cleared(cryptonym))):
+        # The registry chief's role says what they may do, not what they have
+        # read: they too must be cleared for the source's label.
+        if row is None or not ((self._registry_chief() or row[2] == self.ctx.actor) and self._cleared(cryptonym)):
             raise NotFound(E.E047, cryptonym=cryptonym)
         return row
 
@@ -83,7 +85,7 @@ class Sources:
 
     def sources(self) -> list[dict[str, Any]]:
         rows = self.ctx.store.sources()
-        mine = [(c, h) for c, h in rows if self._registry_chief() or (h == self.ctx.actor and self._cleared(c))]
+        mine = [(c, h) for c, h in rows if (self._registry_chief() or h == self.ctx.actor) and self._cleared(c)]
         return [{"cryptonym": c, "handler": h} for c, h in mine]
 
     def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:

@@ -200,3 +200,31 @@ def test_lines_split_from_a_marked_paragraph_are_never_unclassified(base: Path, 
     b = read_everything(build(base, tmp_path / "b", World([Doc("r.txt", text)])), NAMES, WORDS)
     assert "Petrov" not in b.split("\nsearch:", 1)[1].split("\ncheck:", 1)[0]
     assert a == b, first_difference(a, b)
+
+
+def test_split_offsets_never_reach_past_the_visible_portion(base: Path, tmp_path: Path) -> None:
+    """A mention id names a visible portion and offsets inside it; offsets past
+    its end once reached the hidden paragraph after it (a hostile review moved
+    a hidden mention onto a new card by trying offsets)."""
+    from kartoteka.archive import Archive
+    from kartoteka.errors import KartotekaError
+
+    path = build(base, tmp_path / "b", World([REPORT_WITH_SECRET]))
+    owner = Archive(path)
+    owner.add_user("ana", "U", ["ANALYST"])
+    owner.close()
+    ana = Archive(path, user="ana")
+    try:
+        zorin = ana.check("Arkady Zorin")["matches"][0]["entity_id"]
+        doc = ana.documents()[0]["id"]
+        first = ana.document(doc)["portions"][0]["text"]
+        refused = 0
+        for s in range(len(first) - 5, len(first) + 200):
+            try:
+                ana.split(zorin, [f"{doc}:1:{s}-{s + 5}"])
+            except KartotekaError as exc:
+                assert exc.code == "E022"
+                refused += 1
+        assert refused == 205
+    finally:
+        ana.close()

@@ -23,7 +23,8 @@ def archive(tmp_path: Path) -> Path:
     arch.add_user("handler1", "S", ["HUM"])
     arch.add_user("handler2", "S", ["HUM"])
     arch.add_user("analyst", "TS", ["HUM", "NOFORN"])
-    arch.add_user("chief", "S", ["REGISTRY"])
+    arch.add_user("chief", "S", ["REGISTRY", "HUM"])
+    arch.add_user("clerk", "U", ["REGISTRY"])  # may register documents; not cleared for sources
     list(arch.ingest([_doc("report.txt", REPORT)]))
     arch.source_add("GRANITE", TRUE_NAME, "handler1")
     arch.close()
@@ -40,6 +41,19 @@ def test_only_the_handler_and_the_registry_chief_read_the_true_name(archive: Pat
         assert a.source_show("GRANITE")["true_name"] == TRUE_NAME
         a.close()
     a = _as(archive, "analyst")  # cleared higher than the handler, but not the handler
+    with pytest.raises(KartotekaError) as hidden:
+        a.source_show("GRANITE")
+    with pytest.raises(KartotekaError) as missing:
+        a.source_show("BASALT")
+    assert hidden.value.message.replace("GRANITE", "X") == missing.value.message.replace("BASALT", "X")
+    assert a.sources() == []
+    a.close()
+
+
+def test_a_registry_chief_reads_only_sources_they_are_cleared_for(archive: Path) -> None:
+    """A role says what its holder may do, not what they may read (a hostile
+    review read every true name with REGISTRY, a token a U clerk holds to ingest)."""
+    a = _as(archive, "clerk")
     with pytest.raises(KartotekaError) as hidden:
         a.source_show("GRANITE")
     with pytest.raises(KartotekaError) as missing:
@@ -97,7 +111,7 @@ def test_handover_moves_the_source_and_is_audited(archive: Path) -> None:
         ("analyst", "BASALT", "handler1", "E100"),  # not the registry chief
         (None, "granite", "handler1", "E048"),  # bad cryptonym
         (None, "BASALT", "nobody", "E102"),  # unknown handler
-        (None, "BASALT", "chief", "E102"),  # a handler not cleared for S:HUM
+        (None, "BASALT", "clerk", "E102"),  # a handler not cleared for S:HUM
         (None, "GRANITE", "handler1", "E049"),  # exists
     ],
 )
