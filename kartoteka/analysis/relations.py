@@ -28,7 +28,7 @@ from typing import Any
 
 from kartoteka.vocab import _load
 
-COMPONENT = "kartoteka.relations.v1"
+COMPONENT = "kartoteka.relations.v2"
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
 OBJECT_DEPS = ("dobj", "dative", "obj", "oprd")
 

@@ -10,13 +10,14 @@ import itertools
 from collections.abc import Callable
 from typing import Any
 
-from kartoteka.access.labels import LabelError
+from kartoteka.access.labels import Clearance, LabelError
+from kartoteka.access.policy import stored_label
 from kartoteka.analysis import assessment, relations
 from kartoteka.analysis.cooccur import benjamini_hochberg, cooccurrence
 from kartoteka.analysis.graph import RelationGraph
 from kartoteka.analysis.knox import knox
 from kartoteka.archive.cards import Cards
-from kartoteka.archive.common import Context, snippet
+from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, snippet
 from kartoteka.errors import E, InvalidInput, NotFound
 from kartoteka.store.records import support_ids, support_text
 
@@ -157,23 +158,65 @@ class Analysis:
             for pid, pstart, ptext, m_start, m_end, kind, eid in store.portion_mentions(doc_id):
                 entry = by_portion.setdefault(pid, (pstart, ptext, []))
                 entry[2].append(relations.Ent(m_start - pstart, m_end - pstart, kind, eid))
-            speakers = relations.speakers(
-                [(pid, text) for pid, _, kind, text, _, _ in store.portion_rows(doc_id) if kind == "text"],
-                {pid: ents for pid, (_, _, ents) in by_portion.items()},
-            )
-            # Where each speaker was named: a relation through "I" rests on
-            # that paragraph too, and is shown only to who may see both.
-            named_in = {id(e): pid for pid, (_, _, ents) in by_portion.items() for e in ents}
-            dates = store.dates_in_portions(sorted(by_portion))
-            rows: list[tuple[object, ...]] = []
-            for pid, (pstart, ptext, ents) in by_portion.items():
+            rows = self._document_relations(doc_id, by_portion, nlp)
+            with ctx.write():
+                found += store.replace_relations(doc_id, relations.COMPONENT, rows)
+            if progress:
+                progress(i + 1, len(todo))
+        ctx.audit.record(ctx.actor, "build relations", todo)
+        return {"documents": len(todo), "relations": found}
+
+    def _document_relations(
+        self, doc_id: str, by_portion: dict[int, tuple[int, str, list[relations.Ent]]], nlp: Any
+    ) -> list[tuple[object, ...]]:
+        """Relation rows of one document, read once per view of it.
+
+        Who "I" is comes from other paragraphs (the interviewee's introduction,
+        the teller named before a quotation), and a hidden paragraph can both
+        name a speaker and stand between a teller and the quotation. So the
+        speakers are found once for each reader the document has: for each
+        label among its portions, over the portions a reader cleared exactly
+        for it may see. A relation through a speaker records where the speaker
+        was named (its support); the lowest view's row is kept when two views
+        find the same relation, so each reader sees what their own view of
+        the document says, whatever lies above them.
+        """
+        store = self.ctx.store
+        doc_label = stored_label(store.document_label(doc_id) or UNCLASSIFIED_LABEL)
+        texts = [
+            (pid, text, stored_label(own) if own else doc_label)
+            for pid, _, kind, text, _, own in store.portion_rows(doc_id)
+            if kind == "text"
+        ]
+        views = sorted({lab for _, _, lab in texts}, key=lambda lab: (lab.level, str(lab)))
+        dates = store.dates_in_portions(sorted(by_portion))
+        parsed: dict[int, Any] = {}
+        done: dict[int, set[str | None]] = {}
+        rows: list[tuple[object, ...]] = []
+        for view in views:
+            reader = Clearance(view.level, view.tokens)
+            if not reader.can_see(doc_label):
+                continue
+            # Speakers are read on the parser's view: a portion mark "(U)" blanked,
+            # so that a marked answer still opens with its dash or quotation.
+            seen = [(pid, relations.parse_view(text)) for pid, text, lab in texts if reader.can_see(lab)]
+            ents_of = {pid: by_portion[pid][2] for pid, _ in seen if pid in by_portion}
+            speakers = relations.speakers(seen, ents_of)
+            named_in = {id(e): pid for pid, ents in ents_of.items() for e in ents}
+            for pid, ents in ents_of.items():
                 speaker = speakers.get(pid)
-                if len({e.key for e in ents} | ({speaker.key} if speaker else set())) < 2:
+                key = speaker.key if speaker else None
+                if key in done.setdefault(pid, set()):
+                    continue  # this paragraph was read with this speaker in a lower view
+                done[pid].add(key)
+                if len({e.key for e in ents} | ({key} if key else set())) < 2:
                     continue
-                assert nlp is not None
+                pstart, ptext, _ = by_portion[pid]
+                if pid not in parsed:
+                    parsed[pid] = nlp(relations.parse_view(ptext))
                 origin = named_in.get(id(speaker)) if speaker is not None else None
                 support = support_text([origin] if origin is not None and origin != pid else [])
-                for r in relations.extract(nlp(relations.parse_view(ptext)), ents, speaker):
+                for r in relations.extract(parsed[pid], ents, speaker):
                     a, b = pstart + r.start, pstart + r.end
                     values = sorted(d.value for d in dates.get(pid, []) if d.value and a <= d.start < b)
                     uses_speaker = speaker is not None and speaker.key in (r.subject, r.object)
@@ -182,12 +225,7 @@ class Analysis:
                          values[0] if values else None, values[-1] if values else None,
                          support if uses_speaker else "")
                     )  # fmt: skip
-            with ctx.write():
-                found += store.replace_relations(doc_id, relations.COMPONENT, rows)
-            if progress:
-                progress(i + 1, len(todo))
-        ctx.audit.record(ctx.actor, "build relations", todo)
-        return {"documents": len(todo), "relations": found}
+        return rows
 
     def _relation_graph(self, since: str | None = None, until: str | None = None) -> RelationGraph:
         """Every relation the viewer may see (its passage visible), optionally in a date window."""

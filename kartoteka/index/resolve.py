@@ -27,6 +27,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from kartoteka.access.labels import Clearance, Label
 from kartoteka.index.keys import plain_label_key
 from kartoteka.names.compare import compare_names
 from kartoteka.names.index import NameIndex
@@ -232,10 +233,18 @@ class Resolver:
         # Several people fit equally well: conservative, so join none of them.
         return None
 
-    def resolve(self, document_id: str, mentions: list[tuple[int, int, int, str, str]]) -> list[str | None]:
-        """Entity ids for (portion_seq, start, end, text, kind) mentions of one document."""
+    def resolve(
+        self,
+        document_id: str,
+        mentions: list[tuple[int, int, int, str, str]],
+        labels: dict[int, Label] | None = None,
+    ) -> list[str | None]:
+        """Entity ids for (portion_seq, start, end, text, kind) mentions of one document.
+
+        `labels` (portion seq → governing label) keeps what is inferred about
+        a mention to evidence its readers may see (see `_relabel_people`)."""
         out: list[str | None] = [None] * len(mentions)
-        mentions = _relabel_people(mentions)
+        mentions = _relabel_people(mentions, labels)
         people = [(i, m[3]) for i, m in enumerate(mentions) if m[4] == "PERSON"]
         for cluster in cluster_people(people):
             eid = self._match_person(cluster)
@@ -281,22 +290,38 @@ class Resolver:
         return out
 
 
-def _relabel_people(mentions: list[tuple[int, int, int, str, str]]) -> list[tuple[int, int, int, str, str]]:
+def _relabel_people(
+    mentions: list[tuple[int, int, int, str, str]], labels: dict[int, Label] | None = None
+) -> list[tuple[int, int, int, str, str]]:
     """The English model often tags a lone family name as ORG or GPE ("Trump",
     "Navalny"). Within one document, a single-word ORG/PLACE span that is the
-    family name of a person mentioned there is that person."""
-    surnames: set[str] = set()
+    family name of a person mentioned there is that person.
+
+    With `labels`, only a person named in a portion that every reader of the
+    span's own portion may see counts: a full name in a hidden paragraph must
+    not turn a visible "Bortnik" into a person (that would tell its readers
+    the hidden paragraph names one)."""
+    surnames: dict[str, list[int]] = {}
     for m in mentions:
         if m[4] == "PERSON":
             p = parse_name(m[3])
             if p.surname is not None and p.given:
-                surnames.add(p.surname.text.casefold())
+                surnames.setdefault(p.surname.text.casefold(), []).append(m[0])
     if not surnames:
         return mentions
+
+    def evidenced(m: tuple[int, int, int, str, str]) -> bool:
+        seqs = surnames.get(m[3].casefold())
+        if not seqs:
+            return False
+        if labels is None or m[0] not in labels:
+            return True
+        own = labels[m[0]]
+        reader = Clearance(own.level, own.tokens)
+        return any(reader.can_see(labels.get(q, own)) for q in seqs)
+
     return [
-        (m[0], m[1], m[2], m[3], "PERSON")
-        if m[4] != "PERSON" and " " not in m[3] and m[3].casefold() in surnames
-        else m
+        (m[0], m[1], m[2], m[3], "PERSON") if m[4] != "PERSON" and " " not in m[3] and evidenced(m) else m
         for m in mentions
     ]
 

@@ -354,7 +354,8 @@ class Ingestor:
                     # first of a text holds the bare digest, a copy adds its id.
                     doc.content_hash = f"{p.digest}/{doc_id}"
                 portion_ids = self.store.add_document(doc)
-                entity_ids = self.resolver.resolve(doc_id, mentions)
+                governing = {q.seq: stored_label(q.label or p.label) for q in p.portions}
+                entity_ids = self.resolver.resolve(doc_id, mentions, governing)
                 self.store.add_mentions(
                     doc_id,
                     portion_ids,

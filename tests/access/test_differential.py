@@ -45,18 +45,18 @@ SECRET_CABLE = Doc(
 # the visible answers is him.
 INTERVIEW_OPEN = Doc(
     "interview.txt",
-    "— When did you come to Vienna?\n\n"
-    "— I recruited Ivan Petrov in Vienna in 1975.\n\n"
-    "— I met Anna Kovacs there in 1976.\n\n"
-    "— Who else did you meet?\n",
+    "(U) — When did you come to Vienna?\n\n"
+    "(U) — I recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "(U) — I met Anna Kovacs there in 1976.\n\n"
+    "(U) — Who else did you meet?\n",
 )
 INTERVIEW_HIDDEN_SPEAKER = Doc(
     "interview.txt",
     "(S//HUM) A conversation with Boris Sokolov, recorded in Vienna in 1993.\n\n"
-    "— When did you come to Vienna?\n\n"
-    "— I recruited Ivan Petrov in Vienna in 1975.\n\n"
-    "— I met Anna Kovacs there in 1976.\n\n"
-    "— Who else did you meet?\n",
+    "(U) — When did you come to Vienna?\n\n"
+    "(U) — I recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "(U) — I met Anna Kovacs there in 1976.\n\n"
+    "(U) — Who else did you meet?\n",
 )
 
 # A paged report whose middle page is all hidden.
@@ -71,6 +71,38 @@ PAGED_HIDDEN_PAGE = Doc(
     "\f(S//HUM) Boris Kovalenko reported on Zorin from Vienna.\n"
     "\f(U) Zorin left Lisbon in 1979.\n",
     paged=True,
+)
+
+# A teller named in one paragraph, quoted in the next; a hidden paragraph
+# between them must not change what a U reader is told the quotation says.
+TELLER_OPEN = Doc(
+    "teller.txt",
+    "(U) Arkady Zorin told me the following about his years in Vienna.\n\n"
+    "(U) “I recruited Ivan Petrov in Vienna in 1975,” the colonel went on.\n",
+)
+TELLER_HIDDEN_BETWEEN = Doc(
+    "teller.txt",
+    "(U) Arkady Zorin told me the following about his years in Vienna.\n\n"
+    "(S//HUM) Boris Kovalenko was present and took notes.\n\n"
+    "(U) “I recruited Ivan Petrov in Vienna in 1975,” the colonel went on.\n",
+)
+# An interview introduced in the open, with a hidden introduction before it.
+INTERVIEW_MARKED = Doc(
+    "interview2.txt",
+    "(U) A conversation with Arkady Zorin, recorded in Vienna in 1993.\n\n"
+    "(U) — When did you come to Vienna?\n\n"
+    "(U) — I recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "(U) — I met Anna Kovacs there in 1976.\n\n"
+    "(U) — Who else did you meet?\n",
+)
+INTERVIEW_MARKED_HIDDEN_FIRST = Doc(
+    "interview2.txt",
+    "(S//HUM) An interview with Boris Sokolov, recorded in Vienna in 1993.\n\n"
+    "(U) A conversation with Arkady Zorin, recorded in Vienna in 1993.\n\n"
+    "(U) — When did you come to Vienna?\n\n"
+    "(U) — I recruited Ivan Petrov in Vienna in 1975.\n\n"
+    "(U) — I met Anna Kovacs there in 1976.\n\n"
+    "(U) — Who else did you meet?\n",
 )
 
 NAMES = [
@@ -99,6 +131,21 @@ SCENARIOS = {
     "hidden document first": (World([REPORT, CABLE]), World([SECRET_CABLE, REPORT, CABLE])),
     "hidden speaker behind 'I'": (World([INTERVIEW_OPEN, CABLE]), World([INTERVIEW_HIDDEN_SPEAKER, CABLE])),
     "hidden page": (World([PAGED_OPEN]), World([PAGED_HIDDEN_PAGE])),
+    "hidden paragraph between a teller and the quotation": (World([TELLER_OPEN]), World([TELLER_HIDDEN_BETWEEN])),
+    "hidden introduction before an interview": (World([INTERVIEW_MARKED]), World([INTERVIEW_MARKED_HIDDEN_FIRST])),
+    # The model tags a lone surname as an organisation; a full name elsewhere
+    # in the document makes it a person, but only a full name its readers see.
+    "hidden full name of a visible surname": (
+        World([Doc("pay.txt", "(U) The report says Mendes paid Bortnik.\n")]),
+        World(
+            [
+                Doc(
+                    "pay.txt",
+                    "(U) The report says Mendes paid Bortnik.\n\n(S//HUM) Grigory Bortnik was recruited in Vienna.\n",
+                )
+            ]
+        ),
+    ),
     "watch-list person named in a hidden document": (
         World([REPORT], imports=[("watch-1", "Oleg Sokolov")]),
         World([REPORT, SECRET_CABLE], imports=[("watch-1", "Oleg Sokolov")]),
