@@ -118,9 +118,11 @@ class Documents:
     def _summary(self, d: dict[str, Any]) -> dict[str, Any]:
         if self.ctx.policy.is_owner:
             return d
-        # Counts the viewer can check against what they are shown.
+        # Counts the viewer can check against what they are shown; the highest
+        # banner of the whole file is the owner's to know, as in `show`.
         shown = [r for r in self.ctx.store.portion_rows(d["id"]) if self.ctx.policy.portion_visible(r[0])]
-        return {**d, "portion_count": len(shown), "char_count": sum(len(r[3]) for r in shown)}
+        visible = {k: v for k, v in d.items() if k != "classification"}
+        return {**visible, "portion_count": len(shown), "char_count": sum(len(r[3]) for r in shown)}
 
     def document(self, document_id: str) -> dict[str, Any]:
         """A document as the viewer may see it: the JSON contract of `show --json`.

@@ -11,6 +11,7 @@ import typer
 from kartoteka import render
 from kartoteka.archive import Archive
 from kartoteka.cli.common import JsonOpt, _call, _fail, _progress, app
+from kartoteka.store.private import write_private
 
 
 @app.command("relations")
@@ -73,7 +74,7 @@ def network(
     net = _call(lambda arch: arch.network(ref, depth))
     data = export.render(net, fmt)
     if output:
-        output.write_bytes(data)
+        write_private(output, data)
         render.err.print(f"{len(net['nodes'])} entities, {len(net['relations'])} relations → {output}")
     else:
         sys.stdout.write(data.decode())

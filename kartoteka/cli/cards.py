@@ -16,6 +16,7 @@ from kartoteka.archive import Archive
 from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, app
 from kartoteka.errors import E, KartotekaError
 from kartoteka.names.compare import LIKELY
+from kartoteka.store.private import open_private
 
 
 @app.command()
@@ -76,7 +77,7 @@ def _read_batch(path: Path) -> Iterator[tuple[str, str]]:
 def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool, workers: int = 1) -> None:
     rows = list(_batch_rows(batch))
     as_csv = (output is not None and output.suffix.lower() == ".csv") or (output is None and not json_out)
-    sink = output.open("w", newline="", encoding="utf-8") if output else sys.stdout
+    sink = open_private(output) if output else sys.stdout
     writer = csv.writer(sink) if as_csv else None
     if writer:
         writer.writerow(["query_id", "query", "rank", "entity_id", "name", "score", "explanation"])

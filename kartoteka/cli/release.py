@@ -10,6 +10,7 @@ import typer
 from kartoteka import render
 from kartoteka.cli.common import JsonOpt, _call, _fail, app
 from kartoteka.errors import E, KartotekaError
+from kartoteka.store.private import write_private
 
 
 @app.command("release")
@@ -28,7 +29,7 @@ def release_(
     """Write the copy of a document that AUDIENCE may receive: withheld portions become [ ] with an exemption code."""
     data, name, copy = _call(lambda a: a.release(document_id, audience, fmt, exempt))
     target = output or Path(name)
-    target.write_bytes(data)
+    write_private(target, data)
     result = {"file": str(target), "document_id": document_id, "audience": copy.audience, "withheld": copy.withheld}
     if json_out:
         render.emit_json(result)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import IO, Any
 
 MODE = 0o600
 
@@ -23,3 +24,22 @@ def create_private(path: str | Path) -> None:
     except FileExistsError:
         return
     os.close(fd)
+
+
+def open_private(path: str | Path, text: bool = True) -> IO[Any]:
+    """Open a file to write, truncated, mode 0600 whatever it had before.
+
+    Exports (release copies, networks, batch screens) hold what their
+    author may see, which other users of the machine may not: they are
+    written as privately as the archive they come from.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, MODE)
+    os.fchmod(fd, MODE)
+    if text:
+        return os.fdopen(fd, "w", newline="", encoding="utf-8")
+    return os.fdopen(fd, "wb")
+
+
+def write_private(path: str | Path, data: bytes) -> None:
+    with open_private(path, text=False) as fh:
+        fh.write(data)

@@ -93,3 +93,21 @@ def test_a_file_that_cannot_be_made_is_one_line(db: Path, tmp_path: Path) -> Non
     assert (
         r.exit_code == 1 and one_line(r.stderr) == f"Error: [E117] Can't open or write {out}: No such file or directory"
     )
+
+
+def test_exports_are_written_private(db: Path, tmp_path: Path) -> None:
+    """A release copy, a network export or a batch screen holds what its author
+    may see: written mode 0600, like the archive (a hostile review found 0644)."""
+    doc = json.loads(runner.invoke(app, ["--archive", str(db), "search", "Lisbon", "--json"]).stdout)["hits"][0]
+    out = tmp_path / "r.txt"
+    out.write_text("old")
+    out.chmod(0o644)
+    r = runner.invoke(app, ["--archive", str(db), "release", doc["document_id"], "--for", "U", "-o", str(out)])
+    assert r.exit_code == 0, r.output
+    assert out.stat().st_mode & 0o777 == 0o600 and out.read_text() != "old"
+    names = tmp_path / "names.csv"
+    names.write_text("query_id,name\n1,Arkady Zorin\n")
+    screened = tmp_path / "screen.csv"
+    r = runner.invoke(app, ["--archive", str(db), "check", "--batch", str(names), "-o", str(screened)])
+    assert r.exit_code == 0, r.output
+    assert screened.stat().st_mode & 0o777 == 0o600
