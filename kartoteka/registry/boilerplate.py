@@ -14,12 +14,17 @@ index. Two sources say what is boilerplate:
 Learned lines are counted per label partition. Whether a line is
 boilerplate is visible to anyone who may read the line, so it must be
 decided only from documents that reader may also read: a line counts as
-recurring only among portions that carry the very same label. A clerk
-cleared for U never sees a line flagged because of TOP SECRET documents.
+recurring only among portions under the very same pair of labels, the
+document's and the one governing the portion (its own, or the document's).
+Every viewer sees such a partition whole or not at all, so a (U) line in a
+SECRET document counts only with (U) lines of SECRET documents, and a clerk
+cleared for U never sees a line flagged because of documents they cannot
+see. A line that becomes boilerplate is masked, in the documents read
+before, only within its partition.
 
 Boilerplate stays in the stored text and in search; it is masked from entity
 extraction, dossiers and statistics (a `boilerplate` marking covers it).
-Component: "kartoteka.boilerplate.v1".
+Component: "kartoteka.boilerplate.v2" (v1 counted by the portion's label only).
 """
 
 from __future__ import annotations
@@ -29,7 +34,7 @@ import re
 
 from kartoteka.vocab import boilerplate as vocab
 
-COMPONENT = "kartoteka.boilerplate.v1"
+COMPONENT = "kartoteka.boilerplate.v2"
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 _TOKENS = re.compile(r"[^\W_]+")

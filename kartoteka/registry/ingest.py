@@ -130,12 +130,16 @@ def pipeline_name() -> str:
     )
 
 
-LineKey = tuple[int, str]  # (line key, label it was seen under)
+# (line key, document label, label governing the line's portion): a line is
+# counted and learned only within its partition, which a viewer sees whole or
+# not at all (see registry/boilerplate.py).
+LineKey = tuple[int, str, str]
 
 
 def candidate_lines(portions: list[Portion], doc_label: str) -> dict[int, list[tuple[int, int, LineKey]]]:
     """The lines of each text portion that could be learned boilerplate, by seq:
-    (start, end, (key, label)), the label being the one that governs the line."""
+    (start, end, (key, document label, label)), the label being the one that
+    governs the line."""
     out: dict[int, list[tuple[int, int, LineKey]]] = {}
     for p in portions:
         if p.kind != "text" or p.boilerplate:
@@ -144,7 +148,7 @@ def candidate_lines(portions: list[Portion], doc_label: str) -> dict[int, list[t
         for start, end, line in structure.line_spans(p):
             key = boilerplate.line_key(line)
             if key is not None:
-                out.setdefault(p.seq, []).append((start, end, (key, label)))
+                out.setdefault(p.seq, []).append((start, end, (key, doc_label, label)))
     return out
 
 
@@ -412,11 +416,15 @@ class Ingestor:
         return marked, learned
 
     def _mask_stored(self, key: LineKey, documents: list[str]) -> None:
-        """A line has become boilerplate: correct stored documents, removing the
-        mentions and dates its lines gave."""
-        wanted, label = key
+        """A line has become boilerplate in its partition: correct the stored
+        documents of that partition, removing the mentions and dates its lines
+        gave. Only portions of the very partition are touched: the same line
+        under another label, or in a document of another label, is not learned."""
+        wanted, partition_doc_label, label = key
         for doc_id in documents:
             doc_label = self.store.document_label(doc_id) or "U"
+            if doc_label != partition_doc_label:
+                continue
             for pid, _seq, kind, text, _mark, own_label, start in self.store.portion_spans(doc_id):
                 if kind != "text" or (own_label or doc_label) != label:
                     continue

@@ -289,46 +289,51 @@ class SQLiteStore:
         return (row[0], int(row[1]), str(row[2])) if row else (None, 0, "enforce")
 
     # boilerplate -------------------------------------------------------------
-    def boilerplate_learned(self, keys: Sequence[tuple[int, str]], min_docs: int) -> set[tuple[int, str]]:
-        """Which (line key, label) pairs recur in at least `min_docs` documents."""
+    # A line is counted per partition: (line key, document label, governing
+    # portion label). Every viewer sees a partition whole or not at all.
+    def boilerplate_learned(self, keys: Sequence[tuple[int, str, str]], min_docs: int) -> set[tuple[int, str, str]]:
+        """Which (line key, document label, portion label) recur in at least `min_docs` documents."""
         wanted = set(keys)
         if not wanted:
             return set()
         # One query for a document's lines: keys are 64-bit integers, so they
         # go into the statement's IN list without quoting; labels are checked after.
         found = self.db.execute(
-            f"SELECT key, label FROM boilerplate_lines WHERE docs >= ? AND key IN ({','.join(str(int(k)) for k, _ in wanted)})",
+            "SELECT key, document_label, label FROM boilerplate_lines"
+            f" WHERE docs >= ? AND key IN ({','.join(str(int(k)) for k, _, _ in wanted)})",
             (min_docs,),
         ).fetchall()
-        return {(int(k), str(lab)) for k, lab in found} & wanted
+        return {(int(k), str(d), str(lab)) for k, d, lab in found} & wanted
 
     def boilerplate_seen(
-        self, document_id: str, keys: Sequence[tuple[int, str]], min_docs: int
-    ) -> list[tuple[int, str]]:
-        """Count a document's candidate lines; the pairs that reach `min_docs` with it."""
-        crossed: list[tuple[int, str]] = []
-        for key, label in sorted(set(keys)):
+        self, document_id: str, keys: Sequence[tuple[int, str, str]], min_docs: int
+    ) -> list[tuple[int, str, str]]:
+        """Count a document's candidate lines; the partitions' lines that reach `min_docs` with it."""
+        crossed: list[tuple[int, str, str]] = []
+        for key, document_label, label in sorted(set(keys)):
             cur = self.db.execute(
-                "INSERT OR IGNORE INTO boilerplate_sightings(key, label, document_id) VALUES (?,?,?)",
-                (key, label, document_id),
+                "INSERT OR IGNORE INTO boilerplate_sightings(key, document_label, label, document_id) VALUES (?,?,?,?)",
+                (key, document_label, label, document_id),
             )
             if not cur.rowcount:
                 continue
             row = self.db.execute(
-                "INSERT INTO boilerplate_lines(key, label, docs) VALUES (?,?,1)"
-                " ON CONFLICT(key, label) DO UPDATE SET docs=docs+1 RETURNING docs",
-                (key, label),
+                "INSERT INTO boilerplate_lines(key, document_label, label, docs) VALUES (?,?,?,1)"
+                " ON CONFLICT(key, document_label, label) DO UPDATE SET docs=docs+1 RETURNING docs",
+                (key, document_label, label),
             ).fetchone()
             if int(row[0]) == min_docs:
-                crossed.append((key, label))
+                crossed.append((key, document_label, label))
         return crossed
 
-    def boilerplate_documents(self, key: int, label: str) -> list[str]:
+    def boilerplate_documents(self, key: int, document_label: str, label: str) -> list[str]:
+        """The documents of the partition that carry the line."""
         return [
             str(r[0])
             for r in self.db.execute(
-                "SELECT document_id FROM boilerplate_sightings WHERE key=? AND label=? ORDER BY document_id",
-                (key, label),
+                "SELECT document_id FROM boilerplate_sightings WHERE key=? AND document_label=? AND label=?"
+                " ORDER BY document_id",
+                (key, document_label, label),
             )
         ]
 
@@ -411,7 +416,10 @@ class SQLiteStore:
         if row is None:
             return None
         names = tuple(
-            r[0] for r in self.db.execute("SELECT name FROM entity_names WHERE entity_id=? ORDER BY name", (entity_id,))
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT name FROM entity_names WHERE entity_id=? ORDER BY name", (entity_id,)
+            )
         )
         count = self.db.execute("SELECT count(*) FROM mentions WHERE entity_id=?", (entity_id,)).fetchone()[0]
         return Entity(row[0], row[1], row[2], row[3], names, int(count))
@@ -441,13 +449,12 @@ class SQLiteStore:
         )
 
     def add_given_names(self, entity_id: str, names: Iterable[tuple[str, str]], label: str | None = None) -> None:
-        """Add names a person gave (source 'import' or 'analyst'). A name a mention
-        already gave becomes theirs: a hidden mention's row must not swallow it,
-        or whether it shows would depend on what the giver cannot see."""
+        """Add names a person gave (source 'import' or 'analyst') under their label.
+        A name is a row per (source, label): the same name given under another
+        label, or given by a mention, is another row, so a row the giver cannot
+        see never swallows theirs (whether it shows would depend on it)."""
         self.db.executemany(
-            "INSERT INTO entity_names(entity_id, name, source, label) VALUES (?,?,?,?)"
-            " ON CONFLICT(entity_id, name) DO UPDATE SET source=excluded.source, label=excluded.label"
-            " WHERE source='mention'",
+            "INSERT OR IGNORE INTO entity_names(entity_id, name, source, label) VALUES (?,?,?,?)",
             [(entity_id, n, s, label) for n, s in names],
         )
 
@@ -479,7 +486,7 @@ class SQLiteStore:
             chunk = list(entity_ids[i : i + 500])
             marks = ",".join("?" * len(chunk))
             for eid, name in self.db.execute(
-                f"SELECT entity_id, name FROM entity_names WHERE entity_id IN ({marks})", chunk
+                f"SELECT DISTINCT entity_id, name FROM entity_names WHERE entity_id IN ({marks})", chunk
             ):
                 out[eid].append(name)
         return out
@@ -553,7 +560,9 @@ class SQLiteStore:
         db = self.db
         db.execute("UPDATE mentions SET entity_id=? WHERE entity_id=?", (keep, gone))
         db.execute(
-            "INSERT OR IGNORE INTO entity_names(entity_id, name, source) SELECT ?, name, source FROM entity_names WHERE entity_id=?",
+            # Labels go with the names: an alias given under S stays S on the kept card.
+            "INSERT OR IGNORE INTO entity_names(entity_id, name, source, label)"
+            " SELECT ?, name, source, label FROM entity_names WHERE entity_id=?",
             (keep, gone),
         )
         db.execute("DELETE FROM entity_names WHERE entity_id=?", (gone,))
