@@ -49,14 +49,10 @@ class Analysis:
     # co-occurrence ---------------------------------------------------------------
     def _entity_documents(self) -> tuple[dict[str, set[str]], int]:
         """Visible documents per entity, and how many visible documents there are."""
-        doc_of = self.ctx.doc_of_portion()
-        visible = self.ctx.policy.visible_portions()
         docs: dict[str, set[str]] = {}
-        for eid, _, pid in self.ctx.store.entity_portions():
-            if visible is None or pid in visible:
-                docs.setdefault(eid, set()).add(doc_of[pid])
-        all_docs = {d for p, d in doc_of.items() if visible is None or p in visible}
-        return docs, len(all_docs)
+        for eid, _, _, doc in self.ctx.visible_entity_portions():
+            docs.setdefault(eid, set()).add(doc)
+        return docs, self.ctx.visible_document_count()
 
     def cooccur(self, a_ref: str, b_ref: str) -> dict[str, Any]:
         """Do A and B appear together in more documents than chance would put them?"""
@@ -70,7 +66,7 @@ class Analysis:
 
     def _places_by_portion(self) -> dict[int, set[str]]:
         places: dict[int, set[str]] = {}
-        for eid, kind, pid in self.ctx.store.entity_portions():
+        for eid, kind, pid, _ in self.ctx.visible_entity_portions():
             if kind == "PLACE":
                 places.setdefault(pid, set()).add(eid)
         return places

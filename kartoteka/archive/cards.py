@@ -232,7 +232,7 @@ class Cards:
             # Counted over visible passages only: a co-mention in a hidden
             # portion would reveal that the portion exists.
             counts: Counter[tuple[str, str, str]] = Counter()
-            for other, name, kind, pid in self.ctx.store.co_mention_rows(eid):
+            for other, name, kind, pid in self.ctx.store.co_mention_rows(eid, self.ctx.visible_partitions()):
                 if self.ctx.policy.portion_visible(pid):
                     counts[(other, name, kind)] += 1
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))[:limit]

@@ -150,8 +150,33 @@ class Context:
             return False
         return all(self.policy.portion_visible(r[0]) for r in self.store.portion_rows(document_id))
 
+    def visible_partitions(self) -> list[int] | None:
+        """The label partitions the viewer sees whole (None for the owner: all of them).
+
+        Reads of mentions ask only for these (`kartoteka.store.partitions`), so
+        the work a viewer's dossier, timeline or co-occurrence does is the same
+        however many hidden passages name the entity.
+        """
+        if self.policy.is_owner:
+            return None
+        can_see = self.policy.can_see
+        return [
+            part for part, doc_label, label in self.store.label_partitions() if can_see(doc_label) and can_see(label)
+        ]
+
     def visible_mentions(self, eid: str) -> list[MentionHit]:
-        return [h for h in self.store.mentions_of(eid) if self.policy.portion_visible(h.portion_id)]
+        hits = self.store.mentions_of(eid, self.visible_partitions())
+        return [h for h in hits if self.policy.portion_visible(h.portion_id)]
+
+    def visible_entity_portions(self) -> Iterator[tuple[str, str, int, str]]:
+        """(entity id, kind, portion id, document id) of every visible mention of a live entity."""
+        for row in self.store.entity_portions_in(self.visible_partitions()):
+            if self.policy.portion_visible(row[2]):
+                yield row
+
+    def visible_document_count(self) -> int:
+        """How many documents have a portion the viewer may see."""
+        return self.store.documents_in(self.visible_partitions())
 
 
 def clearance_of(row: tuple[str, str, str, str | None]) -> Clearance:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from kartoteka.errors import E, KartotekaError
-from kartoteka.store import search
+from kartoteka.store import partitions, search
 from kartoteka.store.integrity import database_error, quick_check_on_open, schema_on_open
 from kartoteka.store.private import create_private
 from kartoteka.store.records import (
@@ -104,6 +104,8 @@ class SQLiteStore:
                     self.db.execute(statement)
                 if v == search.MIGRATION:
                     search.backfill(self.db)
+                if v == partitions.MIGRATION:
+                    partitions.backfill(self.db)
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={v}")
                 self.db.execute("COMMIT")
@@ -227,10 +229,13 @@ class SQLiteStore:
             [(doc.id, pg.number, pg.start, pg.end, pg.method, pg.ocr_confidence) for pg in doc.pages],
         )
         ids: dict[int, int] = {}
+        parts: dict[str | None, int] = {}
         for p in doc.portions:
+            if p.label not in parts:
+                parts[p.label] = partitions.partition_of(db, doc.label, p.label)
             cur = db.execute(
                 'INSERT INTO portions(document_id, seq, start, "end", kind, mark, level, tokens, text, label,'
-                " page, ocr_confidence, boilerplate) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                " page, ocr_confidence, boilerplate, partition_id) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (
                     doc.id,
                     p.seq,
@@ -245,6 +250,7 @@ class SQLiteStore:
                     p.page,
                     p.ocr_confidence,
                     int(p.boilerplate),
+                    parts[p.label],
                 ),
             )
             pid = int(cur.lastrowid or 0)
@@ -421,8 +427,10 @@ class SQLiteStore:
                 "SELECT DISTINCT name FROM entity_names WHERE entity_id=? ORDER BY name", (entity_id,)
             )
         )
-        count = self.db.execute("SELECT count(*) FROM mentions WHERE entity_id=?", (entity_id,)).fetchone()[0]
-        return Entity(row[0], row[1], row[2], row[3], names, int(count))
+        # No mention count (`entities` gives one): counting every mention, hidden
+        # ones too, made each look-up of a card take longer the more hidden
+        # passages name it, and every viewer's read looks cards up.
+        return Entity(row[0], row[1], row[2], row[3], names)
 
     def resolve_redirect(self, entity_id: str) -> str:
         seen = set()
@@ -524,9 +532,11 @@ class SQLiteStore:
         portion_ids: dict[int, int],
         rows: Iterable[tuple[int, int, int, str, str, str | None]],
     ) -> None:
+        # A mention takes its portion's label partition (kartoteka/store/partitions.py).
         self.db.executemany(
-            'INSERT OR IGNORE INTO mentions(document_id, portion_id, start, "end", text, kind, entity_id) VALUES (?,?,?,?,?,?,?)',
-            [(document_id, portion_ids[seq], s, e, t, k, eid) for seq, s, e, t, k, eid in rows],
+            'INSERT OR IGNORE INTO mentions(document_id, portion_id, start, "end", text, kind, entity_id, partition_id)'
+            " VALUES (?,?,?,?,?,?,?,(SELECT partition_id FROM portions WHERE id=?))",
+            [(document_id, portion_ids[seq], s, e, t, k, eid, portion_ids[seq]) for seq, s, e, t, k, eid in rows],
         )
 
     @staticmethod
@@ -594,11 +604,12 @@ class SQLiteStore:
         ]
 
     # reads -----------------------------------------------------------------
-    def mentions_of(self, entity_id: str) -> list[MentionHit]:
+    def mentions_of(self, entity_id: str, parts: Sequence[int] | None = None) -> list[MentionHit]:
+        """An entity's mentions in document order; with `parts`, only those in these label partitions."""
         rows = self.db.execute(
             'SELECT m.document_id, m.start, m."end", d.source, p.seq, p.id, m.text, p.text, p.start'
             " FROM mentions m JOIN documents d ON d.id=m.document_id JOIN portions p ON p.id=m.portion_id"
-            " WHERE m.entity_id=? ORDER BY d.rowid, m.start",
+            f" WHERE m.entity_id=? AND {partitions.where_in('m.partition_id', parts)} ORDER BY d.rowid, m.start",
             (entity_id,),
         ).fetchall()
         return [
@@ -727,16 +738,36 @@ class SQLiteStore:
             " WHERE e.merged_into IS NULL"
         )
 
-    def co_mention_rows(self, entity_id: str) -> list[tuple[str, str, str, int]]:
+    def co_mention_rows(self, entity_id: str, parts: Sequence[int] | None = None) -> list[tuple[str, str, str, int]]:
+        """(entity id, name, kind, portion id) of everyone named in a passage with the entity;
+        with `parts`, only passages in these label partitions (the other mention is in the same one)."""
         return [
             (r[0], r[1], r[2], int(r[3]))
             for r in self.db.execute(
                 "SELECT DISTINCT e.id, e.name, e.kind, o.portion_id"
                 " FROM mentions m JOIN mentions o ON o.portion_id=m.portion_id AND o.entity_id != m.entity_id"
-                " JOIN entities e ON e.id=o.entity_id WHERE m.entity_id=?",
+                f" JOIN entities e ON e.id=o.entity_id WHERE m.entity_id=? AND {partitions.where_in('m.partition_id', parts)}",
                 (entity_id,),
             )
         ]
+
+    def label_partitions(self) -> list[tuple[int, str, str]]:
+        """(partition, document label, governing label) of every portion and mention partition."""
+        return partitions.partitions(self.db)
+
+    def entity_portions_in(self, parts: Sequence[int] | None) -> Iterator[tuple[str, str, int, str]]:
+        """(entity id, kind, portion id, document id) for every mention of a live entity in these partitions."""
+        yield from self.db.execute(
+            "SELECT m.entity_id, e.kind, m.portion_id, m.document_id FROM mentions m JOIN entities e ON e.id=m.entity_id"
+            f" WHERE e.merged_into IS NULL AND {partitions.where_in('m.partition_id', parts)}"
+        )
+
+    def documents_in(self, parts: Sequence[int] | None) -> int:
+        """How many documents have a portion in these partitions."""
+        row = self.db.execute(
+            f"SELECT count(DISTINCT document_id) FROM portions WHERE {partitions.where_in('partition_id', parts)}"
+        ).fetchone()
+        return int(row[0])
 
     def per_portion_counts(self, table: str) -> dict[int, int]:
         assert table in ("mentions", "dates", "markings")
