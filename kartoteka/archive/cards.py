@@ -235,8 +235,9 @@ class Cards:
             for other, name, kind, pid in self.ctx.store.co_mention_rows(eid, self.ctx.visible_partitions()):
                 if self.ctx.policy.portion_visible(pid):
                     counts[(other, name, kind)] += 1
-            ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0][1]))[:limit]
-            rows = [(a, self.display(a, n), k, c) for (a, n, k), c in ranked]
+            # Ties by the name shown: the stored name may come from a hidden mention.
+            shown = [(a, self.display(a, n), k, c) for (a, n, k), c in counts.items()]
+            rows = sorted(shown, key=lambda r: (-r[3], r[1], r[0]))[:limit]
         return [{"entity_id": a, "name": n, "kind": k, "portions": c} for a, n, k, c in rows]
 
     # corrections -----------------------------------------------------------------

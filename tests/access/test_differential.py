@@ -135,6 +135,19 @@ SCENARIOS = {
     "hidden introduction before an interview": (World([INTERVIEW_MARKED]), World([INTERVIEW_MARKED_HIDDEN_FIRST])),
     # The model tags a lone surname as an organisation; a full name elsewhere
     # in the document makes it a person, but only a full name its readers see.
+    # A hidden full name makes the card of a visible surname store that full
+    # name; lists must still order it by the name the viewer is shown.
+    "hidden full name stored on a visible card": (
+        World([Doc("met.txt", "(U) Colonel Zorin met Duarte Mendes in Lisbon in 1977.\n")]),
+        World(
+            [
+                Doc(
+                    "met.txt",
+                    "(S//HUM) Colonel Arkady Zorin arrived.\n\n(U) Colonel Zorin met Duarte Mendes in Lisbon in 1977.\n",
+                )
+            ]
+        ),
+    ),
     "hidden full name of a visible surname": (
         World([Doc("pay.txt", "(U) The report says Mendes paid Bortnik.\n")]),
         World(
