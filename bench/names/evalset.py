@@ -501,11 +501,42 @@ def _given_letter(given: str) -> str:
     return surname_key(given)[:1]
 
 
+def realworld(persons: list[Person]) -> tuple[list[Person], list[Query]]:
+    """The real-world classes of issue 13 (realworld.yml): attested people and
+    the forms they are written in. A held-out query's category carries
+    "(held out)", so each class is reported on both parts."""
+    d = yaml.safe_load((HERE / "realworld.yml").read_text(encoding="utf-8"))
+    known = {p.id for p in persons}
+    out: list[Person] = []
+    qs: list[Query] = []
+
+    def category(cls: str, split: str) -> str:
+        if split not in ("dev", "heldout"):
+            raise ValueError(f"realworld.yml: split {split!r} is neither dev nor heldout")
+        return cls if split == "dev" else f"{cls} (held out)"
+
+    for n, entry in enumerate(d["people"]):
+        pid = entry.get("same_as")
+        if pid is None:
+            pid = f"r{n:03d}"
+            out.append(Person(pid, list(entry["names"]), latin=entry["names"][0], western=True))
+        elif pid not in known:
+            raise ValueError(f"realworld.yml: same_as {pid!r} is not a labelled person")
+        for cls, split, text in entry["queries"]:
+            qs.append(Query(text, category(cls, split), pid, "attested"))
+    for cls, split, text, note in d["negatives"]:
+        qs.append(Query(text, category(cls, split), None, note))
+    return out, qs
+
+
 def excluded_keys(persons: list[Person], qs: list[Query]) -> set[str]:
     """What no distractor may be, so that every labelled answer is the only right one:
     a labelled person's family name (s:), a negative query's family name with
     the same given initial (n:), an address form asked for (gp:)."""
     keys = {"s:" + _loose(n.split()[-1]) for p in persons for n in p.names}
+    # Real-world people may be asked for by any of their family names
+    # (Castro of Castro Ruz, Tirado of Tirado de Duran).
+    keys |= {"s:" + _loose(w) for p in persons if p.id.startswith("r") for n in p.names for w in n.split()[1:]}
     keys |= {"s:" + _loose(p.cyr_family) for p in persons if p.cyr_family}
     for q in qs:
         words = q.query.split()
@@ -594,6 +625,10 @@ def main() -> None:
     rng = random.Random(args.seed)
     persons, reserve = people(rng)
     qs = queries(persons, reserve, rng)
+    # Appended after everything drawn from `rng`, so the older classes are unchanged.
+    extra, extra_qs = realworld(persons)
+    persons += extra
+    qs += extra_qs
     with (out / "targets.jsonl").open("w", encoding="utf-8") as fh:
         for p in persons:
             fh.write(json.dumps({"id": p.id, "names": p.names}, ensure_ascii=False) + "\n")

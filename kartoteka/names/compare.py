@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from rapidfuzz.distance import OSA
 
 from kartoteka.names.parse import NameToken, ParsedName, given_classes
-from kartoteka.names.script import SCHEME_LABELS
+from kartoteka.names.script import CYRILLIC_ONLY, SCHEME_LABELS
 
 LIKELY = 0.7
 
@@ -43,6 +43,9 @@ INITIAL_FITS = 0.92
 GIVEN_EQUIVALENT = 0.95
 MIDDLE_CONFLICT = 0.6
 PATRONYMIC_CONFLICT = 0.4
+# A spelling that meets the record only through a common misspelling
+# (Kruschev for Khrushchev) is a little less sure than a transliteration.
+MISSPELLING = 0.95
 
 
 # A name shared by many records in the index identifies its bearer less
@@ -85,10 +88,24 @@ def match_tokens(a: NameToken, b: NameToken) -> TokenMatch:
     best = TokenMatch(0.0, "")
     for ka, sa in a.keys:
         for kb, sb in b.keys:
+            # A Latin name's Russian transcription counts only against a
+            # Cyrillic spelling, and only when it is that spelling: English
+            # rules read into a Russian name in Latin letters ("Sukhov" as
+            # "саков") would otherwise meet other names (Исаков) by a slip.
+            if (sa in CYRILLIC_ONLY or sb in CYRILLIC_ONLY) and (ka != kb or "cyrillic" not in (sa, sb)):
+                continue
             # OSA: a swapped pair of letters is one slip, not two.
             sim = OSA.normalized_similarity(ka, kb)
+            if sim < 1.0 and "ocr" in (sa, sb):
+                # An OCR reading explains a spelling only when it explains all
+                # of it: a confusion plus a further slip is a different name
+                # ("Putilin" is a surname in its own right, not "Putin" misread).
+                continue
+            if "misspelling" in (sa, sb):
+                sim *= MISSPELLING
             if sim > best.similarity:
-                scheme = sa if sa != "plain" else sb
+                special = [s for s in (sa, sb) if s in CYRILLIC_ONLY or s == "misspelling"]
+                scheme = special[0] if special else (sa if sa != "plain" else sb)
                 label = SCHEME_LABELS.get(scheme, scheme) if scheme != "plain" or sim == 1.0 else "spelling"
                 note = label if sim == 1.0 else f"{label}, {1 - sim:.0%} edits"
                 best = TokenMatch(sim, note)

@@ -51,7 +51,7 @@ from kartoteka.names.compare import (
     given_evidence,
     match_tokens,
 )
-from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
+from kartoteka.names.parse import NameToken, ParsedName, Reading, given_classes, parse_name, readings
 
 __all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex", "screen"]
 
@@ -154,6 +154,11 @@ class NameIndex:
         self._r_given2 = array("i")
         self._r_patronymic = array("i")
         self._r_entity = array("i")
+        # Per record: the reading rule that filed it (0: the name as written),
+        # e.g. "middle name used as given name" for "J. Lee Rankin" filed as "Lee Rankin".
+        self._r_rule = array("b")
+        self._rules: list[tuple[str, float]] = [("", 1.0)]
+        self._rule_ids: dict[tuple[str, float], int] = {}
         self._r_raw: list[str] = []
         self._by_surname: dict[int, array[int]] = {}
         self._by_given: dict[int, array[int]] = {}
@@ -220,13 +225,30 @@ class NameIndex:
         self._names[eix].add(parsed.raw)
         self._given_cache.clear()
         self._add_record(eix, parsed)
+        for reading in readings(parsed):
+            self._add_record(eix, reading.name, self._rule_id(reading))
         if parsed.surname is None and parsed.patronymic is not None and parsed.given:
             # "Dmitry Shostakovich" parses as given name and patronymic; file
             # it under the family-name reading too.
             self._add_record(eix, ParsedName(raw=parsed.raw, given=parsed.given, surname=parsed.patronymic))
         return True
 
-    def _add_record(self, eix: int, parsed: ParsedName) -> None:
+    def _rule_id(self, reading: Reading) -> int:
+        key = (reading.rule, reading.factor)
+        rid = self._rule_ids.get(key)
+        if rid is None:
+            if len(self._rules) >= 127:  # stored in a signed byte; rules are few (one per particle or name)
+                return 0
+            rid = len(self._rules)
+            self._rule_ids[key] = rid
+            self._rules.append(key)
+        return rid
+
+    def _rule_factors(self, rids: I64) -> F64:
+        factors = np.asarray([f for _, f in self._rules])
+        return factors[np.frombuffer(self._r_rule, dtype=np.int8)[rids]]
+
+    def _add_record(self, eix: int, parsed: ParsedName, rule: int = 0) -> None:
         s = g1 = g2 = p = NONE
         if parsed.surname is not None:
             s = self._token_id(parsed.surname)
@@ -247,6 +269,7 @@ class NameIndex:
         self._r_given2.append(g2)
         self._r_patronymic.append(p)
         self._r_entity.append(eix)
+        self._r_rule.append(rule)
         if s != NONE:
             self._by_surname.setdefault(s, array("i")).append(rid)
             self._count(self._surname_entities, s, eix, 0)
@@ -285,17 +308,25 @@ class NameIndex:
         if q.is_empty or limit <= 0:
             return []
         hits = self._search(q, limit, floor)
+        others: list[Reading] = list(readings(q))
         if q.surname is None and q.patronymic is not None:
             # "Dmitri Shostakovich", "SHOSTAKOVICH, D.": a family name in -ovich
             # reads as a patronymic. Ask both ways and keep each entity's best.
-            alt = ParsedName(raw=q.raw, given=q.given, surname=q.patronymic, titles=q.titles)
-            best = {h.entity_id: h for h in hits}
-            for h in self._search(alt, limit, floor):
+            others.append(Reading(ParsedName(raw=q.raw, given=q.given, surname=q.patronymic, titles=q.titles), "", 1.0))
+        if not others:
+            return hits
+        best = {h.entity_id: h for h in hits}
+        for reading in others:
+            # The query read another way ("J. Lee Rankin" asked as "Lee
+            # Rankin" on file): its hits count a little less, and say why.
+            for h in self._search(reading.name, limit, floor / reading.factor):
+                if reading.rule:
+                    note = f"rule: {reading.rule} in query (×{reading.factor:.2f})"
+                    h = Hit(h.entity_id, h.matched, round(h.score * reading.factor, 4), f"{h.explanation}; {note}")
                 if h.entity_id not in best or h.score > best[h.entity_id].score:
                     best[h.entity_id] = h
-            weight = {eid: self._weight[self._eix[eid]] for eid in best}
-            hits = sorted(best.values(), key=lambda h: (-h.score, -weight[h.entity_id], h.entity_id))[:limit]
-        return hits
+        weight = {eid: self._weight[self._eix[eid]] for eid in best}
+        return sorted(best.values(), key=lambda h: (-h.score, -weight[h.entity_id], h.entity_id))[:limit]
 
     def _search(self, q: ParsedName, limit: int, floor: float) -> list[Hit]:
         on_file: set[str] = set()
@@ -365,7 +396,7 @@ class NameIndex:
         score *= factor
         if q.patronymic is not None:
             score *= self._patronymic_factor(q.patronymic, rids)
-        return rids, score, on_file
+        return rids, score * self._rule_factors(rids), on_file
 
     def _by_address_form(self, q: ParsedName) -> tuple[I64, F64]:
         """ "Oleg Danilovich": the given name and the patronymic must both agree."""
@@ -378,11 +409,11 @@ class NameIndex:
         rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
         g = np.repeat(np.asarray([compat[t] for t in tids]), sizes)
         if q.patronymic is None:
-            return rids, 0.45 * g
+            return rids, 0.45 * g * self._rule_factors(rids)
         p = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids]
         pf = self._patronymic_factor(q.patronymic, rids)
         score = np.where((p != NONE) & (pf == 1.0), 0.9 * g, np.where(p != NONE, 0.2 * g, 0.45 * g))
-        return rids, score
+        return rids, score * self._rule_factors(rids)
 
     def _given_compatible(self, token: NameToken) -> tuple[dict[int, float], bool]:
         """Full given-name tokens that agree with `token` beyond conflict, with
@@ -472,6 +503,12 @@ class NameIndex:
 
     def _explained(self, q: ParsedName, rid: int, on_file: frozenset[str]) -> NameMatch:
         match = compare_names(q, self._record_name(rid), on_file)
+        rule, rule_factor = self._rules[self._r_rule[rid]]
+        if rule:
+            note = f"{rule} in record (×{rule_factor:.2f})"
+            match = NameMatch(
+                round(match.score * rule_factor, 4), (*match.parts, Part("rule:", None, None, "note", note))
+            )
         factor, what, n = self._common_factor(q, rid)
         if factor >= 1.0:
             return match

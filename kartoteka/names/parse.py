@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from kartoteka.names.script import token_keys
-from kartoteka.vocab import name_tables
+from kartoteka.vocab import name_tables, surname_rules
 
-PARTICLES = frozenset(
-    {"de", "du", "van", "von", "der", "den", "la", "le", "di", "da", "del", "bin", "ibn", "al", "el", "st"}
-)
+PARTICLES = surname_rules().particles
+# CIA cables mark the family name with double parentheses: "OLEG ((NECHIPORENKO))".
+_CIA_SURNAME = re.compile(r"\(\(\s*([^()]+?)\s*\)\)")
 _POSSESSIVE = re.compile(r"['’`]s?$", re.IGNORECASE)
 _PAREN = re.compile(r"\([^)]*\)|\[[^\]]*\]")
 _INITIALS = re.compile(r"^(?:[^\W\d_]\.){2,}$")
@@ -175,12 +175,20 @@ def _is_title_segment(segment: str) -> bool:
 @lru_cache(maxsize=20_000)  # bounded for the same reason as token_keys
 def parse_name(raw: str) -> ParsedName:
     text = unicodedata.normalize("NFC", raw).replace("’", "'")
+    cia = _CIA_SURNAME.search(text)
+    if cia is not None:
+        # Rewritten as the card form "NECHIPORENKO, Oleg": the marked words
+        # are the family name whatever their order or case.
+        others = (text[: cia.start()] + " " + text[cia.end() :]).strip(" ,")
+        text = f"{cia.group(1)}, {others}" if others else cia.group(1)
     text = _PAREN.sub(" ", text)
     text = _NAME_CHARS.sub(" ", text)
     text = " ".join(_POSSESSIVE.sub("", w) for w in text.split())
     segments = [s for s in (seg.strip() for seg in text.split(",")) if s]
-    inverted = False
-    if len(segments) >= 2 and not _is_title_segment(segments[1]):
+    # A CIA surname mark makes the card form certain, even where the given
+    # name in capitals ("OLEG") would pass for an acronym such as "KGB".
+    inverted = cia is not None and len(segments) >= 2
+    if not inverted and len(segments) >= 2 and not _is_title_segment(segments[1]):
         head, _ = _strip_titles(_words(segments[0]))
         if 1 <= len(head) <= 2:
             inverted = True
@@ -230,7 +238,14 @@ def parse_name(raw: str) -> ParsedName:
     cut = len(tokens) - 1
     while cut > 1 and words[cut - 1].lower() in PARTICLES:
         cut -= 1
-    return _assemble(raw, tokens[:cut], tokens[cut:], titles)
+    if all(w.lower() in PARTICLES for w in words[:cut]):
+        # "von Braun", "De Gaulle": a particle never starts a given name.
+        cut = 0
+    # A particle inside the given names starts a family name that the
+    # parse above cut short ("António de Oliveira Salazar"): it is not a
+    # given name, so it is dropped from them, not compared as a middle name.
+    rest = [t for t in tokens[:cut] if t.text.lower() not in PARTICLES] if cut else []
+    return _assemble(raw, rest, tokens[cut:], titles)
 
 
 def _assemble(raw: str, rest: list[NameToken], surname_tokens: list[NameToken], titles: list[str]) -> ParsedName:
@@ -242,3 +257,66 @@ def _assemble(raw: str, rest: list[NameToken], surname_tokens: list[NameToken], 
             patronymic = given.pop(i)
             break
     return ParsedName(raw=raw, given=tuple(given), patronymic=patronymic, surname=surname, titles=tuple(titles))
+
+
+@dataclass(frozen=True)
+class Reading:
+    """Another way the same person's name is used, and the rule that reads it so."""
+
+    name: ParsedName
+    rule: str
+    factor: float  # how much less sure a match through this reading is
+
+
+MIDDLE_USED = 0.97
+PARTICLE_ABSENT = 0.95
+SECOND_SURNAME_ABSENT = 0.92
+
+
+def readings(p: ParsedName) -> tuple[Reading, ...]:
+    """The name as it is also cited, beside its full form.
+
+    * a leading initial with the middle name used: "J. Lee Rankin" is
+      "Lee Rankin", "W. David Slawson" is "David Slawson";
+    * a family name's particles left out: "de Gaulle" cited as "Gaulle",
+      "von Braun" as "Braun", "Tirado de Duran" as "Duran";
+    * of two family names the second left out: Spanish paternal + maternal
+      ("Fidel Castro Ruz" is "Fidel Castro"), a married name after the own
+      ("Marina Oswald Porter", "Silvia Tirado de Duran" is "Silvia Tirado").
+      The second-to-last word counts as a family name only when it is not
+      a given name the tables know and not an initial.
+    """
+    out: list[Reading] = []
+    if p.surname is None:
+        return ()
+    given = p.given
+    if len(given) >= 2 and given[0].is_initial and not given[1].is_initial:
+        out.append(
+            Reading(
+                ParsedName(raw=p.raw, given=given[1:], patronymic=p.patronymic, surname=p.surname, titles=p.titles),
+                "middle name used as given name",
+                MIDDLE_USED,
+            )
+        )
+    words = p.surname.text.split()
+    core = [w for w in words if w.lower() not in PARTICLES]
+    if core and len(core) < len(words):
+        dropped = " ".join(w for w in words if w.lower() in PARTICLES)
+        out.append(
+            Reading(
+                ParsedName(
+                    raw=p.raw, given=given, patronymic=p.patronymic, surname=_token(" ".join(core)), titles=p.titles
+                ),
+                f"particle {dropped} absent",
+                PARTICLE_ABSENT,
+            )
+        )
+    if len(given) >= 2 and not given[-1].is_initial and not is_known_given(given[-1]) and not is_patronymic(given[-1]):
+        out.append(
+            Reading(
+                ParsedName(raw=p.raw, given=given[:-1], patronymic=p.patronymic, surname=given[-1], titles=p.titles),
+                f"maternal surname absent (or a married name): {p.surname.text}",
+                SECOND_SURNAME_ABSENT,
+            )
+        )
+    return tuple(out)

@@ -11,6 +11,7 @@ ICU does the script work that tables cannot: other scripts to Latin
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from functools import cache, lru_cache
 
 import icu
 
-from kartoteka.vocab import name_tables
+from kartoteka.vocab import name_tables, surname_rules, transcription
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 LATIN_LETTER = re.compile(r"[a-z]")
@@ -31,7 +32,16 @@ SCHEME_LABELS = {
     "scholarly": "scholarly transliteration",
     "cyrillic": "Cyrillic",
     "ocr": "OCR reading",
+    "from_english": "Cyrillic transcription of an English name",
+    "misspelling": "common misspelling",
 }
+
+# Readings that only mean something against a Cyrillic spelling: a Latin
+# name's Russian transcription is compared with Cyrillic keys, never with
+# another Latin name's (Helms and Holmes must not meet through "хелмс").
+CYRILLIC_ONLY = frozenset({"from_english"})
+# At most this many Cyrillic transcriptions of one Latin word are kept.
+_MAX_TRANSCRIPTIONS = 32
 
 # Typewriter OCR confusions, applied to both sides so that a damaged reading
 # and the clean name meet: "Ka1ugin", "Kalugm" (m for "in"), "G0rbachev".
@@ -149,10 +159,52 @@ def _read_back(latin: str, scheme: str, preferred: bool = True) -> str:
 
 
 def ocr_key(latin: str) -> str:
-    s = latin.translate(_OCR_DIGITS).replace("l", "i")
+    # Doubled letters are collapsed before the confusions, not after: an OCR
+    # confusion replaces letters one for one, so "Putilin" (read "putiiin")
+    # must not shrink to "putin", the key of another real name.
+    s = plain_key(latin.translate(_OCR_DIGITS)).replace("l", "i")
     for a, b in _OCR_PAIRS:
         s = s.replace(a, b)
-    return plain_key(s)
+    return s
+
+
+def transcribe(latin: str, language: str = "english") -> tuple[str, ...]:
+    """A Latin word written in Russian Cyrillic by the practical transcription
+    rules of `language` (vocab/transcription.yml): a few likely spellings.
+
+    Where every ambiguous letter has few choices all combinations are kept;
+    otherwise the k-th spelling of each ambiguous letter goes together (all
+    first choices, all second choices...), and the fuzzy comparison absorbs
+    the mixed cases.
+    """
+    word = plain_key(latin) if not latin.isalpha() or not latin.isascii() else latin.lower()
+    rules = transcription()[language]
+    pieces: list[tuple[str, ...]] = []
+    i = 0
+    while i < len(word):
+        for pattern, spellings in rules:
+            m = pattern.match(word, i)
+            if m is not None and m.end() > i:
+                pieces.append(spellings)
+                i = m.end()
+                break
+        else:
+            i += 1
+    combos = 1
+    for p in pieces:
+        combos *= len(p)
+    if combos <= _MAX_TRANSCRIPTIONS:
+        out = ["".join(c) for c in itertools.product(*pieces)]
+    else:
+        width = max(len(p) for p in pieces)
+        out = ["".join(p[min(k, len(p) - 1)] for p in pieces) for k in range(width)]
+    return tuple(dict.fromkeys(o for o in out if o))
+
+
+def misspelled(skeleton: str) -> str:
+    """The skeleton with the letters English writers confuse merged (х → k)."""
+    table = surname_rules().misspellings
+    return "".join(table.get(c, c) for c in skeleton)
 
 
 def plain_key(text: str) -> str:
@@ -170,7 +222,9 @@ def token_keys(token: str) -> tuple[tuple[str, str], ...]:
     token = unicodedata.normalize("NFC", token)
     keys: dict[str, str] = {}
     if is_cyrillic(token):
-        keys.setdefault(skeleton_of_cyrillic(token), "cyrillic")
+        sk = skeleton_of_cyrillic(token)
+        keys.setdefault(sk, "cyrillic")
+        keys.setdefault(misspelled(sk), "misspelling")
         english = romanise(token, "english").lower()
         keys.setdefault(plain_key(english), "cyrillic")
         # A Cyrillic record must meet an OCR-damaged Latin query ("Putm").
@@ -187,4 +241,9 @@ def token_keys(token: str) -> tuple[tuple[str, str], ...]:
                 # German "sch" is ш in Schewardnadse but ж in Jeschow: keep both readings.
                 keys.setdefault(_read_back(latin, scheme, preferred=False), scheme)
         keys.setdefault(ocr_key(latin), "ocr")
+        for key, scheme in list(keys.items()):
+            if scheme in name_tables().schemes:
+                keys.setdefault(misspelled(key), "misspelling")
+        for cyr in transcribe(latin, "english"):
+            keys.setdefault(skeleton_of_cyrillic(cyr), "from_english")
     return tuple((k, s) for k, s in keys.items() if k)

@@ -174,3 +174,39 @@ def name_tables() -> NameTables:
         not_names=frozenset(str(s).lower() for s in _require(titles, "not_names", list, "titles.yml")),
         read_back={str(k): {str(a): str(b) for a, b in v.items()} for k, v in (tr.get("read_back") or {}).items()},
     )
+
+
+@dataclass(frozen=True)
+class SurnameRules:
+    particles: frozenset[str]
+    misspellings: dict[str, str]  # skeleton letter -> the letter it is commonly written as
+
+
+@cache
+def surname_rules() -> SurnameRules:
+    f = "surnames.yml"
+    data = _load(f)
+    mis = _require(data, "misspellings", dict, f)
+    return SurnameRules(
+        particles=frozenset(str(p).lower() for p in _require(data, "particles", list, f)),
+        misspellings={str(k): str(v) for k, v in mis.items()},
+    )
+
+
+@cache
+def transcription() -> dict[str, tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]]:
+    """Per language, the ordered rules of practical transcription into Russian."""
+    f = "transcription.yml"
+    out: dict[str, tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]] = {}
+    for lang, rules in _require(_load(f), "languages", dict, f).items():
+        compiled: list[tuple[re.Pattern[str], tuple[str, ...]]] = []
+        for rule in rules:
+            if not (isinstance(rule, list) and len(rule) == 2 and isinstance(rule[1], list) and rule[1]):
+                raise VocabError(f"vocab/{f}: {lang}: rule {rule!r} is not [pattern, [spellings]]")
+            try:
+                pattern = re.compile(str(rule[0]))
+            except re.error as exc:
+                raise VocabError(f"vocab/{f}: {lang}: pattern {rule[0]!r}: {exc}") from exc
+            compiled.append((pattern, tuple(str(s) for s in rule[1])))
+        out[str(lang)] = tuple(compiled)
+    return out
