@@ -84,9 +84,19 @@ class SQLiteAuditTrail:
         self._lock = threading.RLock()
         self._depth = 0
         # Created 0600 before SQLite opens it: SQLite gives its -wal and -shm
-        # files the mode of the database file.
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        os.close(fd)
+        # files the mode of the database file. Only when missing (O_EXCL): closing
+        # any descriptor of a file drops every POSIX lock this process holds on
+        # it, so opening an existing trail here would release the locks of the
+        # process's other connections to it (a server holds one per user). Another
+        # process closing its connection would then take itself for the last
+        # one and checkpoint and delete the WAL under them: the soak benchmark
+        # found zeroed pages in the trail that way.
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            os.close(fd)
         try:
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=busy_seconds())
             self.db.execute(f"PRAGMA busy_timeout={int(busy_seconds() * 1000)}")
