@@ -34,7 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from names import evalset
 
-from kartoteka.names.index import NameIndex, screen
+from kartoteka.names.index import NameIndex
+from kartoteka.names.screen import screen
 
 
 def rss_mb() -> float:

@@ -19,8 +19,9 @@ from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, snippet
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.resolve import AuthorView, build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
-from kartoteka.names.index import Hit, NameIndex, screen
+from kartoteka.names.index import Hit, NameIndex
 from kartoteka.names.parse import ParsedName, parse_name
+from kartoteka.names.screen import screen
 from kartoteka.registry.author import Author
 
 # The key (in `name_keys`) by which an imported card is found under its file's id.

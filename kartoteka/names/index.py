@@ -26,9 +26,7 @@ conflicting, which is what `compare_names` would say of almost all of them.
 from __future__ import annotations
 
 import itertools
-import multiprocessing as mp
 from array import array
-from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,7 +51,7 @@ from kartoteka.names.compare import (
 )
 from kartoteka.names.parse import NameToken, ParsedName, Reading, given_classes, parse_name, readings
 
-__all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex", "screen"]
+__all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex"]
 
 MIN_REPORTED = 0.3  # below this a candidate is noise, not worth a reviewer's time
 NONE = -1
@@ -552,55 +550,3 @@ class NameIndex:
 
 
 # Batch screening -----------------------------------------------------------------
-# The index a forked screening worker searches. It is set only inside worker
-# processes (by the pool's initializer, which fork hands the index without
-# pickling it), never in the calling process: there, concurrent screens by
-# different users (a server's threads) each search the index they were given.
-_WORKER_INDEX: NameIndex | None = None
-
-
-def _screen_names(index: NameIndex, names: Sequence[str], limit: int, floor: float) -> list[list[Hit] | str]:
-    out: list[list[Hit] | str] = []
-    for name in names:
-        try:
-            out.append(index.search(name, limit, floor))
-        except Exception as exc:  # one bad name must not stop a screening run
-            out.append(f"{type(exc).__name__}: {exc}")
-    return out
-
-
-def _worker_init(index: NameIndex) -> None:
-    global _WORKER_INDEX
-    _WORKER_INDEX = index
-
-
-def _worker_chunk(args: tuple[Sequence[str], int, float]) -> list[list[Hit] | str]:
-    names, limit, floor = args
-    assert _WORKER_INDEX is not None, "screening worker started without its index"
-    return _screen_names(_WORKER_INDEX, names, limit, floor)
-
-
-def screen(
-    index: NameIndex,
-    names: Iterable[str],
-    limit: int = 5,
-    floor: float = MIN_REPORTED,
-    workers: int = 1,
-    chunk: int = 256,
-) -> Iterator[list[Hit] | str]:
-    """Check many names, in order. Yields each name's hits, or an error message.
-
-    With `workers` > 1 the index is shared with forked workers copy-on-write,
-    so it is built once, not once per worker. Nothing of one screen is kept
-    where another can reach it, so screens may run at once in threads.
-    """
-    it = iter(names)
-    chunks = iter(lambda: list(itertools.islice(it, chunk)), [])
-    if workers <= 1 or "fork" not in mp.get_all_start_methods():
-        for c in chunks:
-            yield from _screen_names(index, c, limit, floor)
-        return
-    jobs = ((c, limit, floor) for c in chunks)
-    with mp.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(index,)) as pool:
-        for result in pool.imap(_worker_chunk, jobs):
-            yield from result

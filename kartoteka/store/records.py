@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 
 @dataclass(frozen=True)
@@ -139,3 +140,8 @@ def support_text(ids: Iterable[int]) -> str:
 
 def support_ids(text: str | None) -> tuple[int, ...]:
     return tuple(int(x) for x in (text or "").split(",") if x)
+
+
+def now_iso() -> str:
+    """The time a row is written, in UTC to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")

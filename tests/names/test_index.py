@@ -5,8 +5,9 @@ import random
 import pytest
 
 from kartoteka.names.compare import LIKELY, compare_names, match_tokens
-from kartoteka.names.index import NameIndex, screen
+from kartoteka.names.index import NameIndex
 from kartoteka.names.parse import parse_name
+from kartoteka.names.screen import screen
 
 PEOPLE = {
     "kalugin": ["Олег Данилович Калугин", "Oleg Kalugin"],
