@@ -105,6 +105,7 @@ class E(StrEnum):
     E094 = "[E094] Can't compact the audit log: {reason}"
     # Labels of facts made by hand (E070-E079)
     E070 = "[E070] Bad {field}: {reason}"
+    E071 = "[E071] Unknown {field} '{value}'. Expected one of: {expected}"
 
 
 class KartotekaError(Exception):

@@ -28,6 +28,10 @@ from kartoteka.registry.author import Author
 RECORD_KEY = "x:"
 
 
+CARD_KINDS = {"person": "PERSON", "org": "ORG", "place": "PLACE"}
+CARD_SORTS = ("mentions", "records", "name")
+
+
 @dataclass(frozen=True)
 class Match:
     entity_id: str
@@ -106,6 +110,62 @@ class Cards:
             return max(texts.items(), key=lambda kv: (kv[1], len(kv[0]), kv[0]))[0]
         best = max(seen, key=lambda n: (display_rank(parse_name(n)), n))
         return parse_name(best).display or best
+
+    # the card drawer -------------------------------------------------------------
+    def cards(
+        self, kind: str | None = None, sort: str = "mentions", limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        """The index as an archivist reads a card drawer: every card the viewer may
+        see, with its visible mentions and records (documents), best-known first.
+
+        Counts and names come from visible mentions only; ties go by the name
+        shown, so the order says nothing of what is hidden.
+        """
+        ctx = self.ctx
+        if kind is not None and kind not in CARD_KINDS:
+            raise InvalidInput(E.E071, field="--kind", value=kind, expected=", ".join(CARD_KINDS))
+        if sort not in CARD_SORTS:
+            raise InvalidInput(E.E071, field="--sort", value=sort, expected=", ".join(CARD_SORTS))
+        wanted = CARD_KINDS[kind] if kind else None
+        mentions: Counter[str] = Counter()
+        records: dict[str, set[str]] = {}
+        kinds: dict[str, str] = {}
+        for eid, k, _pid, doc in ctx.visible_entity_portions():
+            if wanted is None or k == wanted:
+                mentions[eid] += 1
+                records.setdefault(eid, set()).add(doc)
+                kinds[eid] = k
+        # Cards with a source of their own and no visible mention (an import).
+        for eid in sorted({*ctx.store.entities_without_mentions(), *(e for e, _ in ctx.store.sourced_entities())}):
+            entity = ctx.store.entity(eid)
+            if eid in kinds or entity is None or not ctx.policy.entity_visible(eid):
+                continue
+            if wanted is None or entity.kind == wanted:
+                kinds[eid] = entity.kind
+                records.setdefault(eid, set())
+        rows: list[dict[str, Any]] = []
+        for eid, k in kinds.items():
+            entity = ctx.store.entity(eid)
+            stored = entity.name if entity else eid
+            rows.append(
+                {
+                    "entity_id": eid,
+                    "name": self.display(eid, stored),
+                    "kind": k,
+                    "origin": entity.origin if entity else "",
+                    "mentions": mentions[eid],
+                    "records": len(records[eid]),
+                }
+            )
+        order = {
+            "mentions": lambda r: (-r["mentions"], -r["records"], r["name"].casefold(), r["entity_id"]),
+            "records": lambda r: (-r["records"], -r["mentions"], r["name"].casefold(), r["entity_id"]),
+            "name": lambda r: (r["name"].casefold(), r["name"], r["entity_id"]),
+        }[sort]
+        rows.sort(key=order)
+        page = rows[offset : offset + limit]
+        ctx.audit.record(ctx.actor, "list cards", [r["entity_id"] for r in page])
+        return {"kind": kind, "sort": sort, "total": len(rows), "cards": page}
 
     # name check --------------------------------------------------------------
     def check(self, name: str, limit: int = 10) -> dict[str, Any]:

@@ -110,6 +110,11 @@ class Archive:
     def resolve_ref(self, ref: str) -> str:
         return self._cards.resolve_ref(ref)
 
+    def cards(
+        self, kind: str | None = None, sort: str = "mentions", limit: int = 50, offset: int = 0
+    ) -> dict[str, Any]:
+        return self._cards.cards(kind, sort, limit, offset)
+
     def dossier(self, ref: str, associates: int = 10) -> dict[str, Any]:
         return self._cards.dossier(ref, associates, self._analysis.facts)
 

@@ -4,7 +4,7 @@ One module per command group; what they share (the app, the global
 options, opening the archive, `_fail`) is in common.py:
 
 - registry.py: ingest, show, stats, search, import, demo
-- cards.py: check (one name or --batch), dossier, merge, split, alias
+- cards.py: check (one name or --batch), cards (the drawer), dossier, merge, split, alias
 - analysis.py: relations, links, network, cooccur, timeline, grade, the claim group
 - release.py: release, verify-release
 - admin.py: the user, source and audit groups, serve
@@ -27,7 +27,7 @@ app.add_typer(admin.audit_app, name="audit")
 # `--help` lists commands in the order they were registered; keep the
 # README's order, whichever module defines a command.
 _ORDER = [
-    "init", "ingest", "check", "import", "dossier", "search", "merge", "split", "alias", "show", "stats", "demo",
+    "init", "ingest", "check", "import", "cards", "dossier", "search", "merge", "split", "alias", "show", "stats", "demo",
     "release", "verify-release", "relations", "links", "network", "cooccur", "timeline", "serve", "grade",
     "doctor",
 ]  # fmt: skip

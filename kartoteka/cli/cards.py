@@ -115,6 +115,27 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
         )
 
 
+@app.command("cards")
+def cards_(
+    kind: Annotated[str | None, typer.Option(help="person, org or place (default: all).")] = None,
+    sort: Annotated[str, typer.Option(help="mentions, records or name.")] = "mentions",
+    limit: Annotated[int, typer.Option(min=1, help="Cards to list.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Cards to skip.")] = 0,
+    json_out: JsonOpt = False,
+) -> None:
+    """Browse the card index like a card drawer: cards with their mention and record counts."""
+    r = _call(lambda a: a.cards(kind, sort, limit, offset))
+    if json_out:
+        render.emit_json(r)
+        return
+    for c in r["cards"]:
+        render.out.print(
+            f"{c['name']}  [dim]{c['kind'].lower()} · {c['mentions']} mention(s) in {c['records']} record(s)"
+            f" · {c['entity_id']}[/dim]"
+        )
+    render.err.print(f"{len(r['cards'])} of {r['total']} card(s)")
+
+
 @app.command()
 def dossier(
     ref: Annotated[

@@ -252,6 +252,17 @@ def create_app(
         with caller.archive() as a:
             return a.search(q, limit, offset)
 
+    @app.get("/api/cards", summary="The card index as a drawer: cards with their visible mention and record counts.")
+    def cards(
+        caller: Current,
+        kind: str | None = None,
+        sort: str = "mentions",
+        limit: Annotated[int, Query(ge=1, le=500)] = 50,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        with caller.archive() as a:
+            return a.cards(kind, sort, limit, offset)
+
     @app.get("/api/dossier/{ref}", summary="Everything on one entity, each fact citing its passage.")
     def dossier(caller: Current, ref: str) -> dict[str, Any]:
         with caller.archive() as a:

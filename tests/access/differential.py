@@ -110,6 +110,8 @@ def read_everything(path: Path, names: Iterable[str], words: Iterable[str], user
         out.append(("stats", stats))
         docs = arch.documents(limit=10_000)
         out.append(("documents", docs))
+        for sort in ("mentions", "records", "name"):
+            out.append(("cards", arch.cards(sort=sort, limit=500)))
         for d in docs:
             out.append(("show", _answer(lambda d=d: arch.document(d["id"]))))
             out.append(("release", _answer(lambda d=d: arch.release(d["id"], LOW, "txt")[0].decode())))

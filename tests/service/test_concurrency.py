@@ -62,6 +62,7 @@ def requests_for(world: dict[str, Any]) -> list[Request]:
         ("GET", f"/api/cooccur?a={z}&b=Duarte%20Mendes", None),
         ("GET", f"/api/timeline/{z}", None),
         ("GET", "/api/stats", None),
+        ("GET", "/api/cards?sort=name&limit=100", None),
     ]
 
 
