@@ -208,10 +208,19 @@ class Ingestor:
         self.resolver = Resolver(store, names, author.view if author else None)
 
     def _stored(self, digest: str) -> str | None:
-        """The stored document of this text that the author may see whole, if any."""
+        """The stored document of this text that makes the ingest a no-op, if any.
+
+        For the owner, any. For another author, only their own copy: matching
+        a text they rebuilt from what they were shown against someone else's
+        document would say whether that document holds more (a hidden
+        paragraph makes its text differ), so such a text is stored as theirs.
+        """
         if self.author is None:
             return self.store.document_id_for_hash(digest)
-        return next((d for d in self.store.documents_with_content(digest) if self.author.sees_whole(d)), None)
+        own = self._document_id(digest)
+        if own in self.store.documents_with_content(digest) and self.author.sees_whole(own):
+            return own
+        return None
 
     def _document_id(self, digest: str) -> str:
         if self.author is None:

@@ -288,3 +288,27 @@ def test_split_offsets_never_reach_past_the_visible_portion(base: Path, tmp_path
         assert refused == 205
     finally:
         ana.close()
+
+
+def test_re_ingesting_what_was_shown_does_not_tell_whether_more_is_hidden(base: Path, tmp_path: Path) -> None:
+    """A hostile review rebuilt a document's text from `show` and ingested it as
+    a REGISTRY clerk: "unchanged" where the document held nothing hidden,
+    "added" where it did. Only an author's own copy makes an ingest a no-op."""
+    from kartoteka.archive import Archive
+
+    answers = []
+    for world, doc in (("a", REPORT), ("b", REPORT_WITH_SECRET)):
+        path = build(base, tmp_path / world, World([doc]))
+        owner = Archive(path)
+        owner.add_user("reg", "U", ["REGISTRY"])
+        owner.close()
+        reg = Archive(path, user="reg")
+        try:
+            shown = reg.document(reg.documents()[0]["id"])
+            rebuilt = "\n\n".join(p["text"] for p in shown["portions"]) + "\n"
+            first = [r.status for r in reg.ingest([Doc("again.txt", rebuilt).raw()])]
+            second = [r.status for r in reg.ingest([Doc("again.txt", rebuilt).raw()])]
+            answers.append((first, second))
+        finally:
+            reg.close()
+    assert answers[0] == answers[1] == (["added"], ["unchanged"])
