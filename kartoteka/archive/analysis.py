@@ -408,7 +408,7 @@ class Analysis:
     def _visible_claims(self, eid: str) -> list[assessment.Claim]:
         out = []
         policy = self.ctx.policy
-        for row in self.ctx.store.claims_about(eid):
+        for row in self.ctx.store.claims_about(eid, self.ctx.visible_partitions()):
             claim = assessment.Claim(*row[:11])
             support, label = support_ids(row[11]), row[12]
             # A derived claim is visible only with everything it rests on; a

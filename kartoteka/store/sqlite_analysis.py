@@ -7,7 +7,7 @@ together over one connection; split by what the rows are for.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from kartoteka.store.records import (
@@ -101,19 +101,46 @@ class AnalysisRows:
         return (row[0], row[1], row[2]) if row else (None, None, None)
 
     def add_claim(self, row: tuple[object, ...]) -> int:
+        """A claim (subject, statement, relation, object, source, reliability, credibility,
+        document, portion, origin, support, label); it takes its portion's label partition."""
+        portion_id = row[8]
+        part = (
+            self.db.execute("SELECT partition_id FROM portions WHERE id=?", (portion_id,)).fetchone()
+            if portion_id is not None
+            else None
+        )
         cur = self.db.execute(
             "INSERT OR IGNORE INTO claims(subject_id, statement, relation, object_id, source, reliability, credibility,"
-            " document_id, portion_id, origin, support, label, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (*row, now_iso()),
+            " document_id, portion_id, origin, support, label, created_at, partition_id)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (*row, now_iso(), part[0] if part else None),
         )
         return int(cur.rowcount or 0)
 
-    def claims_about(self, entity_id: str) -> list[tuple[Any, ...]]:
-        return list(
-            self.db.execute(
-                "SELECT id, subject_id, statement, relation, object_id, source, reliability, credibility,"
-                " document_id, portion_id, origin, support, label FROM claims WHERE subject_id=? OR object_id=?"
-                " ORDER BY id",
-                (entity_id, entity_id),
-            )
+    def claims_about(self, entity_id: str, parts: Sequence[int] | None = None) -> list[tuple[Any, ...]]:
+        """Claims naming an entity, in the order made; with `parts`, only claims from
+        passages in those label partitions, and claims by hand (no passage)."""
+        cols = (
+            "id, subject_id, statement, relation, object_id, source, reliability, credibility,"
+            " document_id, portion_id, origin, support, label"
         )
+        if parts is None:
+            sql = f"SELECT {cols} FROM claims WHERE subject_id=? OR object_id=? ORDER BY id"
+            return list(self.db.execute(sql, (entity_id, entity_id)))
+        # Each branch is one seek in an index on (partition, subject) or
+        # (partition, object): hidden claims are never read.
+        marks = ",".join("?" * len(parts))
+        # INDEXED BY: without statistics the planner prefers the subject index
+        # alone, which reads an entity's hidden claims before dropping them.
+        by_subject, by_object = (
+            "claims INDEXED BY claims_partition_subject",
+            "claims INDEXED BY claims_partition_object",
+        )
+        sql = (
+            f"SELECT {cols} FROM {by_subject} WHERE partition_id IN ({marks}) AND subject_id=?"
+            f" UNION SELECT {cols} FROM {by_object} WHERE partition_id IN ({marks}) AND object_id=?"
+            f" UNION SELECT {cols} FROM {by_subject} WHERE partition_id IS NULL AND subject_id=?"
+            f" UNION SELECT {cols} FROM {by_object} WHERE partition_id IS NULL AND object_id=?"
+            " ORDER BY id"
+        )
+        return list(self.db.execute(sql, (*parts, entity_id, *parts, entity_id, entity_id, entity_id)))
