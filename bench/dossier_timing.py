@@ -24,10 +24,11 @@ import json
 import re
 import statistics
 import tempfile
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from search_timing import median_ms  # type: ignore[import-not-found]  # bench/, run as a script
 
 from kartoteka.archive import Archive
 from kartoteka.registry.readers import RawDocument
@@ -74,15 +75,6 @@ def readers(arch: Archive) -> dict[str, Callable[[], Any]]:
         "associates": lambda: arch.associates(zorin),
         "cooccur": lambda: arch.cooccur(zorin, mendes),
     }
-
-
-def median_ms(fn: Callable[[], object], runs: int) -> float:
-    samples = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1000
 
 
 def unpartitioned(arch: Archive) -> None:

@@ -241,11 +241,11 @@ class Documents:
         time taken are computed from visible paragraphs alone.
         """
         ctx = self.ctx
-        words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
         try:
             fts, matches = query, self._matches(query)
         except ValueError:
             # Not FTS5 syntax ("Gen. Kalugin"): search the words as a phrase-free AND.
+            words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
             if not words:
                 return {"query": query, "total": 0, "hits": []}
             fts = " ".join(f'"{w}"' for w in words)

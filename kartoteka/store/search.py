@@ -49,9 +49,13 @@ def partition_of(db: sqlite3.Connection, document_label: str, portion_label: str
 
 def index_portions(db: sqlite3.Connection, document_label: str, rows: Iterable[tuple[int, str | None, str]]) -> None:
     """Add text portions (id, own label or None, text) of one document to their partitions."""
+    # A document has few distinct labels: look each partition up once, not once per portion.
+    found: dict[str, int] = {}
     for pid, own, text in rows:
-        partition = partition_of(db, document_label, own or document_label)
-        db.execute(f"INSERT INTO {_table(partition)}(rowid, text) VALUES (?, ?)", (pid, text))
+        label = own or document_label
+        if label not in found:
+            found[label] = partition_of(db, document_label, label)
+        db.execute(f"INSERT INTO {_table(found[label])}(rowid, text) VALUES (?, ?)", (pid, text))
 
 
 def backfill(db: sqlite3.Connection) -> None:

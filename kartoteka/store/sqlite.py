@@ -24,7 +24,7 @@ from kartoteka.store.sqlite_boilerplate import BoilerplateRows
 from kartoteka.store.sqlite_cards import CardRows
 from kartoteka.store.sqlite_compartments import CompartmentRows
 from kartoteka.store.sqlite_people import PeopleRows
-from kartoteka.store.trail import busy_error, busy_seconds, is_locked
+from kartoteka.store.trail import busy_error, busy_seconds, immediate, is_locked
 
 APPLICATION_ID = 0x4B54_4B41  # "KTKA": marks the file as a Kartoteka archive
 
@@ -96,8 +96,7 @@ class SQLiteStore(BoilerplateRows, CardRows, CompartmentRows, PeopleRows, Analys
                 continue
             # Each migration and its version bump commit together, so a crash
             # mid-migration leaves the archive at the previous version.
-            self._begin()
-            try:
+            with immediate(self.db, self.path):
                 for statement in _split_sql(sql):
                     self.db.execute(statement)
                 if v == search.MIGRATION:
@@ -106,10 +105,6 @@ class SQLiteStore(BoilerplateRows, CardRows, CompartmentRows, PeopleRows, Analys
                     partitions.backfill(self.db)
                 self.db.execute(f"PRAGMA application_id={APPLICATION_ID}")
                 self.db.execute(f"PRAGMA user_version={v}")
-                self.db.execute("COMMIT")
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: tells a server its caches are stale."""
@@ -127,33 +122,12 @@ class SQLiteStore(BoilerplateRows, CardRows, CompartmentRows, PeopleRows, Analys
             finally:
                 self._depth -= 1
             return
-        self._begin()
         self._depth = 1
         try:
-            yield
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                self.db.execute("COMMIT")
-            except sqlite3.OperationalError as exc:
-                self.db.execute("ROLLBACK")
-                if is_locked(exc):
-                    raise busy_error(self.path) from exc
-                raise
+            with immediate(self.db, self.path):
+                yield
         finally:
             self._depth = 0
-
-    def _begin(self) -> None:
-        """Take the write lock, waiting up to the busy timeout; a lock still held
-        after that is a one-line error (E090), not a traceback."""
-        try:
-            self.db.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as exc:
-            if is_locked(exc):
-                raise busy_error(self.path) from exc
-            raise
 
     def in_transaction(self) -> bool:
         return self._depth > 0

@@ -59,6 +59,32 @@ def busy_error(path: str | Path) -> KartotekaError:
     return KartotekaError(E.E090, path=path, seconds=f"{busy_seconds():g}")
 
 
+@contextmanager
+def immediate(db: sqlite3.Connection, path: str | Path) -> Iterator[None]:
+    """One write transaction on `db`: BEGIN IMMEDIATE (waiting the busy
+    timeout), COMMIT, or ROLLBACK on any error. A lock still held after the
+    wait is the one-line E090, never a traceback. Shared by the archive and
+    its audit trail, which nest it themselves."""
+    try:
+        db.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError as exc:
+        if is_locked(exc):
+            raise busy_error(path) from exc
+        raise
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    try:
+        db.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        db.execute("ROLLBACK")
+        if is_locked(exc):
+            raise busy_error(path) from exc
+        raise
+
+
 @dataclass(frozen=True)
 class Segment:
     first: int
@@ -122,16 +148,11 @@ class SQLiteAuditTrail:
         # auto_vacuum must be set before the first table exists: compaction
         # then gives the space of moved rows back with incremental_vacuum.
         self.db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with immediate(self.db, self.path):
             for statement in _SCHEMA:
                 self.db.execute(statement)
             self.db.execute(f"PRAGMA application_id={TRAIL_APPLICATION_ID}")
             self.db.execute(f"PRAGMA user_version={TRAIL_VERSION}")
-            self.db.execute("COMMIT")
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -144,26 +165,10 @@ class SQLiteAuditTrail:
                 finally:
                     self._depth -= 1
                 return
-            try:
-                self.db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                if is_locked(exc):
-                    raise busy_error(self.path) from exc
-                raise
             self._depth = 1
             try:
-                yield
-            except BaseException:
-                self.db.execute("ROLLBACK")
-                raise
-            else:
-                try:
-                    self.db.execute("COMMIT")
-                except sqlite3.OperationalError as exc:
-                    self.db.execute("ROLLBACK")
-                    if is_locked(exc):
-                        raise busy_error(self.path) from exc
-                    raise
+                with immediate(self.db, self.path):
+                    yield
             finally:
                 self._depth = 0
 
