@@ -14,7 +14,7 @@ from pathlib import Path
 
 from kartoteka.access import roles
 from kartoteka.access.audit import AuditLog
-from kartoteka.access.labels import Clearance, Label, Level
+from kartoteka.access.labels import OWNER, Clearance, Label, Level
 from kartoteka.access.policy import Policy, stored_label
 from kartoteka.analysis.graph import RelationGraph
 from kartoteka.errors import E, Forbidden
@@ -179,8 +179,17 @@ class Context:
         return self.store.documents_in(self.visible_partitions())
 
 
+# The reserved token of a user who is an owner of the archive (`user add NAME --clearance OWNER`).
+OWNER_TOKEN = "OWNER"
+
+
 def clearance_of(row: tuple[str, str, str, str | None]) -> Clearance:
-    """A stored user's clearance: (name, level, comma-separated tokens, password hash)."""
+    """A stored user's clearance: (name, level, comma-separated tokens, password hash).
+
+    A user holding the reserved token OWNER is an owner of the archive (the
+    web application's administrator): they see and may do everything."""
+    if OWNER_TOKEN in row[2].split(","):
+        return OWNER
     return Clearance(Level[row[1]], frozenset(t for t in row[2].split(",") if t))
 
 

@@ -252,6 +252,10 @@ class Documents:
             matches = self._matches(fts)
         page = matches[offset : offset + limit]
         hits = ctx.store.partition_hits(fts, page)
+        # A hit carries its passage's label (the partition's governing label),
+        # which the viewer sees anyway in `show`: the web page rolls its banner up from them.
+        label_of = {part: portion_label for part, _doc, portion_label in ctx.store.search_partitions()}
+        part_of = {pid: part for pid, _rank, part in page}
         ctx.audit.record(ctx.actor, "search", [h.document_id for h in hits], detail=query)
         return {
             "query": query,
@@ -262,6 +266,7 @@ class Documents:
                     "source": h.source,
                     "portion": ctx.portion_number(h.document_id, h.portion_id),
                     "snippet": h.snippet,
+                    "label": str(stored_label(label_of.get(part_of.get(h.portion_id, -1), "") or "")),
                 }
                 for h in hits
             ],

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error
 
 from kartoteka.access.labels import Clearance, LabelError
-from kartoteka.archive.common import Context
+from kartoteka.archive.common import OWNER_TOKEN, Context
 from kartoteka.errors import E, InvalidInput
 from kartoteka.store import open_store
 
@@ -49,6 +49,9 @@ class Users:
         """Add (or change) a user. Only the owner manages users."""
         ctx = self.ctx
         ctx.owner_only("manage users")
+        if clearance.upper() == OWNER_TOKEN:
+            # An owner by log-in (the web's administrator): stored as the reserved token.
+            clearance, tokens = "TS", [OWNER_TOKEN]
         try:
             held = Clearance.parse(f"{clearance}:{','.join(tokens)}")
         except LabelError as exc:

@@ -51,7 +51,7 @@ def _user_line(u: dict[str, Any]) -> str:
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
-    clearance: Annotated[str, typer.Option(help="U, C, S or TS; a clearance implies the lower levels.")],
+    clearance: Annotated[str, typer.Option(help="U, C, S or TS; a clearance implies the lower levels. OWNER: an owner who logs in (web, API).")],
     tokens: Annotated[str, typer.Option(help="Compartment and caveat tokens held, comma-separated.")] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read a password for server mode from stdin (Argon2-hashed).")

@@ -115,39 +115,60 @@ def _error_of(err: E, **fields: object) -> tuple[str, str]:
     return exc.code, exc.message
 
 
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api") or request.url.path in ("/openapi.json", "/docs", "/redoc")
+
+
+def _answer(request: Request, code: str, message: str, status: int, retry_after: int | None = None) -> Response:
+    """An error as the API's JSON object, or as a page for the browser."""
+    if _is_api(request):
+        return _json_error(code, message, status, retry_after)
+    from kartoteka.service.web.errors import error_page
+
+    return error_page(request, code, message, status, retry_after)
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KartotekaError)
-    def _domain_error(_: Request, exc: KartotekaError) -> JSONResponse:
+    def _domain_error(request: Request, exc: KartotekaError) -> Response:
         if isinstance(exc, NotFound):
+            if not _is_api(request):
+                from kartoteka.service.web.errors import not_found_page
+
+                return not_found_page()
             return JSONResponse(NOT_FOUND_BODY, status_code=404)
         if isinstance(exc, Overloaded | RateLimited):
-            return _json_error(exc.code, exc.message, exc.status, exc.retry_after)
+            return _answer(request, exc.code, exc.message, exc.status, exc.retry_after)
         if exc.code in _BUSY:
-            return _json_error(*_error_of(E.E082), 503, retry_after=2)
+            return _answer(request, *_error_of(E.E082), 503, retry_after=2)
         if exc.code in _BROKEN:
             log.error("archive failure: %s", exc.message)
-            return _json_error(*_error_of(E.E085, kind=exc.code), 500)
-        return _json_error(exc.code, exc.message, exc.status)
+            return _answer(request, *_error_of(E.E085, kind=exc.code), 500)
+        return _answer(request, exc.code, exc.message, exc.status)
 
     @app.exception_handler(Unauthorised)
     def _unauthorised(_: Request, __: Unauthorised) -> JSONResponse:
         return JSONResponse(UNAUTHORISED_BODY, status_code=401, headers={"WWW-Authenticate": "Bearer"})
 
     @app.exception_handler(sqlite3.OperationalError)
-    def _busy(_: Request, exc: sqlite3.OperationalError) -> JSONResponse:
+    def _busy(request: Request, exc: sqlite3.OperationalError) -> Response:
         if str(exc).startswith(_DAMAGE):
             # A lost table does not come back on a retry.
             log.error("archive failure: %s", exc)
-            return _json_error(*_error_of(E.E085, kind="damaged archive"), 500)
+            return _answer(request, *_error_of(E.E085, kind="damaged archive"), 500)
         # "database is locked" after the store's own wait, a checkpoint, a full
         # disk: the request may succeed if tried again, so 503, not 500.
         log.warning("database error answered with 503: %s", exc)
-        return _json_error(*_error_of(E.E082), 503, retry_after=2)
+        return _answer(request, *_error_of(E.E082), 503, retry_after=2)
 
     @app.exception_handler(Exception)
-    def _internal(_: Request, exc: Exception) -> JSONResponse:
+    def _internal(request: Request, exc: Exception) -> Response:
         log.error("unexpected error", exc_info=exc)
-        return _json_error(*_error_of(E.E085, kind=type(exc).__name__), 500)
+        return _answer(request, *_error_of(E.E085, kind=type(exc).__name__), 500)
+
+    from kartoteka.service.web.errors import install
+
+    install(app)
 
 
 def create_app(
@@ -192,32 +213,42 @@ def create_app(
     app.state.begin_shutdown = views.stopping.set
     _install_error_handlers(app)
 
-    @app.post("/api/login", summary="Log in with a password; returns a session token.")
-    def login(body: LoginRequest, request: Request) -> dict[str, Any]:
-        address = request.client.host if request.client else "-"
-        limiter.check(body.user, address)  # refused at once, before waiting for a hash
+    def authenticate(user: str, password: str, address: str) -> str:
+        """A new session token for a right password (the API's and the web's log-in)."""
+        limiter.check(user, address)  # refused at once, before waiting for a hash
         deadline = views.deadline(request_seconds)
-        users: Users = request.app.state.users
+        users: Users = app.state.users
         # The row as it stood before the password was checked: a change made
         # while the hash runs leaves the new session bound to the old row, so
         # it ends on its first request.
-        bound = fingerprint(users.row(body.user))
+        bound = fingerprint(users.row(user))
         hashes.acquire(deadline.remaining())
         try:
             # Counted under the slot: the attempts of a burst that waited for
             # it see the failures of those hashed before them.
-            reservation = limiter.reserve(body.user, address)
+            reservation = limiter.reserve(user, address)
         except RateLimited:
             hashes.release()
             raise
         try:
-            ok = Archive.login(path, body.user, body.password)
+            ok = Archive.login(path, user, password)
         finally:
             hashes.release()
         if not ok or bound is None:
             raise Unauthorised
         limiter.give_back(reservation)
-        return {"token": sessions.open(body.user, bound), "expires_in": SESSION_SECONDS}
+        return sessions.open(user, bound)
+
+    app.state.authenticate = authenticate
+    app.state.session_seconds = SESSION_SECONDS
+    from kartoteka.service.web.session import Csrf
+
+    app.state.csrf = Csrf.fresh()
+
+    @app.post("/api/login", summary="Log in with a password; returns a session token.")
+    def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+        address = request.client.host if request.client else "-"
+        return {"token": authenticate(body.user, body.password, address), "expires_in": SESSION_SECONDS}
 
     @app.post("/api/logout", summary="End the session.")
     def logout(caller: Current, authorization: Annotated[str, Header()]) -> dict[str, Any]:
@@ -322,4 +353,7 @@ def create_app(
             out.pop("archive", None)  # the server's file path is not the user's business
             return out
 
+    from kartoteka.service import web
+
+    web.mount(app)
     return app
