@@ -91,6 +91,8 @@ class E(StrEnum):
     E084 = "[E084] The server is shutting down."
     E085 = "[E085] Internal error ({kind}); the server's log has the details."
     E086 = "[E086] --{option} must be a positive number of seconds, not {value}."
+    # The web application (E120-E129)
+    E120 = "[E120] The form has expired or came from another site: reload the page and try again."
     # Storage locks and the audit trail (E090-E099)
     E090 = (
         "[E090] {path} is busy: another process has held its write lock for more than {seconds} s."
