@@ -9,12 +9,13 @@ options, opening the archive, `_fail`) is in common.py:
 - release.py: release, verify-release
 - admin.py: the user, source and audit groups, serve
 - doctor.py: init (an empty archive) and doctor (the full integrity check)
+- transfer.py: export, backup, restore (and `import DIR` of an export)
 """
 
 from __future__ import annotations
 
 # Importing a command module registers its commands on `app`.
-from kartoteka.cli import admin, analysis, cards, doctor, registry, release  # noqa: F401
+from kartoteka.cli import admin, analysis, cards, doctor, registry, release, transfer  # noqa: F401
 from kartoteka.cli.common import app
 
 __all__ = ["app", "main"]
@@ -29,7 +30,7 @@ app.add_typer(admin.audit_app, name="audit")
 _ORDER = [
     "init", "ingest", "check", "import", "cards", "dossier", "search", "merge", "split", "alias", "show", "stats", "demo",
     "release", "verify-release", "relations", "links", "network", "cooccur", "timeline", "serve", "grade",
-    "doctor",
+    "doctor", "export", "backup", "restore",
 ]  # fmt: skip
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or (c.callback.__name__ if c.callback else "")))
 assert len(app.registered_commands) == len(_ORDER), "a new command needs its place in _ORDER"
