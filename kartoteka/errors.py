@@ -37,19 +37,6 @@ class E(StrEnum):
     E115 = "[E115] {path}: {reason}; not read"
     E116 = "[E116] The archive check found problems: {problems}"
     E117 = "[E117] Can't open or write {path}: {reason}"
-    # Export, import and backup (E140-E149)
-    E140 = "[E140] {path} is not a Kartoteka export ({reason})"
-    E141 = "[E141] {path}: {file} does not match the manifest ({reason}); nothing was imported"
-    E142 = (
-        "[E142] Can't import into {path}: it is not empty ({reason}). Import into a new path, or into an"
-        " archive just made by 'kartoteka init'."
-    )
-    E143 = "[E143] {path} was written by {found}; this Kartoteka reads {supported}"
-    E144 = "[E144] {where}: {reason}; nothing was imported"
-    E145 = "[E145] {path} already exists; give a new folder (nothing is overwritten)"
-    E146 = "[E146] {path} is open in another process (a server, an ingest); stop it and import again"
-    E147 = "[E147] {path} is not a Kartoteka backup ({reason})"
-    E148 = "[E148] Can't restore to {path}: {reason}"
     # Card index and corrections
     E020 = "[E020] No entity '{ref}' in the card index. Try 'kartoteka check \"{ref}\"' to find its id."
     E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."
@@ -118,6 +105,25 @@ class E(StrEnum):
     E092 = "[E092] {path} is not a Kartoteka audit trail ({reason})"
     E093 = "[E093] {path} is the audit trail of another archive: move it away, or open the archive it belongs to."
     E094 = "[E094] Can't compact the audit log: {reason}"
+    # Secure channels (E130-E139): the drop, its collection, stations and cables
+    E130 = "[E130] Bad codename: {reason}"
+    E131 = (
+        "[E131] The reply target looks like a source's codename (not repeated here). Never type a codename"
+        " on the handler's side: reply to the source's cryptonym (kartoteka source list)."
+    )
+    E132 = "[E132] Key file {path}: {reason}"
+    E133 = "[E133] {path}: can't be opened with this key (tampered, damaged, or sealed to another key)"
+    E134 = "[E134] Submission refused: {reason}"
+    E135 = "[E135] {path} is not a drop ({reason}); 'kartoteka drop init' makes one"
+    E136 = "[E136] Station: {reason}"
+    E137 = "[E137] {path}: cable {serial} from {sender} was already received (a replay); not ingested"
+    E138 = "[E138] {path}: the signature is not {sender}'s (signed by another station, or altered); not ingested"
+    E139 = "[E139] {path}: cable {serial} from {sender} arrived with {missing} missing before it (a gap)"
+    # Secure channels, continued (E150-E159)
+    E150 = "[E150] {path}: not a cable for this station ({reason}); not ingested"
+    E151 = "[E151] {path}: cable {serial} from {sender} arrived late, after {highest} (out of order); ingested"
+    E152 = "[E152] The archive owner collects for a handler: name them with --handler USER."
+    E153 = "[E153] Source {cryptonym} is another handler's; not collected"
     # Labels of facts made by hand (E070-E079)
     E070 = "[E070] Bad {field}: {reason}"
     E071 = "[E071] Unknown {field} '{value}'. Expected one of: {expected}"

@@ -12,6 +12,9 @@ archive holds.
   documents (`grade`) and records claims (`claim`).
 - `RELEASE`: releases a classified document to a lower audience (a
   declassification).
+- `HANDLER`: collects submissions from the drop (registering each new drop
+  source under a cryptonym it handles, and ingesting what it sent) and
+  replies to those sources (`kartoteka drop collect`, `drop reply`).
 
 Everything else that writes (users, relation extraction, derived claims,
 audit verification) is the owner's alone.
@@ -24,11 +27,13 @@ from kartoteka.access.labels import Clearance
 REGISTRY = "REGISTRY"
 ANALYST = "ANALYST"
 RELEASE = "RELEASE"
+HANDLER = "HANDLER"
 
 ROLES: dict[str, str] = {
     REGISTRY: "registers documents, imports known persons and runs the source registry",
     ANALYST: "corrects the card index, grades documents and records claims",
     RELEASE: "releases classified documents to a lower audience",
+    HANDLER: "collects drop submissions and replies to drop sources",
 }
 
 # The role each write needs, and how an error names the write, by the name the
@@ -42,6 +47,11 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "alias": (ANALYST, "add aliases"),
     "grade": (ANALYST, "grade documents"),
     "claim": (ANALYST, "record claims"),
+    "drop collect": (HANDLER, "collect drop submissions"),
+    "drop reply": (HANDLER, "reply to drop sources"),
+    # Not a write, but a handler's desk: what the drop sent and what was replied.
+    "drop list": (HANDLER, "list drop submissions and replies"),
+    "cable receive": (REGISTRY, "register received cables"),
 }
 
 

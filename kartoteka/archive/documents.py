@@ -28,12 +28,14 @@ class Documents:
         workers: int = 1,
         label: str | None = None,
         markings: str = "enforce",
+        action: str = "ingest",
     ) -> IngestRun:
         """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions.
 
-        A bad label is refused here, before anything is read.
+        A bad label is refused here, before anything is read. `action` names the
+        write for its role (`drop collect` ingests as a HANDLER, roles.py).
         """
-        self.ctx.require("ingest")
+        self.ctx.require(action)
         doc_label = UNCLASSIFIED_LABEL
         if label is not None:
             try:

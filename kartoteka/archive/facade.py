@@ -13,8 +13,6 @@ from typing import Any
 from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER
 from kartoteka.access.policy import Policy
-from kartoteka.archive import backup as backups
-from kartoteka.archive import transfer
 from kartoteka.archive.analysis import Analysis
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import Context, clearance_of
@@ -28,7 +26,6 @@ from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.release import ReleaseCopy
 from kartoteka.store import open_store
 from kartoteka.store.base import Store
-from kartoteka.store.transfer import Progress
 
 
 class Archive:
@@ -86,8 +83,9 @@ class Archive:
         workers: int = 1,
         label: str | None = None,
         markings: str = "enforce",
+        action: str = "ingest",
     ) -> Iterator[IngestResult]:
-        return self._documents.ingest(items, workers=workers, label=label, markings=markings)
+        return self._documents.ingest(items, workers=workers, label=label, markings=markings, action=action)
 
     def stats(self) -> dict[str, Any]:
         return self._documents.stats()
@@ -191,9 +189,14 @@ class Archive:
 
     # protected sources -------------------------------------------------------
     def source_add(
-        self, cryptonym: str, true_name: str, handler: str, label: str = DEFAULT_SOURCE_LABEL
+        self,
+        cryptonym: str,
+        true_name: str,
+        handler: str,
+        label: str = DEFAULT_SOURCE_LABEL,
+        action: str = "source add",
     ) -> dict[str, Any]:
-        return self._sources.source_add(cryptonym, true_name, handler, label)
+        return self._sources.source_add(cryptonym, true_name, handler, label, action)
 
     def source_show(self, cryptonym: str) -> dict[str, Any]:
         return self._sources.source_show(cryptonym)
@@ -203,6 +206,14 @@ class Archive:
 
     def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:
         return self._sources.source_handover(cryptonym, new_handler)
+
+    def require(self, action: str) -> None:
+        """Refuse `action` (a key of `access.roles.ACTIONS`) unless the viewer holds its role.
+
+        For writes made of other writes (`drop collect` registers sources and
+        ingests; kartoteka/channels/): refused before anything is read.
+        """
+        self._ctx.require(action)
 
     # users and audit ---------------------------------------------------------
     def add_user(self, name: str, clearance: str, tokens: list[str], password: str | None = None) -> dict[str, Any]:
@@ -226,24 +237,3 @@ class Archive:
 
     def corrections(self) -> list[dict[str, Any]]:
         return self._users.corrections()
-
-    # export, import and backup (archive/transfer.py; owner only) ---------------
-    def export(self, dest: Path, with_keys: bool = False, progress: Progress | None = None) -> dict[str, Any]:
-        """Write the whole archive to the folder `dest` (the sources' key only `with_keys`)."""
-        return transfer.export_archive(self._ctx, dest, with_keys, progress)
-
-    def backup(self, dest: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
-        """A consistent copy of the archive, its audit trail and keys in the folder `dest`."""
-        return backups.backup_archive(self._ctx, dest, progress)
-
-    @staticmethod
-    def import_export(source: Path, target: Path, progress: Progress | None = None) -> dict[str, Any]:
-        """Load an export folder into the empty (or missing) archive `target`, then open it as
-        every command does (which finishes the import's renames) and log the import in its trail."""
-        result = transfer.import_archive(source, target, progress)
-        arch = Archive(target)
-        try:
-            arch._ctx.audit.record(arch.actor, "import archive", [], detail=str(source))
-        finally:
-            arch.close()
-        return result

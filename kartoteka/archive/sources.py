@@ -36,11 +36,17 @@ class Sources:
             raise InvalidInput(E.E102, name=name, cryptonym=cryptonym)
 
     def source_add(
-        self, cryptonym: str, true_name: str, handler: str, label: str = DEFAULT_SOURCE_LABEL
+        self,
+        cryptonym: str,
+        true_name: str,
+        handler: str,
+        label: str = DEFAULT_SOURCE_LABEL,
+        action: str = "source add",
     ) -> dict[str, Any]:
-        """Register a source under a cryptonym (owner or registry chief)."""
+        """Register a source under a cryptonym (owner or registry chief; a HANDLER collecting the drop
+        registers its new sources under `action` "drop collect")."""
         ctx = self.ctx
-        ctx.require("source add")
+        ctx.require(action)
         if not CRYPTONYM.match(cryptonym):
             raise InvalidInput(E.E048, cryptonym=cryptonym)
         if not true_name.strip():

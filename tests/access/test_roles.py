@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
-from kartoteka.access.roles import ACTIONS, ANALYST, REGISTRY
+from kartoteka.access.roles import ACTIONS, ANALYST, HANDLER, REGISTRY
 from kartoteka.archive import Archive
+from kartoteka.channels.cable import Receiver
+from kartoteka.channels.collect import Collector, desk, reply
+from kartoteka.channels.station import Station
 from kartoteka.errors import Forbidden, KartotekaError
 from kartoteka.registry.readers import RawDocument
 
@@ -25,7 +28,9 @@ def archive(tmp_path: Path) -> Path:
     owner.add_user("registry", "U", [REGISTRY])
     owner.add_user("analyst", "U", [ANALYST])
     owner.add_user("handler", "S", ["HUM"])
+    owner.add_user("drophandler", "S", ["HUM", HANDLER])
     owner.close()
+    Station.create(tmp_path / "station", "HERE")
     csv = tmp_path / "list.csv"
     csv.write_text("id,name\nwl-1,Anna Ivanova\n", encoding="utf-8")
     return path
@@ -43,6 +48,13 @@ def _writes(path: Path) -> dict[str, Callable[[Archive, str, str], Any]]:
         "alias": lambda a, card, doc: a.alias(card, "Arkasha Zorin"),
         "grade": lambda a, card, doc: a.grade(doc, "B", 2),
         "claim": lambda a, card, doc: a.claim(card, "was in Lisbon", "a report", "B", 2),
+        # A drop and a key that do not exist: the role is checked before either is looked for.
+        "drop collect": lambda a, card, doc: list(
+            Collector(a, path.parent / "drop", path.parent / "k", "handler").run()
+        ),
+        "drop reply": lambda a, card, doc: reply(a, path.parent / "drop", path.parent / "k", "GRANITE", "a reply"),
+        "drop list": lambda a, card, doc: desk(a),
+        "cable receive": lambda a, card, doc: list(Receiver(a, Station(path.parent / "station")).run([])),
     }
 
 
@@ -86,7 +98,7 @@ def test_a_write_without_its_role_is_refused_whatever_the_clearance(archive: Pat
 def test_the_owner_and_a_holder_of_the_role_may_write(archive: Path, action: str) -> None:
     card, doc = _card_and_doc(archive)
     role, _ = ACTIONS[action]
-    holder = "registry" if role == REGISTRY else "analyst"
+    holder = {REGISTRY: "registry", ANALYST: "analyst", HANDLER: "drophandler"}[role]
     for user in (None, holder):
         arch = Archive(archive, user=user)
         try:
