@@ -37,6 +37,19 @@ class E(StrEnum):
     E115 = "[E115] {path}: {reason}; not read"
     E116 = "[E116] The archive check found problems: {problems}"
     E117 = "[E117] Can't open or write {path}: {reason}"
+    # Export, import and backup (E140-E149)
+    E140 = "[E140] {path} is not a Kartoteka export ({reason})"
+    E141 = "[E141] {path}: {file} does not match the manifest ({reason}); nothing was imported"
+    E142 = (
+        "[E142] Can't import into {path}: it is not empty ({reason}). Import into a new path, or into an"
+        " archive just made by 'kartoteka init'."
+    )
+    E143 = "[E143] {path} was written by {found}; this Kartoteka reads {supported}"
+    E144 = "[E144] {where}: {reason}; nothing was imported"
+    E145 = "[E145] {path} already exists; give a new folder (nothing is overwritten)"
+    E146 = "[E146] {path} is open in another process (a server, an ingest); stop it and import again"
+    E147 = "[E147] {path} is not a Kartoteka backup ({reason})"
+    E148 = "[E148] Can't restore to {path}: {reason}"
     # Card index and corrections
     E020 = "[E020] No entity '{ref}' in the card index. Try 'kartoteka check \"{ref}\"' to find its id."
     E021 = "[E021] '{ref}' is ambiguous; candidates: {candidates}. Use an entity id."

@@ -62,6 +62,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from kartoteka.errors import E, KartotekaError
 from kartoteka.store.base import Store
+from kartoteka.store.transfer import complete_import
 
 GENESIS = "0" * 64
 # An anchor at least every this many entries, besides every close and the
@@ -123,6 +124,9 @@ class AuditLog:
         self._prune_upto = 0  # outbox rows chained: deleted by the next write's transaction
         try:
             self._bind()
+            # An import killed after its commit still owes the renames of the key,
+            # anchors and segments it staged (kartoteka/store/transfer.py).
+            complete_import(self.trail, archive_path)
             self._check_key()
             self._adopt_legacy()
             self.flush()  # entries a killed process committed but did not chain

@@ -13,6 +13,8 @@ from typing import Any
 from kartoteka.access.audit import AuditLog
 from kartoteka.access.labels import OWNER
 from kartoteka.access.policy import Policy
+from kartoteka.archive import backup as backups
+from kartoteka.archive import transfer
 from kartoteka.archive.analysis import Analysis
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import Context, clearance_of
@@ -26,6 +28,7 @@ from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.release import ReleaseCopy
 from kartoteka.store import open_store
 from kartoteka.store.base import Store
+from kartoteka.store.transfer import Progress
 
 
 class Archive:
@@ -237,3 +240,24 @@ class Archive:
 
     def corrections(self) -> list[dict[str, Any]]:
         return self._users.corrections()
+
+    # export, import and backup (archive/transfer.py; owner only) ---------------
+    def export(self, dest: Path, with_keys: bool = False, progress: Progress | None = None) -> dict[str, Any]:
+        """Write the whole archive to the folder `dest` (the sources' key only `with_keys`)."""
+        return transfer.export_archive(self._ctx, dest, with_keys, progress)
+
+    def backup(self, dest: Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+        """A consistent copy of the archive, its audit trail and keys in the folder `dest`."""
+        return backups.backup_archive(self._ctx, dest, progress)
+
+    @staticmethod
+    def import_export(source: Path, target: Path, progress: Progress | None = None) -> dict[str, Any]:
+        """Load an export folder into the empty (or missing) archive `target`, then open it as
+        every command does (which finishes the import's renames) and log the import in its trail."""
+        result = transfer.import_archive(source, target, progress)
+        arch = Archive(target)
+        try:
+            arch._ctx.audit.record(arch.actor, "import archive", [], detail=str(source))
+        finally:
+            arch.close()
+        return result

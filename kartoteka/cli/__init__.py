@@ -10,12 +10,13 @@ options, opening the archive, `_fail`) is in common.py:
 - admin.py: the user, source and audit groups, serve
 - doctor.py: init (an empty archive) and doctor (the full integrity check)
 - channels.py: the drop, station and cable groups (secure channels)
+- transfer.py: export, backup, restore (and `import DIR` of an export)
 """
 
 from __future__ import annotations
 
 # Importing a command module registers its commands on `app`.
-from kartoteka.cli import admin, analysis, cards, channels, doctor, registry, release  # noqa: F401
+from kartoteka.cli import admin, analysis, cards, channels, doctor, registry, release, transfer  # noqa: F401
 from kartoteka.cli.common import app
 
 __all__ = ["app", "main"]
@@ -33,7 +34,7 @@ app.add_typer(channels.cable_app, name="cable")
 _ORDER = [
     "init", "ingest", "check", "import", "cards", "dossier", "search", "merge", "split", "alias", "show", "stats", "demo",
     "release", "verify-release", "relations", "links", "network", "cooccur", "timeline", "serve", "grade",
-    "doctor",
+    "doctor", "export", "backup", "restore",
 ]  # fmt: skip
 app.registered_commands.sort(key=lambda c: _ORDER.index(c.name or (c.callback.__name__ if c.callback else "")))
 assert len(app.registered_commands) == len(_ORDER), "a new command needs its place in _ORDER"

@@ -139,12 +139,25 @@ def ingest(
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="CSV (id,name,aliases with ';') or FollowTheMoney JSON lines.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (id,name,aliases with ';') or FollowTheMoney JSON lines; or a folder made by 'kartoteka export'."
+        ),
+    ],
     json_out: JsonOpt = False,
 ) -> None:
-    """Load known persons into the card index, keeping their ids."""
+    """Load known persons into the card index, keeping their ids.
+
+    Given a folder holding a Kartoteka manifest.json (made by 'kartoteka export'), load that whole
+    archive into --archive instead, which must be new or empty (owner only).
+    """
     if not file.exists():
         _fail(KartotekaError(E.E004, path=file).message)
+    if file.is_dir():
+        from kartoteka.cli.transfer import import_export
+
+        return import_export(file, json_out)
     arch = _archive()
     counts = {"added": 0, "unchanged": 0, "error": 0}
     try:

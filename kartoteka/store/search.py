@@ -40,11 +40,16 @@ def partition_of(db: sqlite3.Connection, document_label: str, portion_label: str
         "INSERT INTO search_partitions(document_label, portion_label) VALUES (?, ?)", (document_label, portion_label)
     )
     partition = int(cur.lastrowid or 0)
+    create_index(db, partition)
+    return partition
+
+
+def create_index(db: sqlite3.Connection, partition: int) -> None:
+    """The (empty) FTS5 table of a partition; an import makes them for the partitions it loads."""
     db.execute(
         f"CREATE VIRTUAL TABLE {_table(partition)} USING fts5("
         f"text, content='portions', content_rowid='id', tokenize = '{TOKENIZE}')"
     )
-    return partition
 
 
 def index_portions(db: sqlite3.Connection, document_label: str, rows: Iterable[tuple[int, str | None, str]]) -> None:

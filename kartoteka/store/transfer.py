@@ -1,0 +1,164 @@
+"""Moving a whole archive between stores: the export format, and what a backend provides.
+
+An export is a folder (README, "Export, import and backup"):
+
+    manifest.json            format, versions, every table with its columns,
+                             row count, bytes and SHA-256, sequences, files
+    archive/TABLE.jsonl      one JSON object per row of an archive table
+    trail/TABLE.jsonl        the same for the audit trail's tables
+    files/audit-anchors      the signed anchors, as far as the trail exported
+    files/audit-segments/F   sealed audit segments named by the trail
+    keys/audit-key           the audit signing key (always: without it the
+                             anchors cannot be verified on the other side)
+    keys/sources-key         the key that seals sources' true names (only
+                             with `export --with-keys`)
+
+A row is `{"column": value, ...}` with every column of the table; values are
+JSON strings, integers, floats or null, and bytes are `{"b64": "..."}`.
+Rows are in stored order (rowid, or the primary key of a table without
+one), and an importer keeps that order: documents list in the order they
+were stored. Nothing here is SQL: a second backend reads and writes the same
+files. Derived indexes (SQLite's FTS5 tables) are not exported; an import
+rebuilds them from the portions.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from kartoteka.errors import E, KartotekaError
+
+FORMAT = "kartoteka-export"
+FORMAT_VERSION = 1
+# trail.meta key holding the renames an import still owes (see `complete_import`).
+PENDING = "import_pending"
+
+Value = str | int | float | bytes | None
+
+
+@dataclass(frozen=True)
+class Table:
+    """One exported table: which store holds it ("archive" or "trail"), its columns and their declared types."""
+
+    store: str
+    name: str
+    columns: tuple[tuple[str, str], ...]
+
+    @property
+    def file(self) -> str:
+        return f"{self.store}/{self.name}.jsonl"
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c for c, _ in self.columns)
+
+
+def encode_row(table: Table, row: Sequence[Value]) -> str:
+    """One row as its JSON line (without the newline)."""
+    obj: dict[str, Any] = {}
+    for (name, _), value in zip(table.columns, row, strict=True):
+        obj[name] = {"b64": base64.b64encode(value).decode("ascii")} if isinstance(value, bytes) else value
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def decode_row(table: Table, line: str, where: str) -> tuple[Value, ...]:
+    """The values of one JSON line, in the table's column order; E144 if it is not a row of this table."""
+    try:
+        obj = json.loads(line)
+    except ValueError as exc:
+        raise KartotekaError(E.E144, where=where, reason=f"not JSON ({exc})") from exc
+    if not isinstance(obj, dict) or set(obj) != set(table.column_names):
+        raise KartotekaError(E.E144, where=where, reason=f"expected an object with the columns of {table.name}")
+    out: list[Value] = []
+    for name in table.column_names:
+        value = obj[name]
+        if isinstance(value, dict):
+            try:
+                value = base64.b64decode(value["b64"], validate=True)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise KartotekaError(E.E144, where=where, reason=f"{name}: bad bytes value") from exc
+        elif not (value is None or isinstance(value, str | int | float)) or isinstance(value, bool):
+            raise KartotekaError(E.E144, where=where, reason=f"{name}: a {type(value).__name__} is not a stored value")
+        out.append(value)
+    return tuple(out)
+
+
+class TableReader(Protocol):
+    """What an import reads: the export's tables and rows, checked as they are read."""
+
+    def tables(self) -> list[Table]: ...
+    def rows(self, table: Table) -> Iterator[tuple[Value, ...]]:
+        """The rows of one table, in order; the file's hash and count are compared at its end."""
+        ...
+
+    def sequences(self) -> dict[str, int]: ...
+    def verify(self) -> None:
+        """Raise unless every table was read whole and matched the manifest: called before the commit."""
+        ...
+
+
+class Snapshot(Protocol):
+    """A consistent view of an archive and its trail, for an export: the archive first, then the trail."""
+
+    def tables(self) -> list[Table]: ...
+    def rows(self, table: Table) -> Iterator[tuple[Value, ...]]: ...
+    def sequences(self) -> dict[str, int]: ...
+
+
+class Backend(Protocol):
+    """What export, import and backup need of a storage backend; SQLite implements it (sqlite_transfer.py)."""
+
+    def snapshot(self, archive: Path) -> AbstractContextManager[Snapshot]: ...
+    def emptiness(self, archive: Path) -> str | None:
+        """Why the archive at `archive` is not empty enough to import into (None: it is, or it does not exist)."""
+        ...
+
+    def load(
+        self, archive: Path, reader: TableReader, pending: list[tuple[str, str]], progress: Progress | None
+    ) -> dict[str, int]:
+        """Load every table into the empty archive and its trail in one transaction; rows per table."""
+        ...
+
+    def backup(self, archive: Path, dest: Path) -> int:
+        """Copy the archive and its trail, each as one consistent snapshot, beside each other in `dest`;
+        returns the last audit entry the copied trail holds."""
+        ...
+
+
+class Progress(Protocol):
+    def __call__(self, rows: int, detail: str) -> None: ...
+
+
+def complete_import(trail: Any, archive: Path) -> None:
+    """Finish the renames an import committed but did not get to (a kill right after its commit).
+
+    An import writes the audit key, anchors and segments under staged names
+    before its transaction and records, in that same transaction, which staged
+    file becomes which; the renames follow the commit. Whoever opens the
+    archive next (AuditLog) calls this first, so the commit is the one moment
+    that decides: before it the target is as it was, after it the import is whole.
+    """
+    pending = trail.meta(PENDING)
+    if not pending:
+        return
+    folder = archive.parent
+    for staged, final in json.loads(pending):
+        if not all(str(n).startswith(archive.name) and "/" not in str(n) for n in (staged, final)):
+            continue  # only files beside this archive, named after it, are ever renamed
+        source, target = folder / staged, folder / final
+        if source.exists() or source.is_symlink():
+            os.replace(source, target)
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    with trail.locked():
+        trail.set_meta(PENDING, "")
