@@ -33,7 +33,9 @@ CSP = (
 HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # same-origin, not no-referrer: under no-referrer Chromium posts forms with
+    # "Origin: null", which drops the SameSite=Strict cookie and fails the Origin check.
+    "Referrer-Policy": "same-origin",
     # A classified page must not stay in a shared machine's browser cache.
     "Cache-Control": "no-store",
     "X-Frame-Options": "DENY",
