@@ -116,6 +116,7 @@ class Analysis:
         dates = self.ctx.store.dates_in_portions(sorted(by_portion))
         events: list[dict[str, Any]] = []
         undated: list[dict[str, Any]] = []
+        labels: dict[str, dict[int, str]] = {}
         for pid, h in by_portion.items():
             rel_start, rel_end = h.start - h.portion_start, h.end - h.portion_start
             cite = {
@@ -123,6 +124,7 @@ class Analysis:
                 "source": h.source,
                 "portion": self.ctx.portion_number(h.document_id, pid),
                 "snippet": snippet(h.portion_text, rel_start, rel_end),
+                "label": labels.setdefault(h.document_id, self.ctx.portion_labels_of(h.document_id))[pid],
             }
             found = dates.get(pid, [])
             if not found:
@@ -241,6 +243,7 @@ class Analysis:
         graph = RelationGraph(key)
         texts: dict[int, tuple[int, str, int]] = {}
         grades: dict[str, int | None] = {}
+        labels: dict[str, dict[int, str]] = {}
         for _, rtype, a, b, doc_id, pid, start, end, conf, d0, d1, source, support in store.relations():
             if a == b or not policy.portions_visible((pid, *support)):
                 continue
@@ -269,6 +272,7 @@ class Analysis:
                         "source": source,
                         "portion": self.ctx.portion_number(doc_id, pid),
                         "snippet": " ".join(text[start - pstart : end - pstart].split()),
+                        "label": labels.setdefault(doc_id, self.ctx.portion_labels_of(doc_id))[pid],
                     },
                 },
             )
@@ -405,9 +409,12 @@ class Analysis:
         ctx.audit.record(ctx.actor, "derive claims", [])
         return {"claims": added}
 
-    def _visible_claims(self, eid: str) -> list[assessment.Claim]:
+    def _visible_claims(self, eid: str) -> list[tuple[assessment.Claim, str]]:
+        """The claims the viewer may see, each with the label a page citing it shows:
+        its own (by hand), else its passage's, else its document's."""
         out = []
         policy = self.ctx.policy
+        labels: dict[str, dict[int, str]] = {}
         for row in self.ctx.store.claims_about(eid, self.ctx.visible_partitions()):
             claim = assessment.Claim(*row[:11])
             support, label = support_ids(row[11]), row[12]
@@ -423,7 +430,12 @@ class Analysis:
                 policy.entity_visible(claim.subject) and (claim.object is None or policy.entity_visible(claim.object))
             ):
                 continue
-            out.append(claim)
+            if label is None and claim.document_id is not None:
+                doc = claim.document_id
+                if claim.portion_id is not None:
+                    label = labels.setdefault(doc, self.ctx.portion_labels_of(doc)).get(claim.portion_id)
+                label = label or self.ctx.store.document_label(doc)
+            out.append((claim, str(stored_label(label or UNCLASSIFIED_LABEL))))
         return out
 
     def assess(self, ref: str) -> dict[str, Any]:
@@ -446,7 +458,9 @@ class Analysis:
                 names[e] = self.cards.display(e, entity.name) if entity else e
             return names[e]
 
-        for a in assessment.assess(self._visible_claims(eid), order=lambda e: (name(e) or "", e)):
+        visible = self._visible_claims(eid)
+        label_of = {c.id: label for c, label in visible}
+        for a in assessment.assess([c for c, _ in visible], order=lambda e: (name(e) or "", e)):
             first = a.claims[0]
             text = (
                 f"{name(first.subject)} {first.relation.replace('_', ' ')} {name(first.object)}"
@@ -463,7 +477,12 @@ class Analysis:
                     "sources": a.sources,
                     "contradicted": bool(a.contradicted_by),
                     "evidence": [
-                        {"source": c.source, "document_id": c.document_id, "stated": f"{c.reliability}{c.credibility}"}
+                        {
+                            "source": c.source,
+                            "document_id": c.document_id,
+                            "stated": f"{c.reliability}{c.credibility}",
+                            "label": label_of[c.id],
+                        }
                         for c in a.claims
                     ],
                 }

@@ -240,6 +240,7 @@ class Cards:
         documents: dict[str, dict[str, Any]] = {}
         seen_portions: set[int] = set()
         date_counter: Counter[tuple[str, str | None]] = Counter()
+        labels: dict[str, dict[int, str]] = {}
         for h in hits:
             d = documents.setdefault(
                 h.document_id, {"document_id": h.document_id, "source": h.source, "snippets": [], "dates": []}
@@ -255,6 +256,8 @@ class Cards:
                     "mention": h.text,
                     "mention_id": ctx.mention_id(h),
                     "text": snippet(h.portion_text, rel_start, rel_end),
+                    # The passage's governing label, for the banner of a page citing it.
+                    "label": labels.setdefault(h.document_id, ctx.portion_labels_of(h.document_id))[h.portion_id],
                 }
             )
             for dm in dates.get(h.portion_id, []):
