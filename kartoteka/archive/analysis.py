@@ -124,7 +124,7 @@ class Analysis:
                 "source": h.source,
                 "portion": self.ctx.portion_number(h.document_id, pid),
                 "snippet": snippet(h.portion_text, rel_start, rel_end),
-                "label": labels.setdefault(h.document_id, self.ctx.portion_labels_of(h.document_id))[pid],
+                "label": self.ctx.portion_label(labels, h.document_id, pid),
             }
             found = dates.get(pid, [])
             if not found:
@@ -272,7 +272,7 @@ class Analysis:
                         "source": source,
                         "portion": self.ctx.portion_number(doc_id, pid),
                         "snippet": " ".join(text[start - pstart : end - pstart].split()),
-                        "label": labels.setdefault(doc_id, self.ctx.portion_labels_of(doc_id))[pid],
+                        "label": self.ctx.portion_label(labels, doc_id, pid),
                     },
                 },
             )
@@ -433,7 +433,7 @@ class Analysis:
             if label is None and claim.document_id is not None:
                 doc = claim.document_id
                 if claim.portion_id is not None:
-                    label = labels.setdefault(doc, self.ctx.portion_labels_of(doc)).get(claim.portion_id)
+                    label = self.ctx.portion_label(labels, doc, claim.portion_id)
                 label = label or self.ctx.store.document_label(doc)
             out.append((claim, str(stored_label(label or UNCLASSIFIED_LABEL))))
         return out

@@ -257,7 +257,7 @@ class Cards:
                     "mention_id": ctx.mention_id(h),
                     "text": snippet(h.portion_text, rel_start, rel_end),
                     # The passage's governing label, for the banner of a page citing it.
-                    "label": labels.setdefault(h.document_id, ctx.portion_labels_of(h.document_id))[h.portion_id],
+                    "label": ctx.portion_label(labels, h.document_id, h.portion_id),
                 }
             )
             for dm in dates.get(h.portion_id, []):

@@ -102,10 +102,13 @@ class Context:
         doc_label = self.store.document_label(document_id) or UNCLASSIFIED_LABEL
         return [(r, stored_label(r[5] or doc_label)) for r in self.store.portion_rows(document_id)]
 
-    def portion_labels_of(self, document_id: str) -> dict[int, str]:
-        """The stored label governing each portion of a document (its own, else the
-        document's): what a page citing the portion rolls its banner up from."""
-        return {r[0]: str(lab) for r, lab in self.labelled_rows(document_id)}
+    def portion_label(self, memo: dict[str, dict[int, str]], document_id: str, portion_id: int) -> str:
+        """The stored label governing a portion (its own, else its document's): what a
+        page citing the portion rolls its banner up from. `memo` keeps each document's
+        labels for one answer."""
+        if document_id not in memo:
+            memo[document_id] = {r[0]: str(lab) for r, lab in self.labelled_rows(document_id)}
+        return memo[document_id][portion_id]
 
     def portion_numbers(self, document_id: str) -> dict[int, int]:
         """The viewer's number (1, 2, 3 ...) of each portion of a document they may see.
