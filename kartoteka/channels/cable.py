@@ -2,12 +2,14 @@
 
 A cable file is one JSON object:
 
-    {"kartoteka_cable": 1, "from", "to", "serial", "precedence", "label", "sent", "title",
+    {"kartoteka_cable": 1, "from", "to", "serial", "precedence", "label", "sent",
      "ciphertext": base64, "signature": base64}
 
-`ciphertext` is a `nacl.public.SealedBox` (X25519, XSalsa20-Poly1305) to the
-addressee's key of the padded inner text: the header again (every field but
-`ciphertext` and `signature`), a newline, and the body. `signature` is the
+The header is in clear, as a cable's routing line is (precedence decides how
+fast it is handled, the label where it may go); the subject and body are
+not. `ciphertext` is a `nacl.public.SealedBox` (X25519, XSalsa20-Poly1305)
+to the addressee's key of the padded inner text: the header again with the
+`title`, a newline, and the body. `signature` is the
 sender's Ed25519 signature over the canonical JSON of everything else. The
 receiver checks, in this order: addressed to it, from a known peer, signed
 by that peer (E138), opens (E133), inner header equal to the outer one (so a
@@ -41,7 +43,7 @@ from kartoteka.registry.readers import RawDocument
 CABLE_VERSION = 1
 PRECEDENCES = ("ROUTINE", "PRIORITY", "IMMEDIATE", "FLASH")
 READER = "kartoteka.channels.cable.v1"
-HEADER_FIELDS = ("kartoteka_cable", "from", "to", "serial", "precedence", "label", "sent", "title")
+HEADER_FIELDS = ("kartoteka_cable", "from", "to", "serial", "precedence", "label", "sent")
 
 
 def _canonical(obj: dict[str, Any]) -> bytes:
@@ -74,16 +76,15 @@ def send(station: Station, to: str, precedence: str, label: str, body: str, titl
         "precedence": precedence,
         "label": label,
         "sent": sent,
-        "title": title,
     }
-    inner = _canonical(header) + b"\n" + body.encode("utf-8")
+    inner = _canonical({**header, "title": title}) + b"\n" + body.encode("utf-8")
     envelope = {**header, "ciphertext": base64.b64encode(SealedBox(peer.box).encrypt(pad(inner))).decode()}
     envelope["signature"] = base64.b64encode(station.signing_key.sign(_canonical(envelope)).signature).decode()
     folder = station.path / "outbox" / to
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     path = folder / f"{serial:06d}.cable"
     atomic_write(path, json.dumps(envelope, indent=1).encode(), exclusive=True)
-    return header, path
+    return {**header, "title": title}, path
 
 
 @dataclass(frozen=True)
@@ -140,8 +141,14 @@ def open_cable(station: Station, path: Path, data: bytes) -> Opened:
         raise InvalidInput(E.E133, path=path) from exc
     head, _, body = inner.partition(b"\n")
     header = {k: envelope[k] for k in HEADER_FIELDS}
-    if head != _canonical(header):
+    try:
+        inner_header = json.loads(head)
+        title = str(inner_header.pop("title"))
+    except (ValueError, KeyError, AttributeError) as exc:
+        raise bad("the enciphered header is damaged") from exc
+    if _canonical(inner_header) != _canonical(header):
         raise bad("the enciphered header differs from the signed one")
+    header["title"] = title
     try:
         label = str(Label.parse(str(header["label"])))
     except LabelError as exc:

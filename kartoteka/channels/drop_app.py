@@ -40,6 +40,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 
 from kartoteka.channels import codename as cn
 from kartoteka.channels.drop_store import MAX_FILES, Drop
+from kartoteka.channels.sealing import human_size
 from kartoteka.errors import KartotekaError
 
 FORM_OVERHEAD = 256 * 1024
@@ -80,13 +81,13 @@ def _page(title: str, body: str) -> bytes:
     ).encode()
 
 
-def _submit_form(limit_mib: int) -> str:
+def _submit_form(limit: str) -> str:
     return (
         '<form method="post" action="/submit" enctype="multipart/form-data">'
         '<label for="s-codename">Your codename</label>'
         '<input type="password" id="s-codename" name="codename" autocomplete="off" required>'
         '<label for="message">Message</label><textarea id="message" name="message"></textarea>'
-        f'<label for="files">Files (up to {MAX_FILES}; {limit_mib} MiB in all, message included)</label>'
+        f'<label for="files">Files (up to {MAX_FILES}; {limit} in all, message included)</label>'
         '<input type="file" id="files" name="files" multiple>'
         '<p><button type="submit">Send</button></p></form>'
     )
@@ -100,14 +101,14 @@ def _replies_form() -> str:
     )
 
 
-def _index(limit_mib: int) -> bytes:
+def _index(limit: str) -> bytes:
     bits = cn.entropy_bits()
     return _page(
         "Send us material",
         "<p>First time here? Get a codename: it is the only way back to your replies. "
         "Write it down and keep it safe; we cannot recover it.</p>"
         '<form method="post" action="/codename"><button type="submit">Get a codename</button></form>'
-        f"{_submit_form(limit_mib)}{_replies_form()}"
+        f"{_submit_form(limit)}{_replies_form()}"
         f'<p class="note">Codenames are {cn.CODENAME_WORDS} random words ({bits:.1f} bits). This service '
         "keeps no address, browser or time of day of your visit, sets no cookies and loads nothing from "
         "elsewhere. What you send is encrypted at once to the newsroom's key.</p>",
@@ -117,7 +118,7 @@ def _index(limit_mib: int) -> bytes:
 def create_app(drop_path: Path) -> FastAPI:
     drop = Drop(drop_path)
     limit = drop.max_upload + FORM_OVERHEAD
-    limit_mib = drop.max_upload // 2**20
+    shown = human_size(drop.max_upload)
     hashes = anyio.CapacityLimiter(HASHES_AT_ONCE)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
 
@@ -161,7 +162,7 @@ def create_app(drop_path: Path) -> FastAPI:
 
     @app.get("/")
     async def index() -> Response:
-        return _html(_index(limit_mib))
+        return _html(_index(shown))
 
     @app.get("/static/drop.css")
     async def css() -> Response:
@@ -175,7 +176,7 @@ def create_app(drop_path: Path) -> FastAPI:
             _page(
                 "Your codename",
                 f'<p class="codename">{html.escape(codename)}</p><p>Write it down now. It will not be shown '
-                "again, and without it no one can give you our replies.</p>" + _submit_form(limit_mib),
+                "again, and without it no one can give you our replies.</p>" + _submit_form(shown),
             )
         )
 
@@ -184,7 +185,7 @@ def create_app(drop_path: Path) -> FastAPI:
         try:
             fields, files = await _form(request)
         except TooLarge:
-            return _error(413, f"That is more than this drop takes: {limit_mib} MiB in all.")
+            return _error(413, f"That is more than this drop takes: {shown} in all.")
         except ValueError:
             return _error(400, "That was not a form from this page.")
         try:
@@ -206,12 +207,12 @@ def create_app(drop_path: Path) -> FastAPI:
             async with hashes:
                 found = await anyio.to_thread.run_sync(drop.replies, fields.get("codename", ""))
         except KartotekaError as exc:
-            return _error(400, exc.message.split("] ", 1)[-1])
+            return _error(exc.status, exc.message.split("] ", 1)[-1])
         if found:
             items = "".join(f'<div class="reply"><p>{r.day}</p>{html.escape(r.text)}</div>' for r in found)
         else:
             items = "<p>There are no replies for you yet.</p>"
-        return _html(_page("Replies", items + _submit_form(limit_mib)))
+        return _html(_page("Replies", items + _submit_form(shown)))
 
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:

@@ -39,7 +39,7 @@ from nacl.exceptions import CryptoError
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 from kartoteka.channels import codename as cn
-from kartoteka.channels.sealing import atomic_write, pad, sync_folder, today, unpad
+from kartoteka.channels.sealing import atomic_write, human_size, pad, sync_folder, today, unpad
 from kartoteka.errors import E, InvalidInput, KartotekaError
 
 DROP_VERSION = 1
@@ -250,7 +250,7 @@ class Drop:
             raise InvalidInput(E.E134, reason=f"more than {MAX_FILES} files")
         size = len(message.encode("utf-8")) + sum(len(d) for _, d in kept)
         if size > self.max_upload:
-            raise TooLargeSubmission(E.E134, reason=f"larger than the drop's limit of {self.max_upload // 2**20} MiB")
+            raise TooLargeSubmission(E.E134, reason=f"larger than the drop's limit of {human_size(self.max_upload)}")
         derived = self._derive(canonical)
         folder = self.sources_dir / derived.source_id
         if not folder.exists():

@@ -41,6 +41,11 @@ def unpad(padded: bytes) -> bytes:
     return padded[_LENGTH.size : _LENGTH.size + n]
 
 
+def human_size(n: int) -> str:
+    """`10 MiB`, `256 KiB`: how the drop states its limit."""
+    return f"{n / 2**20:g} MiB" if n >= 2**20 else f"{n / 1024:g} KiB"
+
+
 def today() -> dt.date:
     """The date, in UTC, and never the time: all the drop records of when."""
     return dt.datetime.now(dt.UTC).date()
