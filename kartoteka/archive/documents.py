@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from kartoteka.access.labels import Label, LabelError, roll_up
 from kartoteka.access.policy import stored_label
+from kartoteka.archive import facets
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context
 from kartoteka.errors import E, InvalidInput, NotFound
@@ -235,13 +236,25 @@ class Documents:
             out["replaced"] = replaced
         return out
 
-    def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
+    def search(
+        self,
+        query: str,
+        limit: int = 20,
+        offset: int = 0,
+        chosen: Mapping[str, str] | None = None,
+        with_facets: bool = False,
+    ) -> dict[str, Any]:
         """Full-text search over what the viewer may see, best first.
 
         A viewer's query runs only in the label partitions they may see whole
         (see `kartoteka.store.search`): the rank of a hit, the total and the
-        time taken are computed from visible paragraphs alone.
+        time taken are computed from visible paragraphs alone. `chosen` keeps
+        the passages with these facet values and `with_facets` counts them
+        (archive/facets.py), over the best `FACET_LIMIT` matches.
         """
+        for name in chosen or {}:
+            if name not in facets.FACETS:
+                raise InvalidInput(E.E071, field="facet", value=name, expected=", ".join(facets.FACETS))
         ctx = self.ctx
         try:
             fts, matches = query, self._matches(query)
@@ -252,11 +265,23 @@ class Documents:
                 return {"query": query, "total": 0, "hits": []}
             fts = " ".join(f'"{w}"' for w in words)
             matches = self._matches(fts)
-        page = matches[offset : offset + limit]
-        hits = ctx.store.partition_hits(fts, page)
         # A hit carries its passage's label (the partition's governing label),
         # which the viewer sees anyway in `show`: the web page rolls its banner up from them.
         label_of = {part: portion_label for part, _doc, portion_label in ctx.store.search_partitions()}
+        faceted: dict[str, Any] = {}
+        if chosen or with_facets:
+            best = matches[: facets.FACET_LIMIT]
+            facts = ctx.store.passage_facets([pid for pid, _rank, _part in best])
+            passages = [facets.passage(pid, label_of.get(part, ""), facts[pid]) for pid, _rank, part in best]
+            kept = facets.keep(passages, chosen or {})
+            if chosen:
+                ids = {p.portion_id for p in kept}
+                matches = [m for m in best if m[0] in ids]
+            faceted = {"filters": dict(chosen or {}), "facets_over": len(best)}
+            if with_facets:
+                faceted["facets"] = facets.counts(kept)
+        page = matches[offset : offset + limit]
+        hits = ctx.store.partition_hits(fts, page)
         part_of = {pid: part for pid, _rank, part in page}
         ctx.audit.record(ctx.actor, "search", [h.document_id for h in hits], detail=query)
         return {
@@ -272,6 +297,7 @@ class Documents:
                 }
                 for h in hits
             ],
+            **faceted,
         }
 
     def _matches(self, fts: str) -> list[tuple[int, float, int]]:

@@ -6,7 +6,7 @@ answers it; the docstrings are there, beside the logic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -99,8 +99,15 @@ class Archive:
     def document(self, document_id: str) -> dict[str, Any]:
         return self._documents.document(document_id)
 
-    def search(self, query: str, limit: int = 20, offset: int = 0) -> dict[str, Any]:
-        return self._documents.search(query, limit, offset)
+    def search(
+        self,
+        query: str,
+        limit: int = 20,
+        offset: int = 0,
+        chosen: Mapping[str, str] | None = None,
+        with_facets: bool = False,
+    ) -> dict[str, Any]:
+        return self._documents.search(query, limit, offset, chosen, with_facets)
 
     # cards -------------------------------------------------------------------
     def check(self, name: str, limit: int = 10) -> dict[str, Any]:

@@ -279,9 +279,25 @@ def create_app(
         q: str,
         limit: Annotated[int, Query(ge=1, le=200)] = 20,
         offset: Annotated[int, Query(ge=0)] = 0,
+        facets: Annotated[
+            bool, Query(description="Count the matches by kind, year, classification, source, collection.")
+        ] = False,
+        kind: str | None = None,
+        year: str | None = None,
+        classification: str | None = None,
+        source: str | None = None,
+        collection: str | None = None,
     ) -> dict[str, Any]:
+        given = {
+            "kind": kind,
+            "year": year,
+            "classification": classification,
+            "source": source,
+            "collection": collection,
+        }
+        chosen = {k: v for k, v in given.items() if v}
         with caller.archive() as a:
-            return a.search(q, limit, offset)
+            return a.search(q, limit, offset, chosen, facets)
 
     @app.get("/api/cards", summary="The card index as a drawer: cards with their visible mention and record counts.")
     def cards(

@@ -124,6 +124,16 @@ class SearchHit:
 
 
 @dataclass(frozen=True)
+class PassageFacets:
+    """What a search facet counts of one passage: its document's source, the kinds it mentions, its years."""
+
+    document_id: str
+    source: str
+    kinds: frozenset[str]
+    years: frozenset[str]
+
+
+@dataclass(frozen=True)
 class DocumentSummary:
     id: str
     source: str

@@ -11,8 +11,12 @@ from collections.abc import Iterator, Sequence
 
 from kartoteka.store import partitions, search
 from kartoteka.store.records import (
+    PassageFacets,
     SearchHit,
 )
+
+# Host parameters per statement, under SQLite's default limit of 32,766.
+_CHUNK = 900
 
 
 class CompartmentRows:
@@ -61,6 +65,32 @@ class CompartmentRows:
 
     def search_in_partitions(self, query: str, partitions: Sequence[int]) -> list[tuple[int, float, int]]:
         return search.ranked(self.db, query, partitions)
+
+    def passage_facets(self, portion_ids: Sequence[int]) -> dict[int, PassageFacets]:
+        """Facets of passages (search): document and source, kinds of entity mentioned, years of dates."""
+        out: dict[int, tuple[str, str, set[str], set[str]]] = {}
+        for i in range(0, len(portion_ids), _CHUNK):
+            chunk = list(portion_ids[i : i + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            for pid, doc, source in self.db.execute(
+                f"SELECT p.id, p.document_id, d.source FROM portions p JOIN documents d ON d.id=p.document_id"
+                f" WHERE p.id IN ({marks})",
+                chunk,
+            ):
+                out[int(pid)] = (str(doc), str(source), set(), set())
+            for pid, kind in self.db.execute(
+                f"SELECT DISTINCT portion_id, kind FROM mentions WHERE portion_id IN ({marks})", chunk
+            ):
+                out[int(pid)][2].add(str(kind))
+            for pid, value in self.db.execute(
+                f"SELECT DISTINCT portion_id, substr(value, 1, 4) FROM dates WHERE portion_id IN ({marks})"
+                " AND value IS NOT NULL",
+                chunk,
+            ):
+                out[int(pid)][2].add("DATE")
+                if str(value).isdigit():
+                    out[int(pid)][3].add(str(value))
+        return {pid: PassageFacets(d, s, frozenset(k), frozenset(y)) for pid, (d, s, k, y) in out.items()}
 
     def partition_hits(self, query: str, hits: Sequence[tuple[int, float, int]]) -> list[SearchHit]:
         """Search hits, in the order given, for (portion id, rank, partition) matches."""

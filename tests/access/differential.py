@@ -117,6 +117,13 @@ def read_everything(path: Path, names: Iterable[str], words: Iterable[str], user
             out.append(("release", _answer(lambda d=d: arch.release(d["id"], LOW, "txt")[0].decode())))
         for w in words:
             out.append(("search", _answer(lambda w=w: arch.search(w, limit=50))))
+            faceted = _answer(lambda w=w: arch.search(w, limit=50, with_facets=True))
+            out.append(("search facets", faceted))
+            # Each facet value chosen in turn: the narrowed totals and hits too.
+            for name, values in (faceted.get("facets") or {}).items():
+                for item in values:
+                    chosen = {name: str(item["value"])}
+                    out.append(("search narrowed", _answer(lambda w=w, c=chosen: arch.search(w, limit=50, chosen=c))))
         names = list(names)
         for n in names:
             out.append(("check", _answer(lambda n=n: arch.check(n, limit=20))))

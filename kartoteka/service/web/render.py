@@ -61,6 +61,7 @@ def query_with(request: Request, **changes: object) -> str:
     """The page's query string with some parameters changed (paging, facets)."""
     from urllib.parse import urlencode
 
+    # None drops a parameter (a facet let go, the first page).
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in changes]
     params += [(k, str(v)) for k, v in changes.items() if v is not None and v != ""]
     return urlencode(params)

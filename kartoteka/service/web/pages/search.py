@@ -23,18 +23,36 @@ def home(request: Request, viewer: Viewer) -> Response:
     return page(request, "home.html", viewer, title="Kartoteka", stats=stats)
 
 
+FACET_TITLES = {
+    "kind": "Mentions",
+    "year": "Year mentioned",
+    "classification": "Marking",
+    "source": "Source file",
+    "collection": "Collection",
+}
+
+
 @router.get("/search")
 def search(
     request: Request,
     viewer: Viewer,
     q: Annotated[str, Query(max_length=500)] = "",
     offset: Annotated[int, Query(ge=0, le=100_000)] = 0,
+    kind: Annotated[str, Query(max_length=20)] = "",
+    year: Annotated[str, Query(max_length=4)] = "",
+    classification: Annotated[str, Query(max_length=200)] = "",
+    source: Annotated[str, Query(max_length=500)] = "",
+    collection: Annotated[str, Query(max_length=500)] = "",
 ) -> Response:
     if not q.strip():
         return page(request, "search.html", viewer, title="Search", q="", result=None, offset=0, size=PAGE_SIZE)
+    given = {"kind": kind, "year": year, "classification": classification, "source": source, "collection": collection}
+    chosen = {k: v for k, v in given.items() if v}
     with viewer.archive() as a:
-        result = a.search(q, PAGE_SIZE, offset)
+        result = a.search(q, PAGE_SIZE, offset, chosen, with_facets=True)
+    # The page shows the hits and counts over every passage found: its banner covers all of them.
     labels = [h.get("label") for h in result["hits"]]
+    labels += [str(item["value"]) for item in result["facets"]["classification"]]
     return page(
         request,
         "search.html",
@@ -45,4 +63,6 @@ def search(
         result=result,
         offset=offset,
         size=PAGE_SIZE,
+        titles=FACET_TITLES,
+        chosen=chosen,
     )
