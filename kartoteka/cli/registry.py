@@ -211,11 +211,29 @@ def demo(
     archive: Annotated[Path, typer.Option("--into", help="Where to build the demo archive (rebuilt each run).")] = Path(
         "kartoteka-demo.db"
     ),
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then serve the demo archive in a browser (web application and API).")
+    ] = False,
+    host: Annotated[str, typer.Option(help="With --serve: the interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="With --serve: the TCP port.")] = 8000,
 ) -> None:
-    """Build a demo archive from the shipped fictional corpus and take a guided tour."""
-    from kartoteka.demo import run_demo
+    """Build a demo archive from the shipped fictional corpus and take a guided tour; --serve opens it in a browser."""
+    from kartoteka.demo import run_demo, web_logins
 
     try:
         run_demo(archive)
+        if not serve:
+            return
+        logins = web_logins(archive)
     except KartotekaError as exc:
         _fail(exc.message)
+    from kartoteka.access.serving import ServingLock
+    from kartoteka.service.run import serve as run_server
+
+    render.out.rule("The demo in a browser", align="left")
+    render.out.print(f"Open [bold]http://{host}:{port}/[/bold] and log in as:")
+    for user, clearance, password in logins:
+        render.out.print(f"  [bold]{user}[/bold] (cleared {clearance}), password [bold]{password}[/bold]")
+    render.out.print("Ctrl-C stops the server.")
+    with ServingLock(archive):
+        run_server(archive, host, port)

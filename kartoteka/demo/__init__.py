@@ -8,6 +8,7 @@ article) so that every part of the archive has something to show.
 
 from __future__ import annotations
 
+import secrets
 import shutil
 from importlib import resources
 from pathlib import Path
@@ -43,6 +44,21 @@ def build(path: Path) -> Archive:
         if result.status == "error":
             render.err.print(result.error)
     return arch
+
+
+def web_logins(path: Path) -> list[tuple[str, str, str]]:
+    """Users to log in to the demo in a browser, with fresh passwords: (user, clearance, password).
+
+    The demo archive is rebuilt on every run, so its passwords are made anew
+    each time and printed once; they guard nothing but fictional records."""
+    logins = [("admin", "OWNER", secrets.token_urlsafe(12)), ("clerk", "U", secrets.token_urlsafe(12))]
+    arch = Archive(path)
+    try:
+        for user, clearance, password in logins:
+            arch.add_user(user, clearance, [], password)
+    finally:
+        arch.close()
+    return logins
 
 
 def run_demo(path: Path) -> None:
