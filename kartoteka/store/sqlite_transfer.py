@@ -203,10 +203,20 @@ class SQLiteTransfer:
                     raise KartotekaError(
                         E.E144, where=f"archive/{broken[0]}.jsonl", reason=f"a row points to a missing {broken[2]} row"
                     )
-                db.execute("INSERT INTO trail.meta(key, value) VALUES (?, ?)", (PENDING, json.dumps(pending)))
+                # An archive that was itself imported exports its (finished, empty) entry: replaced.
+                db.execute(
+                    "INSERT INTO trail.meta(key, value) VALUES (?, ?)"
+                    " ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                    (PENDING, json.dumps(pending)),
+                )
             committed = True
-            _journal(db, "main", "wal", archive)
-            _journal(db, "trail", "wal", trail)
+            # Back to WAL; should another process have opened a file since the commit,
+            # it stays as it is and the next open switches it (the store and the trail do).
+            for schema, path in (("main", archive), ("trail", trail)):
+                try:
+                    _journal(db, schema, "wal", path)
+                except (KartotekaError, sqlite3.OperationalError):
+                    pass
         finally:
             db.close()
             if not committed:

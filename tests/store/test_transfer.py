@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -161,6 +162,18 @@ def test_without_keys_the_true_names_stay_sealed(source: Path, tmp_path: Path) -
         arch.close()
 
 
+def test_an_imported_archive_exports_and_imports_again(imported: Path, source: Path, tmp_path: Path) -> None:
+    """There and back: the copy of a copy holds the same rows, and verifies."""
+    dest, again = tmp_path / "exp", tmp_path / "again.db"
+    assert cli("--archive", str(imported), "export", str(dest))[0] == 0
+    code, _, err = cli("--archive", str(again), "import", str(dest))
+    assert code == 0, err
+    assert tables(again) == tables(imported)
+    code, out, _ = cli("--archive", str(again), "audit", "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True
+    assert answers(again, "clerk") == answers(source, "clerk")
+
+
 def test_into_an_archive_made_by_init(exported: tuple[Path, object, object], tmp_path: Path) -> None:
     target = tmp_path / "init.db"
     assert cli("--archive", str(target), "init")[0] == 0
@@ -188,6 +201,22 @@ def test_into_an_archive_that_holds_anything_is_refused(
     assert cli("--archive", str(read), "init")[0] == 0 and cli("--archive", str(read), "search", "anything")[0] == 0
     code, _, err = cli("--archive", str(read), "import", str(exported[0]))
     assert code == 1 and "[E142]" in err and "audit log" in err
+
+
+def test_into_an_archive_another_process_has_open_is_refused(
+    exported: tuple[Path, object, object], tmp_path: Path
+) -> None:
+    target = tmp_path / "open.db"
+    assert cli("--archive", str(target), "init")[0] == 0
+    other = sqlite3.connect(target)  # a server's or an ingest's connection
+    try:
+        other.execute("SELECT count(*) FROM documents").fetchone()
+        code, _, err = cli("--archive", str(target), "import", str(exported[0]))
+        assert code == 1 and "[E146]" in err
+    finally:
+        other.close()
+    assert tables(target)["documents"] == [] and not list(tmp_path.glob("*.import"))
+    assert cli("--archive", str(target), "import", str(exported[0]))[0] == 0
 
 
 def _copy(export: Path, tmp_path: Path) -> Path:
