@@ -106,6 +106,9 @@ class E(StrEnum):
     E086 = "[E086] --{option} must be a positive number of seconds, not {value}."
     # The web application (E120-E129)
     E120 = "[E120] The form has expired or came from another site: reload the page and try again."
+    E127 = "[E127] {path}: the upload is too large ({reason}); split it into smaller files."
+    E128 = "[E128] You already have {jobs} batch checks running: wait for one to finish, then upload again."
+    E129 = "[E129] Your clearance or password changed while the batch check ran: it was stopped. Upload it again."
     # Storage locks and the audit trail (E090-E099)
     E090 = (
         "[E090] {path} is busy: another process has held its write lock for more than {seconds} s."

@@ -174,7 +174,14 @@ class Cards:
             raise InvalidInput(E.E024, name=name)
         matches = self._candidates(q, limit)
         self.ctx.audit.record(self.ctx.actor, "check", [m.entity_id for m in matches], detail=name)
-        return {"query": name, "matches": [m.as_json() for m in matches]}
+        return {"query": name, "matches": [{**m.as_json(), "labels": self._labels(m.entity_id)} for m in matches]}
+
+    def _labels(self, eid: str) -> list[str]:
+        """The stored labels of the passages naming a candidate that the viewer may see:
+        what a page showing the candidate rolls its banner up from."""
+        memo: dict[str, dict[int, str]] = {}
+        ctx = self.ctx
+        return sorted({ctx.portion_label(memo, h.document_id, h.portion_id) for h in ctx.visible_mentions(eid)})
 
     def _candidates(self, q: ParsedName, limit: int) -> list[Match]:
         return self._matches(self.name_index().search(q, limit))

@@ -92,7 +92,9 @@ class Sources:
     def sources(self) -> list[dict[str, Any]]:
         rows = self.ctx.store.sources()
         mine = [(c, h) for c, h in rows if (self._registry_chief() or h == self.ctx.actor) and self._cleared(c)]
-        return [{"cryptonym": c, "handler": h} for c, h in mine]
+        # Each with its label, which the viewer is cleared for: a page listing them is marked by it.
+        label = self.ctx.store.source_label
+        return [{"cryptonym": c, "handler": h, "label": label(c) or DEFAULT_SOURCE_LABEL} for c, h in mine]
 
     def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:
         """Pass a source to a new handler cleared for it: the current handler or the registry chief; audited."""

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from kartoteka.service.web.pages import auth, documents, search
+from kartoteka.service.web.pages import admin, auth, check, documents, release, search
 
-PAGE_GROUPS: list[ModuleType] = [auth, search, documents]
+PAGE_GROUPS: list[ModuleType] = [auth, search, documents, check, release, admin]
 
 # (path, label, owner only) of the navigation bar, in order.
 NAVIGATION: list[tuple[str, str, bool]] = [
     ("/", "Search", False),
     ("/documents", "Documents", False),
+    ("/check", "Name check", False),
+    ("/admin", "Administration", True),
 ]
