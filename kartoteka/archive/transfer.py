@@ -363,16 +363,6 @@ class ExportReader:
             raise KartotekaError(E.E141, path=self.folder, file=unread[0], reason="it was not read whole")
 
 
-def is_export(path: Path) -> bool:
-    """A folder holding a Kartoteka manifest.json: what `kartoteka import` reads as an archive export."""
-    try:
-        return (
-            path.is_dir() and json.loads((path / "manifest.json").read_text(encoding="utf-8")).get("format") == FORMAT
-        )
-    except (OSError, ValueError, AttributeError):
-        return False
-
-
 def _staged(target: Path, role: str) -> Path:
     return target.with_name(target.name + COMPANIONS[role] + ".import")
 

@@ -315,3 +315,24 @@ def test_kill_9_during_the_import_leaves_the_target_as_it_was(
     code, _, err = cli("--archive", str(target), "import", str(exported[0]))
     assert code == 0, err
     assert tables(target)["documents"] == exported[2]["archive"]["documents"]
+
+
+def test_the_renames_owed_touch_only_files_named_after_the_archive(imported: Path, tmp_path: Path) -> None:
+    """The list of renames lives in the trail an export brought: it may name nothing else."""
+    target = tmp_path / "t.db"
+    for p in imported.parent.iterdir():
+        if p.name.startswith(imported.name) and p.is_file() and not p.name.endswith(("-wal", "-shm")):
+            shutil.copy(p, tmp_path / p.name.replace(imported.name, target.name))
+    shutil.copytree(Path(f"{imported}.audit-segments"), Path(f"{target}.audit-segments"))
+    (tmp_path / "evil").write_text("not a key")
+    (tmp_path / "t.db.evil").write_text("not a key either")
+    pending = json.dumps([["evil", "t.db.audit-key"], ["t.db.evil", "../t.db.audit-key"]])
+    con = sqlite3.connect(trail_file(target))
+    con.execute("UPDATE meta SET value=? WHERE key='import_pending'", (pending,))
+    con.commit()
+    con.close()
+    key = digest(Path(f"{target}.audit-key"))
+    code, out, _ = cli("--archive", str(target), "audit", "verify", "--json")
+    assert code == 0 and json.loads(out)["ok"] is True
+    assert digest(Path(f"{target}.audit-key")) == key and (tmp_path / "evil").exists()
+    assert not (tmp_path.parent / "t.db.audit-key").exists()
