@@ -286,13 +286,22 @@ class Analysis:
         a, b = self.cards.resolve_ref(a_ref), self.cards.resolve_ref(b_ref)
         graph = self._relation_graph(since, until)
         out = []
+        names: dict[str, str] = {}
+
+        def name(e: str) -> str:
+            if e not in names:
+                entity = self.ctx.store.entity(e)
+                names[e] = self.cards.display(e, entity.name) if entity else e
+            return names[e]
+
         for path in graph.shortest_paths(a, b, max_paths):
             hops = []
             for u, v in itertools.pairwise(path):
                 edge = graph.edge(u, v)
                 best = edge.best
                 hops.append(
-                    {"from": u, "to": v, "type": best["type"], "start": best["start"], "end": best["end"],
+                    {"from": u, "to": v, "from_name": name(u), "to_name": name(v),
+                     "type": best["type"], "start": best["start"], "end": best["end"],
                      "evidence": [r["evidence"] for r in sorted(edge.relations, key=_relation_order)]}
                 )  # fmt: skip
             out.append(hops)

@@ -1,0 +1,299 @@
+// The link chart: an entity's neighbourhood drawn with cytoscape, from /chart/{ref}.json.
+// Click (or use the lists' "Expand" buttons) to expand a node, click an edge to read its
+// evidence; relation types and a date window filter both the drawing and the lists.
+// The lists beside the chart are rebuilt from the same model, so a keyboard reaches all of it.
+// Everything shown comes from the JSON routes; text is set with textContent only.
+"use strict";
+(function () {
+  const box = document.getElementById("chart");
+  if (!box || typeof cytoscape === "undefined") return;
+  const center = box.dataset.center;
+  const form = document.getElementById("chart-filters");
+  const nodeList = document.getElementById("node-list");
+  const edgeList = document.getElementById("edge-list");
+  const edgeHeading = document.getElementById("h-edges");
+  const status = document.getElementById("chart-status");
+
+  const nodes = new Map(); // id -> node from the JSON
+  const edges = new Map(); // id -> edge from the JSON
+  const expanded = new Set();
+  const labels = new Set();
+
+  const COLOURS = { PERSON: "#0b4f8a", ORG: "#7a3b00", PLACE: "#1f6b1f", DATE: "#6b1f6b" };
+
+  box.classList.add("drawn");
+  const cy = cytoscape({
+    container: box,
+    minZoom: 0.05,
+    maxZoom: 1.6,
+    style: [
+      {
+        selector: "node",
+        style: {
+          label: "data(name)",
+          "background-color": (n) => COLOURS[n.data("kind")] || "#4a4a4a",
+          color: "#1b1b1b",
+          "font-size": 11,
+          "text-valign": "bottom",
+          "text-margin-y": 3,
+          width: 14,
+          height: 14,
+        },
+      },
+      { selector: "node.expanded", style: { width: 22, height: 22, "border-width": 3, "border-color": "#d17a00" } },
+      {
+        selector: "edge",
+        style: {
+          width: 1.5,
+          "line-color": "#8a8a8a",
+          "target-arrow-color": "#8a8a8a",
+          "target-arrow-shape": "triangle",
+          "curve-style": "bezier",
+          label: "data(label)",
+          "font-size": 9,
+          color: "#4a4a4a",
+          "text-rotation": "autorotate",
+        },
+      },
+      { selector: "edge:selected", style: { "line-color": "#d17a00", "target-arrow-color": "#d17a00", width: 3 } },
+      { selector: ".filtered", style: { display: "none" } },
+    ],
+  });
+
+  function nameOf(id) {
+    const n = nodes.get(id);
+    return n ? n.name : id;
+  }
+
+  // Does a relation dated [d0, d1] (ISO prefixes of any precision) overlap [since, until]?
+  // The same rule as the server's (kartoteka.archive.analysis._in_window).
+  function inWindow(d0, d1, since, until) {
+    if (!d0) return false;
+    const last = d1 || d0;
+    if (until && d0.slice(0, until.length) > until.slice(0, d0.length)) return false;
+    return !(since && last.slice(0, since.length) < since.slice(0, last.length));
+  }
+
+  function filters() {
+    const types = new Set();
+    for (const box of form.querySelectorAll("input[name=type]")) if (box.checked) types.add(box.value);
+    const valid = (v) => (/^\d{4}(-\d{2}(-\d{2})?)?$/.test(v) ? v : "");
+    return { types, since: valid(form.elements.since.value.trim()), until: valid(form.elements.until.value.trim()) };
+  }
+
+  function edgeShown(edge, f) {
+    if (!f.types.has(edge.type)) return false;
+    if (!f.since && !f.until) return true;
+    return edge.evidence.some((e) => inWindow(e.start, e.end, f.since || null, f.until || null));
+  }
+
+  function typeBoxes(types) {
+    const set = form.querySelector("fieldset");
+    const have = new Set([...set.querySelectorAll("input[name=type]")].map((b) => b.value));
+    for (const t of types) {
+      if (have.has(t)) continue;
+      have.add(t);
+      const none = set.querySelector(".note");
+      if (none) none.remove();
+      const label = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.name = "type";
+      input.value = t;
+      input.checked = true;
+      label.append(input, " " + t.replace(/_/g, " "));
+      set.append(label);
+    }
+  }
+
+  function add(hood) {
+    const fresh = [];
+    for (const n of hood.nodes) {
+      if (nodes.has(n.id)) continue;
+      nodes.set(n.id, n);
+      fresh.push({ group: "nodes", data: { id: n.id, name: n.name, kind: n.kind } });
+    }
+    for (const e of hood.edges) {
+      if (edges.has(e.id)) continue;
+      edges.set(e.id, e);
+      fresh.push({
+        group: "edges",
+        data: { id: e.id, source: e.source, target: e.target, label: e.type.replace(/_/g, " ") },
+      });
+    }
+    for (const l of hood.labels) labels.add(l);
+    typeBoxes(hood.edges.map((e) => e.type));
+    return cy.add(fresh);
+  }
+
+  function place(added, around) {
+    const newNodes = added.nodes();
+    if (!newNodes.length) return;
+    if (!around) {
+      cy.layout({
+        name: "concentric",
+        animate: false,
+        concentric: (n) => (n.id() === center ? 2 : 1),
+        levelWidth: () => 1,
+        minNodeSpacing: 18,
+      }).run();
+      return;
+    }
+    // New neighbours go on a circle around the node that was expanded; nothing else moves.
+    const p = around.position();
+    const r = Math.max(80, newNodes.length * 9);
+    newNodes.layout({
+      name: "circle",
+      animate: false,
+      fit: false,
+      boundingBox: { x1: p.x - r, y1: p.y - r, w: 2 * r, h: 2 * r },
+    }).run();
+  }
+
+  function applyFilters() {
+    const f = filters();
+    const visible = new Set([center, ...expanded]);
+    cy.batch(() => {
+      for (const [id, e] of edges) {
+        const shown = edgeShown(e, f);
+        cy.getElementById(id).toggleClass("filtered", !shown);
+        if (shown) {
+          visible.add(e.source);
+          visible.add(e.target);
+        }
+      }
+      for (const id of nodes.keys()) cy.getElementById(id).toggleClass("filtered", !visible.has(id));
+    });
+    renderLists(f, visible);
+  }
+
+  function link(href, text) {
+    const a = document.createElement("a");
+    a.href = href;
+    a.textContent = text;
+    return a;
+  }
+
+  function renderLists(f, visible) {
+    const nodeItems = [];
+    for (const n of nodes.values()) {
+      if (!visible.has(n.id)) continue;
+      const li = document.createElement("li");
+      li.dataset.id = n.id;
+      if (n.id === center) li.className = "hub";
+      const kind = document.createElement("span");
+      kind.className = "note";
+      kind.textContent = n.kind.toLowerCase();
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "expand";
+      button.textContent = expanded.has(n.id) ? "expanded" : "expand";
+      button.disabled = expanded.has(n.id);
+      button.setAttribute("aria-label", (expanded.has(n.id) ? "Expanded: " : "Expand ") + n.name);
+      button.addEventListener("click", () => expand(n.id));
+      li.append(link("/dossier/" + encodeURIComponent(n.id), n.name), " ", kind, " · ", button);
+      nodeItems.push(li);
+    }
+    nodeList.replaceChildren(...nodeItems);
+    const edgeItems = [];
+    let i = 0;
+    for (const e of edges.values()) {
+      if (!edgeShown(e, f)) continue;
+      i += 1;
+      const li = document.createElement("li");
+      const details = document.createElement("details");
+      details.id = "edge-" + i;
+      details.dataset.edge = e.id;
+      const summary = document.createElement("summary");
+      const type = document.createElement("em");
+      type.textContent = e.type.replace(/_/g, " ");
+      const when = e.start ? " (" + e.start + (e.end && e.end !== e.start ? " to " + e.end : "") + ")" : "";
+      summary.append(nameOf(e.source) + " ", type, " " + nameOf(e.target) + when);
+      const ul = document.createElement("ul");
+      ul.className = "plain evidence";
+      for (const ev of e.evidence) {
+        const item = document.createElement("li");
+        const mark = document.createElement("span");
+        mark.className = "mark";
+        mark.textContent = ev.marking;
+        item.append(
+          mark,
+          " ",
+          link("/documents/" + encodeURIComponent(ev.document_id) + "#p" + ev.portion, ev.document + ", passage " + ev.portion),
+          ": " + ev.snippet,
+        );
+        ul.append(item);
+      }
+      details.append(summary, ul);
+      li.append(details);
+      edgeItems.push(li);
+    }
+    if (!edgeItems.length) {
+      const li = document.createElement("li");
+      li.textContent = "No relation you may see within these filters.";
+      edgeItems.push(li);
+    }
+    edgeList.replaceChildren(...edgeItems);
+    edgeHeading.textContent = "Relations (" + i + ")";
+  }
+
+  async function banner() {
+    const params = new URLSearchParams();
+    for (const l of [...labels].sort()) params.append("label", l);
+    const r = await fetch("/chart/banner.json?" + params.toString(), { credentials: "same-origin" });
+    if (!r.ok) return;
+    const text = (await r.json()).banner;
+    for (const el of document.querySelectorAll(".banner")) el.textContent = text;
+  }
+
+  async function load(id) {
+    const r = await fetch("/chart/" + encodeURIComponent(id) + ".json", { credentials: "same-origin" });
+    if (!r.ok) throw new Error("could not load the neighbourhood (" + r.status + ")");
+    return r.json();
+  }
+
+  async function expand(id) {
+    if (expanded.has(id)) return 0;
+    status.textContent = "Expanding " + nameOf(id) + " …";
+    const hood = await load(id);
+    expanded.add(id);
+    const added = add(hood);
+    cy.getElementById(id).addClass("expanded");
+    place(added, cy.getElementById(id));
+    applyFilters();
+    cy.fit(undefined, 30);
+    status.textContent = nameOf(id) + ": " + added.nodes().length + " new nodes, " + added.edges().length + " new relations.";
+    await banner();
+    return added.nodes().length;
+  }
+
+  cy.on("tap", "node", (evt) => {
+    expand(evt.target.id()).catch((err) => (status.textContent = String(err.message || err)));
+  });
+  cy.on("tap", "edge", (evt) => {
+    const id = evt.target.id();
+    for (const d of edgeList.querySelectorAll("details")) {
+      if (d.dataset.edge !== id) continue;
+      d.open = true;
+      d.scrollIntoView({ block: "nearest" });
+      d.querySelector("summary").focus();
+    }
+  });
+  form.addEventListener("submit", (evt) => {
+    evt.preventDefault();
+    applyFilters();
+  });
+  form.addEventListener("change", applyFilters);
+
+  const ready = load(center).then((hood) => {
+    expanded.add(center);
+    const added = add(hood);
+    cy.getElementById(center).addClass("expanded");
+    place(added, null);
+    applyFilters();
+    cy.fit(undefined, 30);
+  });
+  ready.catch((err) => (status.textContent = String(err.message || err)));
+  // For the benchmark and the browser tests: expand a node from outside, await the drawing.
+  window.kartotekaChart = { ready, expand, cy };
+})();
