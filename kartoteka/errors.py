@@ -106,6 +106,8 @@ class E(StrEnum):
     E086 = "[E086] --{option} must be a positive number of seconds, not {value}."
     # The web application (E120-E129)
     E120 = "[E120] The form has expired or came from another site: reload the page and try again."
+    E121 = "[E121] This API token's scopes do not cover this request (it needs '{scope}')."
+    E122 = "[E122] No API token {id}. 'kartoteka token list' shows the tokens."
     E127 = "[E127] {path}: the upload is too large ({reason}); split it into smaller files."
     E128 = "[E128] You already have {jobs} batch checks running: wait for one to finish, then upload again."
     E129 = "[E129] Your clearance or password changed while the batch check ran: it was stopped. Upload it again."

@@ -232,6 +232,15 @@ class Archive:
     def users(self) -> list[dict[str, Any]]:
         return self._users.users()
 
+    def create_token(self, user: str, name: str, scopes: str, days: float = 90) -> dict[str, Any]:
+        return self._users.create_token(user, name, scopes, days)
+
+    def tokens(self) -> list[dict[str, Any]]:
+        return self._users.tokens()
+
+    def revoke_token(self, ident: str) -> dict[str, Any]:
+        return self._users.revoke_token(ident)
+
     def audit_verify(self) -> dict[str, Any]:
         return self._users.audit_verify()
 

@@ -9,9 +9,10 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import Argon2Error
 
+from kartoteka.access.credentials import CredentialStore, fingerprint, parse_scopes
 from kartoteka.access.labels import Clearance, LabelError
 from kartoteka.archive.common import OWNER_TOKEN, Context
-from kartoteka.errors import E, InvalidInput
+from kartoteka.errors import E, InvalidInput, NotFound
 from kartoteka.store import open_store
 
 
@@ -63,6 +64,48 @@ class Users:
             ctx.store.add_user(name, held.level.name, ",".join(sorted(held.tokens)), hashed)
         ctx.audit.record(ctx.actor, "user add", [name])
         return {"user": name, "clearance": held.level.name, "tokens": sorted(held.tokens)}
+
+    # API tokens for scripts (access/credentials.py) -----------------------------
+    def create_token(self, user: str, name: str, scopes: str, days: float) -> dict[str, Any]:
+        """A new API token for `user` with these scopes; the secret is in the answer, once. Owner only."""
+        ctx = self.ctx
+        ctx.owner_only("make API tokens")
+        row = ctx.store.user(user)
+        if row is None or not row[3]:
+            # A token acts as its user, checked against their row like a session:
+            # a user without a password has no server identity to bind it to.
+            raise InvalidInput(E.E041, reason=f"user {user!r} does not exist or has no password for server mode")
+        if not 0 < days <= 3660:
+            raise InvalidInput(E.E070, field="--days", reason="between 0 and 3660 days")
+        bound = fingerprint(row)
+        assert bound is not None
+        store = CredentialStore(ctx.path)
+        try:
+            token, made = store.create_token(user, bound, name, parse_scopes(scopes), days)
+        finally:
+            store.close()
+        ctx.audit.record(ctx.actor, "token create", [user], detail=f"{made.id} {','.join(sorted(made.scopes or ()))}")
+        return {"token": token, **made.as_json()}
+
+    def tokens(self) -> list[dict[str, Any]]:
+        self.ctx.owner_only("list API tokens")
+        store = CredentialStore(self.ctx.path)
+        try:
+            return [t.as_json() for t in store.tokens()]
+        finally:
+            store.close()
+
+    def revoke_token(self, ident: str) -> dict[str, Any]:
+        ctx = self.ctx
+        ctx.owner_only("revoke API tokens")
+        store = CredentialStore(ctx.path)
+        try:
+            if not store.revoke_id(ident):
+                raise NotFound(E.E122, id=ident)
+        finally:
+            store.close()
+        ctx.audit.record(ctx.actor, "token revoke", [ident])
+        return {"id": ident, "revoked": True}
 
     def users(self) -> list[dict[str, Any]]:
         self.ctx.owner_only("list users")

@@ -7,7 +7,7 @@ options, opening the archive, `_fail`) is in common.py:
 - cards.py: check (one name or --batch), cards (the drawer), dossier, merge, split, alias
 - analysis.py: relations, links, network, cooccur, timeline, grade, the claim group
 - release.py: release, verify-release
-- admin.py: the user, source and audit groups, serve
+- admin.py: the user, source, audit and token groups, serve
 - doctor.py: init (an empty archive) and doctor (the full integrity check)
 - channels.py: the drop, station and cable groups (secure channels)
 - transfer.py: export, backup, restore (and `import DIR` of an export)
@@ -25,6 +25,7 @@ app.add_typer(admin.user_app, name="user")
 app.add_typer(analysis.claim_app, name="claim")
 app.add_typer(admin.source_app, name="source")
 app.add_typer(admin.audit_app, name="audit")
+app.add_typer(admin.token_app, name="token")
 app.add_typer(channels.drop_app, name="drop")
 app.add_typer(channels.station_app, name="station")
 app.add_typer(channels.cable_app, name="cable")

@@ -22,6 +22,9 @@ def serve(
         float, typer.Option(help="Seconds a request may run before it is stopped and answered 503.")
     ] = 30.0,
     anchor_every: Annotated[float, typer.Option(help="Seconds between signed anchors of the audit head.")] = 30.0,
+    workers: Annotated[
+        int, typer.Option(help="Server processes; they share sessions and tokens (ARCHIVE.sessions.sqlite).")
+    ] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs) over this archive. Users log in with their password.
 
@@ -29,6 +32,8 @@ def serve(
     the audit head is anchored, and the process exits within a few seconds."""
     from kartoteka.service.run import serve as run_server
 
+    if not 1 <= workers <= 64:
+        _fail(KartotekaError(E.E070, field="--workers", reason="between 1 and 64").message)
     for option, value in (("request-timeout", request_timeout), ("anchor-every", anchor_every)):
         if not value > 0:
             _fail(KartotekaError(E.E086, option=option, value=value).message)
@@ -36,12 +41,59 @@ def serve(
     # While the lock is held the archive is "being served": the command line is
     # then refused to anyone but the file's owner (access/serving.py).
     with ServingLock(state.archive_path):
-        run_server(state.archive_path, host, port, request_seconds=request_timeout, anchor_seconds=anchor_every)
+        run_server(
+            state.archive_path,
+            host,
+            port,
+            request_seconds=request_timeout,
+            anchor_seconds=anchor_every,
+            workers=workers,
+        )
 
 
 user_app = typer.Typer(help="Users and their clearances (the archive owner only).", no_args_is_help=True)
 source_app = typer.Typer(help="Protected sources: cryptonyms, sealed true names, handlers.", no_args_is_help=True)
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens for scripts, with scopes (the archive owner only).", no_args_is_help=True)
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Argument(help="The user the token acts as (a user with a password).")],
+    scope: Annotated[str, typer.Option(help="Comma-separated: check, search, read, release.")] = "check",
+    name: Annotated[str, typer.Option(help="What the token is for, shown in 'token list'.")] = "",
+    days: Annotated[float, typer.Option(help="Days until it expires.")] = 90,
+    json_out: JsonOpt = False,
+) -> None:
+    """Make an API token (printed once; only its hash is kept): kartoteka token create ANNA --scope check,search"""
+    made = _call(lambda a: a.create_token(user, name, scope, days))
+    if json_out:
+        render.emit_json(made)
+    else:
+        render.out.print(made["token"], soft_wrap=True)
+        render.err.print(
+            f"token {made['id']} for {made['user']}: {', '.join(made['scopes'])}; expires {made['expires']}"
+        )
+
+
+@token_app.command("list")
+def token_list(json_out: JsonOpt = False) -> None:
+    """API tokens: id, user, name, scopes, expiry (never the secret)."""
+    tokens = _call(lambda a: a.tokens())
+    if json_out:
+        render.emit_json({"tokens": tokens})
+    else:
+        for t in tokens:
+            render.out.print(f"{t['id']}  {t['user']}  {','.join(t['scopes'])}  expires {t['expires']}  {t['name']}")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    ident: Annotated[str, typer.Argument(help="The token's id ('token list').")], json_out: JsonOpt = False
+) -> None:
+    """End an API token at once (every server process sees it on the token's next request)."""
+    result = _call(lambda a: a.revoke_token(ident))
+    render.emit_json(result) if json_out else render.out.print(f"token {ident} revoked")
 
 
 def _user_line(u: dict[str, Any]) -> str:
@@ -51,7 +103,12 @@ def _user_line(u: dict[str, Any]) -> str:
 @user_app.command("add")
 def user_add(
     name: Annotated[str, typer.Argument(help="User name.")],
-    clearance: Annotated[str, typer.Option(help="U, C, S or TS; a clearance implies the lower levels. OWNER: an owner who logs in (web, API).")],
+    clearance: Annotated[
+        str,
+        typer.Option(
+            help="U, C, S or TS; a clearance implies the lower levels. OWNER: an owner who logs in (web, API)."
+        ),
+    ],
     tokens: Annotated[str, typer.Option(help="Compartment and caveat tokens held, comma-separated.")] = "",
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="Read a password for server mode from stdin (Argon2-hashed).")

@@ -35,6 +35,7 @@ def corpus_path() -> Path:
 
 def build(path: Path) -> Archive:
     trail = (".audit.sqlite", ".audit.sqlite-wal", ".audit.sqlite-shm")
+    trail += (".sessions.sqlite", ".sessions.sqlite-wal", ".sessions.sqlite-shm")  # old runs' log-ins
     for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key", *trail):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(f"{path}.audit-segments", ignore_errors=True)

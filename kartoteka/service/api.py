@@ -28,11 +28,11 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 
+from kartoteka.access.credentials import SESSION_SECONDS, fingerprint
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError, NotFound
 from kartoteka.service.auth import (
     HASHING,
-    SESSION_SECONDS,
     Hashing,
     LoginLimiter,
     LoginLimits,
@@ -42,7 +42,6 @@ from kartoteka.service.auth import (
     Sessions,
     Unauthorised,
     Users,
-    fingerprint,
 )
 from kartoteka.service.views import Deadline, Timer, Views
 from kartoteka.store import open_store
@@ -96,10 +95,30 @@ def _bearer(authorization: str | None) -> str:
     return authorization.removeprefix("Bearer ").strip()
 
 
+def scope_of(request: Request) -> str:
+    """The scope an API token needs for this endpoint (service/sessions.py SCOPES)."""
+    path = request.url.path
+    if path.startswith("/api/check"):
+        return "check"
+    if path.startswith("/api/search"):
+        return "search"
+    if path.endswith("/release"):
+        return "release"
+    return "read"
+
+
 def current(request: Request, authorization: Annotated[str | None, Header()] = None) -> Caller:
     state = request.app.state
     principal = state.sessions.check(_bearer(authorization), state.users)
+    if not principal.may(scope_of(request)):
+        raise OutOfScope(E.E121, scope=scope_of(request))
     return Caller(principal, state.views.deadline(state.request_seconds), state.views)
+
+
+class OutOfScope(KartotekaError):
+    """An API token used for an endpoint outside its scopes (HTTP 403)."""
+
+    status = 403
 
 
 Current = Annotated[Caller, Depends(current)]
@@ -182,7 +201,7 @@ def create_app(
     """The API over one archive. `request_seconds` is each request's deadline;
     the audit head is anchored every `anchor_seconds` and at shutdown."""
     path = Path(archive_path)
-    sessions = Sessions()
+    sessions = Sessions(path)
     views = Views(path)
     limiter = LoginLimiter(limits)
     hashes = Hashing(hashing)
@@ -197,6 +216,7 @@ def create_app(
             timer.stop()
             views.close()  # anchors the audit head once more
             app.state.users.close()
+            sessions.shutdown()
 
     app = FastAPI(
         title="Kartoteka",
@@ -243,7 +263,8 @@ def create_app(
     app.state.session_seconds = SESSION_SECONDS
     from kartoteka.service.web.session import Csrf
 
-    app.state.csrf = Csrf.fresh()
+    # One key for every worker process, so a form served by one is accepted by another.
+    app.state.csrf = Csrf(sessions.store.secret("csrf"))
 
     @app.post("/api/login", summary="Log in with a password; returns a session token.")
     def login(body: LoginRequest, request: Request) -> dict[str, Any]:

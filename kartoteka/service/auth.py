@@ -14,18 +14,18 @@ whether it exists or not, so it tells nothing about which names exist.
 
 from __future__ import annotations
 
-import hashlib
 import math
-import secrets
 import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
+from pathlib import Path
 
+from kartoteka.access.credentials import SESSION_SECONDS, CredentialStore
+from kartoteka.access.credentials import fingerprint as fingerprint  # re-exported: its old home
 from kartoteka.errors import E, KartotekaError
 from kartoteka.store.base import Store
 
-SESSION_SECONDS = 8 * 3600
 # Two hashes at once bound log-in memory to 2 × 64 MiB, whatever the number of
 # clients: 40 concurrent guesses took the server from 0.09 to 1.8 GB before.
 HASHING = 2
@@ -57,25 +57,18 @@ class RateLimited(KartotekaError):
         self.retry_after = retry_after
 
 
-def fingerprint(row: UserRow | None) -> str | None:
-    """What a session is bound to: a change to clearance, tokens or password changes it.
-
-    Argon2 hashes are salted afresh each time, so setting the same password
-    again also changes it (and ends old sessions), as a password change should.
-    """
-    if row is None:
-        return None
-    name, level, tokens, password_hash = row
-    material = "\x00".join((name, level, ",".join(sorted(t for t in tokens.split(",") if t)), password_hash or ""))
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
 @dataclass(frozen=True)
 class Principal:
     """The user of one request, as their stored row stands at the start of it."""
 
     user: str
     row: UserRow
+    # What the credential may do: None for a password session (everything),
+    # the scopes of an API token otherwise (service/sessions.py SCOPES).
+    scopes: frozenset[str] | None = None
+
+    def may(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
 
 class Users:
@@ -94,67 +87,47 @@ class Users:
             self._store.close()
 
 
-@dataclass
-class _Session:
-    user: str
-    fingerprint: str
-    expires: float
-
-
 class Sessions:
-    """Session tokens in memory, stored as hashes: a memory dump does not hand out sessions."""
+    """Sessions and API tokens of the server: checked against the stored user on every request.
 
-    def __init__(self, seconds: float = SESSION_SECONDS) -> None:
-        self.seconds = seconds
-        self._by_hash: dict[str, _Session] = {}
-        self._lock = threading.Lock()
+    Kept in the credentials file beside the archive (service/sessions.py), so
+    several server processes share them and a restart keeps them.
+    """
 
-    @staticmethod
-    def _h(token: str) -> str:
-        return hashlib.sha256(token.encode()).hexdigest()
+    def __init__(self, archive: str | Path, seconds: float = SESSION_SECONDS) -> None:
+        self.store = CredentialStore(archive, seconds)
 
     def open(self, user: str, fingerprint: str) -> str:
-        token = secrets.token_urlsafe(32)
-        with self._lock:
-            self._by_hash[self._h(token)] = _Session(user, fingerprint, time.monotonic() + self.seconds)
-        return token
+        return self.store.open(user, fingerprint)
 
     def check(self, token: str, users: Users) -> Principal:
-        """The session's user, if the token is live and the user's stored row is unchanged since log-in."""
-        h = self._h(token)
-        with self._lock:
-            found = self._by_hash.get(h)
-        if found is None or found.expires < time.monotonic():
+        """The credential's user, if the token is live and the user's stored row is unchanged since it was made."""
+        found = self.store.find(token)
+        if found is None:
             raise Unauthorised
         row = users.row(found.user)
         if fingerprint(row) != found.fingerprint:
             # The clearance or password changed (or the user is gone): every
-            # session of theirs ends, not only this one.
-            self.revoke(found.user)
+            # session and token of theirs ends, not only this one.
+            self.store.revoke(found.user)
             raise Unauthorised
         assert row is not None
-        return Principal(found.user, row)
+        return Principal(found.user, row, found.scopes)
 
     def close(self, token: str) -> None:
-        with self._lock:
-            self._by_hash.pop(self._h(token), None)
+        self.store.close_token(token)
 
     def revoke(self, user: str) -> int:
-        with self._lock:
-            gone = [h for h, s in self._by_hash.items() if s.user == user]
-            for h in gone:
-                del self._by_hash[h]
-        return len(gone)
+        return self.store.revoke(user)
 
     def prune(self) -> None:
-        now = time.monotonic()
-        with self._lock:
-            for h in [h for h, s in self._by_hash.items() if s.expires < now]:
-                del self._by_hash[h]
+        self.store.prune()
+
+    def shutdown(self) -> None:
+        self.store.close()
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._by_hash)
+        return self.store.sessions()
 
 
 class _Window:

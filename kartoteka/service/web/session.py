@@ -3,7 +3,8 @@
 The cookie is HttpOnly (no script reads it) and SameSite=Strict (no other
 site's page sends it), and Secure whenever the page came over HTTPS. Every
 form that changes something also carries a CSRF token: an HMAC of the
-session token under a key the server draws at start, so it is worthless
+session token under a key kept in the credentials file (shared by every
+worker process, access/credentials.py), so it is worthless
 without the cookie and dies with the session. The log-in form, which has no
 session yet, is protected by a double-submit token in its own cookie.
 A request whose Origin header names another site is refused as well.
@@ -13,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -40,10 +40,6 @@ class Forbidden(KartotekaError):
 @dataclass(frozen=True)
 class Csrf:
     key: bytes
-
-    @classmethod
-    def fresh(cls) -> Csrf:
-        return cls(secrets.token_bytes(32))
 
     def token(self, session: str) -> str:
         return hmac.new(self.key, b"csrf\x00" + session.encode(), hashlib.sha256).hexdigest()
@@ -76,6 +72,8 @@ def web_caller(request: Request) -> Caller:
         principal = state.sessions.check(token, state.users)
     except Unauthorised:
         raise LoginRequired from None
+    if principal.scopes is not None:
+        raise LoginRequired  # an API token in a cookie: pages are for people who log in
     return Caller(principal, state.views.deadline(state.request_seconds), state.views)
 
 
