@@ -34,8 +34,8 @@ def corpus_path() -> Path:
 
 
 def build(path: Path) -> Archive:
-    trail = (".audit.sqlite", ".audit.sqlite-wal", ".audit.sqlite-shm")
-    trail += (".sessions.sqlite", ".sessions.sqlite-wal", ".sessions.sqlite-shm")  # old runs' log-ins
+    # The audit trail, and the credentials of old runs' log-ins.
+    trail = tuple(f".{name}.sqlite{end}" for name in ("audit", "sessions") for end in ("", "-wal", "-shm"))
     for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key", *trail):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(f"{path}.audit-segments", ignore_errors=True)
