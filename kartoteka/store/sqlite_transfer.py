@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -37,6 +37,7 @@ from kartoteka.store.trail import TRAIL_APPLICATION_ID, TRAIL_VERSION, busy_seco
 from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value
 
 BATCH = 1000
+IMPORT_CACHE_KIB = 256 * 1024  # 256 MiB of page cache for the import's connection
 # Left out of an import's emptiness check: an empty archive already holds its own secret and trail binding.
 _OWN_ROWS = {("archive", "archive_secret"), ("trail", "meta")}
 
@@ -170,16 +171,20 @@ class SQLiteTransfer:
         db = sqlite3.connect(str(archive), isolation_level=None, timeout=busy_seconds())
         try:
             db.execute(f"PRAGMA busy_timeout={int(busy_seconds() * 1000)}")
+            # A rollback journal spills the page cache into the file as it fills: a large one
+            # for the import's one transaction (each page is in memory once, not per statement).
+            db.execute(f"PRAGMA cache_size=-{IMPORT_CACHE_KIB}")
             _journal(db, "main", "delete", archive)
             db.execute("ATTACH DATABASE ? AS trail", (str(trail),))
             _journal(db, "trail", "delete", trail)
             fresh_trail = int(db.execute("PRAGMA trail.user_version").fetchone()[0]) == 0
             if fresh_trail:
                 db.execute("PRAGMA trail.auto_vacuum=INCREMENTAL")  # as the trail makes itself
-            db.execute("PRAGMA foreign_keys=ON")
+            # Rows arrive table by table, not parents first. Enforced (even deferred), every
+            # parent row inserted while a violation is outstanding scans its child tables, some
+            # without an index: quadratic. So references are checked once, in bulk, at the end.
+            db.execute("PRAGMA foreign_keys=OFF")
             with immediate(db, archive):
-                # Rows arrive table by table, not parents first: references are checked at the end.
-                db.execute("PRAGMA defer_foreign_keys=ON")
                 if new:
                     for _, sql in _migrations():
                         for statement in _split_sql(sql):
@@ -213,10 +218,8 @@ class SQLiteTransfer:
             # Back to WAL; should another process have opened a file since the commit,
             # it stays as it is and the next open switches it (the store and the trail do).
             for schema, path in (("main", archive), ("trail", trail)):
-                try:
+                with suppress(KartotekaError, sqlite3.OperationalError):
                     _journal(db, schema, "wal", path)
-                except (KartotekaError, sqlite3.OperationalError):
-                    pass
         finally:
             db.close()
             if not committed:

@@ -25,6 +25,7 @@ rebuilds them from the portions.
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -55,9 +56,13 @@ class Table:
     def file(self) -> str:
         return f"{self.store}/{self.name}.jsonl"
 
-    @property
+    @functools.cached_property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c for c, _ in self.columns)
+
+    @functools.cached_property
+    def column_set(self) -> frozenset[str]:
+        return frozenset(self.column_names)
 
 
 def encode_row(table: Table, row: Sequence[Value]) -> str:
@@ -74,19 +79,21 @@ def decode_row(table: Table, line: str, where: str) -> tuple[Value, ...]:
         obj = json.loads(line)
     except ValueError as exc:
         raise KartotekaError(E.E144, where=where, reason=f"not JSON ({exc})") from exc
-    if not isinstance(obj, dict) or set(obj) != set(table.column_names):
+    if type(obj) is not dict or obj.keys() != table.column_set:
         raise KartotekaError(E.E144, where=where, reason=f"expected an object with the columns of {table.name}")
     out: list[Value] = []
     for name in table.column_names:
         value = obj[name]
-        if isinstance(value, dict):
+        kind = type(value)
+        if kind is str or kind is int or kind is float or value is None:  # bool is not int here
+            out.append(value)
+        elif kind is dict:
             try:
-                value = base64.b64decode(value["b64"], validate=True)
+                out.append(base64.b64decode(value["b64"], validate=True))
             except (KeyError, TypeError, ValueError) as exc:
                 raise KartotekaError(E.E144, where=where, reason=f"{name}: bad bytes value") from exc
-        elif not (value is None or isinstance(value, str | int | float)) or isinstance(value, bool):
-            raise KartotekaError(E.E144, where=where, reason=f"{name}: a {type(value).__name__} is not a stored value")
-        out.append(value)
+        else:
+            raise KartotekaError(E.E144, where=where, reason=f"{name}: a {kind.__name__} is not a stored value")
     return tuple(out)
 
 

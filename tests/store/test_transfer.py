@@ -253,6 +253,19 @@ def test_a_forged_manifest_still_gets_row_checks(exported: tuple[Path, object, o
     assert not target.exists() or target.stat().st_size == 0
 
 
+def test_a_row_pointing_at_nothing_is_refused(exported: tuple[Path, object, object], tmp_path: Path) -> None:
+    """References are checked in bulk before the commit: a marking of a document that is not there stops it."""
+    dest = _copy(exported[0], tmp_path)
+    lines = (dest / "archive/markings.jsonl").read_bytes().splitlines(keepends=True)
+    row = json.loads(lines[-1])
+    row.update(id=row["id"] + 1000, document_id="doc-0000000000000000")
+    rewrite(dest, "archive/markings.jsonl", b"".join([*lines, json.dumps(row).encode() + b"\n"]))
+    target = tmp_path / "t.db"
+    code, _, err = cli("--archive", str(target), "import", str(dest))
+    assert code == 1 and "[E144]" in err and "archive/markings.jsonl" in err and "missing documents" in err
+    assert not target.exists() or target.stat().st_size == 0
+
+
 def test_a_folder_that_is_not_an_export(tmp_path: Path) -> None:
     (tmp_path / "folder").mkdir()
     code, _, err = cli("--archive", str(tmp_path / "t.db"), "import", str(tmp_path / "folder"))
