@@ -37,17 +37,21 @@ def date_span(value: str | None, precision: str) -> tuple[str, str] | None:
     if precision == "year" and len(value) == 4:
         return f"{value}-01-01", f"{value}-12-31"
     if precision == "month" and len(value) == 7:
-        year, month = int(value[:4]), int(value[5:7])
-        last = calendar.monthrange(year, month)[1]
+        try:
+            last = calendar.monthrange(int(value[:4]), int(value[5:7]))[1]
+        except ValueError:
+            return None  # not a month a calendar has: shown as written, not drawn
         return f"{value}-01", f"{value}-{last:02d}"
-    return value, value
+    if precision == "day" and len(value) == 10:
+        return value, value
+    return None
 
 
 def date_words(value: str | None, precision: str) -> str:
     """A date as a reader should take it: a year as the whole year, a month as the month."""
     span = date_span(value, precision)
     if span is None:
-        return "undated"
+        return value or "undated"
     if precision == "year":
         return f"some time in {value} ({span[0]} to {span[1]})"
     if precision == "month" and value:
