@@ -149,7 +149,7 @@ def time_browser(url: str, hub: str, neighbour: str, runs: int) -> dict[str, Any
         page.wait_for_url(url + "/")
         for _ in range(runs + 1):  # the first run warms the server's and the browser's caches
             page.goto(f"/chart/{neighbour}")
-            page.wait_for_function("window.kartotekaChart !== undefined")
+            page.wait_for_load_state("load")  # chart.js has run: it is the last script of the page
             page.evaluate("async () => { await window.kartotekaChart.ready; }")
             total = page.evaluate(
                 "async (hub) => { const t = performance.now(); await window.kartotekaChart.expand(hub);"

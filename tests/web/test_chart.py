@@ -39,7 +39,7 @@ def clerk(browser: Any, linked: Server) -> Iterator[Any]:
 
 
 def _drawn(page: Any) -> int:
-    page.wait_for_function("window.kartotekaChart !== undefined")
+    page.wait_for_load_state("load")  # chart.js has run: it is the last script of the page
     page.evaluate("async () => { await window.kartotekaChart.ready; }")
     return int(page.evaluate("window.kartotekaChart.cy.nodes(':visible').length"))
 

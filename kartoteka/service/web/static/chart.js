@@ -56,9 +56,11 @@
           "line-color": "#8a8a8a",
           "target-arrow-color": "#8a8a8a",
           "target-arrow-shape": "triangle",
-          "curve-style": "bezier",
+          // Straight lines draw fastest; only two entities joined more than once need curves.
+          "curve-style": "straight",
         },
       },
+      { selector: "edge.parallel", style: { "curve-style": "bezier" } },
       {
         selector: "edge:selected",
         style: {
@@ -124,8 +126,15 @@
     }
   }
 
+  const pairs = new Map(); // "a|b" (unordered) -> how many edges join them
+
+  function pairOf(e) {
+    return e.source < e.target ? e.source + "|" + e.target : e.target + "|" + e.source;
+  }
+
   function add(hood) {
     const fresh = [];
+    const parallel = new Set();
     for (const n of hood.nodes) {
       if (nodes.has(n.id)) continue;
       nodes.set(n.id, n);
@@ -134,6 +143,9 @@
     for (const e of hood.edges) {
       if (edges.has(e.id)) continue;
       edges.set(e.id, e);
+      const pair = pairOf(e);
+      pairs.set(pair, (pairs.get(pair) || 0) + 1);
+      if (pairs.get(pair) > 1) parallel.add(pair);
       fresh.push({
         group: "edges",
         data: { id: e.id, source: e.source, target: e.target, label: e.type.replace(/_/g, " ") },
@@ -141,7 +153,9 @@
     }
     for (const l of hood.labels) labels.add(l);
     typeBoxes(hood.edges.map((e) => e.type));
-    return cy.add(fresh);
+    const added = cy.add(fresh);
+    for (const [id, e] of edges) if (parallel.has(pairOf(e))) cy.getElementById(id).addClass("parallel");
+    return added;
   }
 
   function place(added, around) {
