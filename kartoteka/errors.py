@@ -142,6 +142,11 @@ class E(StrEnum):
     E151 = "[E151] {path}: cable {serial} from {sender} arrived late, after {highest} (out of order); ingested"
     E152 = "[E152] The archive owner collects for a handler: name them with --handler USER."
     E153 = "[E153] Source {cryptonym} is another handler's; not collected"
+    # PostgreSQL archives (E160-E169)
+    E160 = "[E160] {url} is not a PostgreSQL archive location ({reason})"
+    E161 = "[E161] Can't reach PostgreSQL at {url}: {reason}"
+    E162 = "[E162] {url}: PostgreSQL failed ({reason})"
+    E163 = "[E163] {what} works on a SQLite archive only; for {url} {instead}"
     # Labels of facts made by hand (E070-E079)
     E070 = "[E070] Bad {field}: {reason}"
     E071 = "[E071] Unknown {field} '{value}'. Expected one of: {expected}"

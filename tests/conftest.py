@@ -11,6 +11,9 @@ from kartoteka.archive import Archive
 from kartoteka.demo import build
 from kartoteka.registry.readers import discover, read_path
 
+# `backend` and `where`: tests that run on SQLite and on PostgreSQL (tests/backends.py).
+pytest_plugins = ["tests.backends"]
+
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 SEEDS = SHARED / "seeds"
 JFK = SHARED / "corpus" / "jfk-records-dev.jsonl.gz"

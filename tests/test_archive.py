@@ -1,6 +1,7 @@
 """Name check, dossier, search, corrections and imports on real archives."""
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,22 @@ from kartoteka.archive import Archive
 from kartoteka.demo import corpus_path
 from kartoteka.errors import KartotekaError
 from kartoteka.names.compare import LIKELY
+from tests.backends import Where
 from tests.conftest import ingest_paths
+
+# Every test here runs on SQLite and on PostgreSQL (tests/backends.py).
+
+
+@pytest.fixture(scope="session")
+def demo_archive(demo_both: Archive) -> Archive:
+    return demo_both
+
+
+@pytest.fixture
+def archive(where: Where, tmp_path: Path) -> Iterator[Archive]:
+    arch = Archive(where(tmp_path, "a.db"))
+    yield arch
+    arch.close()
 
 
 def top(arch: Archive, name: str) -> dict[str, object]:
@@ -78,8 +94,8 @@ def test_search_with_snippets_and_bad_syntax(demo_archive: Archive) -> None:
     assert demo_archive.search('Gen. "Zorin')["total"] >= 1  # not FTS syntax: searched as words
 
 
-def test_corrections_survive_reingest(tmp_path: Path) -> None:
-    arch = Archive(tmp_path / "c.db")
+def test_corrections_survive_reingest(where: Where, tmp_path: Path) -> None:
+    arch = Archive(where(tmp_path, "c.db"))
     ingest_paths(arch, corpus_path())
     zorin = str(top(arch, "Arkady Zorin")["entity_id"])
     bortnik = str(top(arch, "Grigory Bortnik")["entity_id"])

@@ -8,6 +8,12 @@ from kartoteka.archive import Archive
 from kartoteka.errors import InvalidInput
 
 
+# Every test here runs on SQLite and on PostgreSQL (tests/backends.py).
+@pytest.fixture(scope="session")
+def demo_archive(demo_both: Archive) -> Archive:
+    return demo_both
+
+
 def _values(result: dict[str, object], name: str) -> dict[str, int]:
     facets = result["facets"]
     assert isinstance(facets, dict)

@@ -28,8 +28,11 @@ def lock_path(archive: Path) -> Path:
 class ServingLock:
     """Held by a server for as long as it serves `archive`."""
 
-    def __init__(self, archive: Path) -> None:
-        self.path = lock_path(archive)
+    def __init__(self, archive: Path | str) -> None:
+        # A PostgreSQL archive (a URL) is served from its keys folder (kartoteka/store/location.py).
+        from kartoteka.store.location import side_path
+
+        self.path = lock_path(side_path(archive))
         self._fd: int | None = None
 
     def __enter__(self) -> ServingLock:

@@ -48,6 +48,9 @@ class Context:
     # Each document's portions numbered as the viewer sees them (1, 2, 3 ...
     # over visible portions only), by portion id; kept until the next write.
     numbers: dict[str, dict[int, int]] = field(default_factory=dict)
+    # Where the archive is, as shown (a file, or a PostgreSQL URL without its password);
+    # `path` is where its side files are named from (kartoteka/store/location.py).
+    location: str = ""
 
     def __post_init__(self) -> None:
         self.data_version = self.store.data_version()

@@ -73,7 +73,7 @@ class Documents:
 
     def stats(self) -> dict[str, Any]:
         store, policy = self.ctx.store, self.ctx.policy
-        base = {"archive": str(self.ctx.path), "schema_version": store.schema_version()}
+        base = {"archive": self.ctx.location or str(self.ctx.path), "schema_version": store.schema_version()}
         if policy.is_owner:
             return {**base, **store.counts()}
         visible = policy.visible_portions() or set()

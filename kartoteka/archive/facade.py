@@ -28,6 +28,7 @@ from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.release import ReleaseCopy
 from kartoteka.store import open_store
 from kartoteka.store.base import Store
+from kartoteka.store.location import Location, display, is_postgres, side_path
 from kartoteka.store.transfer import Progress
 
 
@@ -40,8 +41,9 @@ class Archive:
     """
 
     def __init__(self, path: str | Path, user: str | None = None) -> None:
-        self.path = Path(path)
-        self._store: Store = open_store(path)
+        # A file path, or a postgresql:// URL (kept as given: it is how to open the archive again).
+        self.path: Location = path if is_postgres(path) else Path(path)
+        self._store: Store = open_store(self.path)
         if user is None:
             clearance, actor = OWNER, "owner"
         else:
@@ -51,7 +53,10 @@ class Archive:
                 raise NotFound(E.E040, name=user)
             clearance = clearance_of(row)
             actor = user
-        ctx = Context(self.path, self._store, Policy(self._store, clearance, actor), AuditLog(self._store, self.path))
+        # The side files (keys, anchors, segments) lie beside a file, or in the keys folder of a URL.
+        side = side_path(self.path)
+        ctx = Context(side, self._store, Policy(self._store, clearance, actor), AuditLog(self._store, side))
+        ctx.location = str(self.path) if not is_postgres(self.path) else display(str(self.path))
         self._ctx = ctx
         self._cards = Cards(ctx)
         self._documents = Documents(ctx, self._cards)

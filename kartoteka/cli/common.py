@@ -16,9 +16,9 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
+import psycopg
 import typer
 import typer.core
 from rich.progress import (
@@ -39,7 +39,8 @@ from kartoteka import render
 from kartoteka.access import serving
 from kartoteka.archive import Archive
 from kartoteka.errors import E, KartotekaError
-from kartoteka.store import archive_path
+from kartoteka.store import Location, archive_path
+from kartoteka.store import location as locations
 from kartoteka.store.integrity import database_error
 
 T = TypeVar("T")
@@ -51,7 +52,7 @@ _CODE = re.compile(r"^\[(E\d{3})\] ")
 
 
 class State:
-    archive_path: Path
+    archive_path: Location  # a file, or a postgresql:// URL (a string)
     user: str | None = None
     json: bool = False
 
@@ -128,6 +129,10 @@ class _Root(typer.core.TyperGroup):
             return super().invoke(ctx)
         except sqlite3.DatabaseError as exc:
             _fail(database_error(str(state.archive_path), exc).message)
+        except psycopg.Error as exc:
+            from kartoteka.store.postgres import failed
+
+            _fail(failed(str(state.archive_path), exc).message)
         except KartotekaError as exc:
             _fail(exc.message)
         except OSError as exc:
@@ -184,8 +189,8 @@ def _command() -> str:
 def _archive(create: bool | None = None) -> Archive:
     """The archive, opened for this command. Only the commands in CREATES (or
     `create=True`) may make a new file."""
-    if not (_command() in CREATES if create is None else create) and not state.archive_path.exists():
-        _fail(KartotekaError(E.E110, path=state.archive_path).message)
+    if not (_command() in CREATES if create is None else create) and not _exists():
+        _fail(KartotekaError(E.E110, path=_shown()).message)
     _refuse_if_served()
     try:
         return Archive(state.archive_path, user=state.user)
@@ -193,11 +198,28 @@ def _archive(create: bool | None = None) -> Archive:
         _fail(exc.message)
 
 
+def _exists() -> bool:
+    try:
+        return locations.exists(state.archive_path)
+    except KartotekaError as exc:
+        _fail(exc.message)
+
+
+def _shown() -> str:
+    """The archive as messages name it (a URL without its password)."""
+    where = state.archive_path
+    return locations.display(where) if isinstance(where, str) else str(where)
+
+
 def _refuse_if_served() -> None:
     """The command line acts as the owner, or `--as USER` as that user, with no
     password: the file owner's prerogative. While a server serves the archive its
     users log in there, so nobody else gets that authority here (access/serving.py)."""
     path = state.archive_path
+    if isinstance(path, str):
+        # A PostgreSQL archive: whoever holds credentials for its database reads it whole
+        # anyway; there is no file whose owner the command line could stand for.
+        return
     if not path.exists() or serving.owns(path):
         return
     pid = serving.serving_pid(path)

@@ -11,7 +11,7 @@ import typer
 
 from kartoteka import render
 from kartoteka.archive import Archive
-from kartoteka.cli.common import JsonOpt, _archive, _fail, _report, app, state
+from kartoteka.cli.common import JsonOpt, _archive, _exists, _fail, _report, _shown, app, state
 from kartoteka.errors import E, KartotekaError
 from kartoteka.store.integrity import Check, database_error, full_check
 from kartoteka.store.sqlite import APPLICATION_ID, SCHEMA_VERSION
@@ -23,10 +23,10 @@ def init(json_out: JsonOpt = False) -> None:
 
     Read commands never create one, so a mistyped --archive is an error rather than an empty answer.
     """
-    path = state.archive_path
-    existed = path.exists()
+    path = _shown()
+    existed = _exists()
     _archive(create=True).close()
-    result = {"archive": str(path), "created": not existed, "schema_version": SCHEMA_VERSION}
+    result = {"archive": path, "created": not existed, "schema_version": SCHEMA_VERSION}
     if json_out:
         render.emit_json(result)
     elif existed:
@@ -91,6 +91,9 @@ def doctor(json_out: JsonOpt = False) -> None:
     everything the file holds.
     """
     path = state.archive_path
+    if isinstance(path, str):  # a postgresql:// URL
+        instead = "'kartoteka audit verify' checks the audit log; the server checks its own pages"
+        _fail(KartotekaError(E.E163, what="doctor", url=_shown(), instead=instead).message)
     if not path.exists():
         _fail(KartotekaError(E.E110, path=path).message)
     if state.user is not None:

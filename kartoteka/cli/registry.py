@@ -12,7 +12,7 @@ import typer
 from rich.progress import TaskID
 
 from kartoteka import render
-from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, app, state
+from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, _shown, app
 from kartoteka.errors import E, KartotekaError
 from kartoteka.registry.ingest import IngestRun
 from kartoteka.registry.readers import (
@@ -131,7 +131,7 @@ def ingest(
         arch.close()
     if not json_out:
         render.out.print(
-            f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['error']} failed → {state.archive_path}"
+            f"{counts['added']} added, {counts['unchanged']} unchanged, {counts['error']} failed → {_shown()}"
         )
     if counts["error"]:
         raise typer.Exit(1)

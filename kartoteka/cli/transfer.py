@@ -11,7 +11,7 @@ from kartoteka import render
 from kartoteka.archive import Archive
 from kartoteka.archive.backup import restore_backup
 from kartoteka.archive.transfer import ExportReader
-from kartoteka.cli.common import JsonOpt, _archive, _fail, _progress, _refuse_if_served, _report, app, state
+from kartoteka.cli.common import JsonOpt, _archive, _fail, _progress, _refuse_if_served, _report, _shown, app, state
 from kartoteka.errors import E, KartotekaError
 
 
@@ -65,6 +65,9 @@ def import_export(source: Path, json_out: bool) -> None:
     _owner("import an archive")
     _refuse_if_served()
     target = state.archive_path
+    if isinstance(target, str):  # a postgresql:// URL
+        instead = "import into a SQLite archive, or load a pg_dump of the database with pg_restore"
+        _fail(KartotekaError(E.E163, what="import of an export", url=_shown(), instead=instead).message)
     try:
         total = ExportReader(source).total_rows()
     except KartotekaError as exc:
@@ -130,6 +133,9 @@ def restore(
 
     _owner("restore a backup")
     target = state.archive_path
+    if isinstance(target, str):  # a postgresql:// URL
+        instead = "'kartoteka import' loads an export, and pg_restore a pg_dump of the database"
+        _fail(KartotekaError(E.E163, what="restore", url=_shown(), instead=instead).message)
     try:
         result = restore_backup(source, target)
         report = examine(target)

@@ -29,8 +29,12 @@ if TYPE_CHECKING:
 class AuditTrail(Protocol):
     """The audit trail's rows (hash-chained and signed by `kartoteka.access.audit`)."""
 
-    path: Path
     segments_dir: Path
+
+    @property
+    def path(self) -> Path | str:
+        """Where the trail is, for messages: a file, or a PostgreSQL schema."""
+        ...
 
     def locked(self) -> AbstractContextManager[None]:
         """The trail's write lock across threads and processes; appends happen only inside it."""

@@ -21,9 +21,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psycopg
+
 from kartoteka.archive import Archive
 from kartoteka.errors import KartotekaError
 from kartoteka.registry.readers import PageText, RawDocument
+from kartoteka.store.location import Location, side_path
+from tests.backends import Where, pg_location
 
 LOW = "ivan"
 PASSWORD = "ivan's long passphrase"
@@ -55,22 +59,46 @@ class World:
     imports: list[tuple[str, str]] = field(default_factory=list)  # (id, name) of a watch list
 
 
-def make_base(folder: Path) -> Path:
+def make_base(folder: Path, where: Where | None = None) -> Location:
     """An empty archive with its secret and a U user, to copy into each world."""
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "base.db"
+    path = where(folder, "base.db") if where else folder / "base.db"
     arch = Archive(path)
     arch.add_user(LOW, "U", [], PASSWORD)
     arch.close()
     return path
 
 
-def build(base: Path, folder: Path, world: World) -> Path:
+def _copy_pg(base: str, folder: Path) -> str:
+    """A new PostgreSQL archive with the base's secret and users (a schema can't be copied as a file)."""
+    from kartoteka.store.location import parse
+    from kartoteka.store.postgres import PostgresStore
+
+    url = pg_location(base.split("?", 1)[0], folder, "world.db")
+    PostgresStore(url).close()  # the schema, before an Archive binds its trail to the new secret
+    libpq, schema, _keys = parse(url)
+    from_schema = parse(base)[1]
+    with psycopg.connect(libpq, autocommit=True) as db, db.transaction():
+        db.execute(f"DELETE FROM {schema}.archive_secret")
+        db.execute(f"INSERT INTO {schema}.archive_secret(secret) SELECT secret FROM {from_schema}.archive_secret")
+        db.execute(
+            f"INSERT INTO {schema}.users(name, clearance, tokens, password_hash, created_at)"
+            f" SELECT name, clearance, tokens, password_hash, created_at FROM {from_schema}.users ORDER BY rowid"
+        )
+    return url
+
+
+def build(base: Location, folder: Path, world: World) -> Location:
     """The world's archive: a copy of `base` (same secret, same users) with its documents."""
     if folder.exists():
         shutil.rmtree(folder)
-    shutil.copytree(base.parent, folder)
-    path = folder / base.name
+    path: Location
+    if isinstance(base, str):
+        folder.mkdir(parents=True)
+        path = _copy_pg(base, folder)
+    else:
+        shutil.copytree(base.parent, folder)
+        path = folder / base.name
     arch = Archive(path)
     try:
         if world.imports:
@@ -99,7 +127,7 @@ def _ids(value: Any) -> list[str]:
     return _ID.findall(json.dumps(value, ensure_ascii=False))
 
 
-def read_everything(path: Path, names: Iterable[str], words: Iterable[str], user: str | None = LOW) -> str:
+def read_everything(path: Location, names: Iterable[str], words: Iterable[str], user: str | None = LOW) -> str:
     """Every read a viewer can make, as one canonical text: ids renamed in order of
     first appearance, timestamps blanked, the archive's own path dropped."""
     arch = Archive(path, user=user)
@@ -145,11 +173,11 @@ def read_everything(path: Path, names: Iterable[str], words: Iterable[str], user
     return canonical(out, path)
 
 
-def canonical(answers: list[tuple[str, Any]], path: Path) -> str:
+def canonical(answers: list[tuple[str, Any]], path: Location) -> str:
     """Answers as one text: ids renamed in order of first appearance, timestamps
-    blanked, the archive's own folder named ARCHIVE."""
+    blanked, the archive's own folder (a PostgreSQL archive's: its keys folder) named ARCHIVE."""
     text = "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in answers)
-    text = text.replace(str(path.parent), "ARCHIVE")
+    text = text.replace(str(side_path(path).parent), "ARCHIVE")
     renamed: dict[str, str] = {}
 
     def rename(m: re.Match[str]) -> str:

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from kartoteka.store.location import Location
 from tests.access.differential import Doc, World, build, first_difference, make_base, read_everything
+from tests.backends import Where
 
 REPORT = Doc(
     "report.txt",
@@ -121,8 +123,9 @@ WORDS = ["Zorin", "Mendes", "Lisbon", "Vienna", "recruited", "Kovalenko", "Sokol
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return make_base(tmp_path_factory.mktemp("base"))
+def base(where: Where, tmp_path_factory: pytest.TempPathFactory) -> Location:
+    """Every test here runs on SQLite and on PostgreSQL (tests/backends.py)."""
+    return make_base(tmp_path_factory.mktemp("base"), where)
 
 
 SCENARIOS = {
@@ -167,14 +170,14 @@ SCENARIOS = {
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_low_user_cannot_tell_the_worlds_apart(scenario: str, base: Path, tmp_path: Path) -> None:
+def test_low_user_cannot_tell_the_worlds_apart(scenario: str, base: Location, tmp_path: Path) -> None:
     plain, hidden = SCENARIOS[scenario]
     a = read_everything(build(base, tmp_path / "a", plain), NAMES, WORDS)
     b = read_everything(build(base, tmp_path / "b", hidden), NAMES, WORDS)
     assert a == b, first_difference(a, b)
 
 
-def test_the_harness_sees_a_difference_the_owner_may_see(base: Path, tmp_path: Path) -> None:
+def test_the_harness_sees_a_difference_the_owner_may_see(base: Location, tmp_path: Path) -> None:
     """The harness is not blind: the owner reads both worlds and tells them apart."""
     plain, hidden = SCENARIOS["hidden speaker behind 'I'"]
     a = read_everything(build(base, tmp_path / "a", plain), NAMES, WORDS, user=None)
@@ -235,7 +238,9 @@ def _worlds(draw: st.DrawFn) -> tuple[World, World]:
 
 @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(worlds=_worlds())
-def test_generated_worlds_look_the_same_to_a_low_user(worlds: tuple[World, World], base: Path, tmp_path: Path) -> None:
+def test_generated_worlds_look_the_same_to_a_low_user(
+    worlds: tuple[World, World], base: Location, tmp_path: Path
+) -> None:
     plain, hidden = worlds
     names = [*PEOPLE, *HIDDEN_PEOPLE, "Zorin", "Sokolov"]
     words = [*(p.split()[-1] for p in PEOPLE + HIDDEN_PEOPLE), *PLACES, *VERBS]
@@ -244,7 +249,7 @@ def test_generated_worlds_look_the_same_to_a_low_user(worlds: tuple[World, World
     assert a == b, first_difference(a, b)
 
 
-def test_lines_split_from_a_marked_paragraph_are_never_unclassified(base: Path, tmp_path: Path) -> None:
+def test_lines_split_from_a_marked_paragraph_are_never_unclassified(base: Location, tmp_path: Path) -> None:
     """A hostile review's finding: numbered and dashed lines directly under an
     (S//HUM) paragraph became portions of their own, unmarked, and so U."""
     text = (
@@ -262,7 +267,7 @@ def test_lines_split_from_a_marked_paragraph_are_never_unclassified(base: Path, 
     assert a == b, first_difference(a, b)
 
 
-def test_split_offsets_never_reach_past_the_visible_portion(base: Path, tmp_path: Path) -> None:
+def test_split_offsets_never_reach_past_the_visible_portion(base: Location, tmp_path: Path) -> None:
     """A mention id names a visible portion and offsets inside it; offsets past
     its end once reached the hidden paragraph after it (a hostile review moved
     a hidden mention onto a new card by trying offsets)."""
@@ -290,7 +295,7 @@ def test_split_offsets_never_reach_past_the_visible_portion(base: Path, tmp_path
         ana.close()
 
 
-def test_re_ingesting_what_was_shown_does_not_tell_whether_more_is_hidden(base: Path, tmp_path: Path) -> None:
+def test_re_ingesting_what_was_shown_does_not_tell_whether_more_is_hidden(base: Location, tmp_path: Path) -> None:
     """A hostile review rebuilt a document's text from `show` and ingested it as
     a REGISTRY clerk: "unchanged" where the document held nothing hidden,
     "added" where it did. Only an author's own copy makes an ingest a no-op."""

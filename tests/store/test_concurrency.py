@@ -12,6 +12,8 @@ from pathlib import Path
 
 from kartoteka.archive import Archive
 from kartoteka.registry.readers import RawDocument
+from kartoteka.store.location import Location
+from tests.backends import Where
 
 NAMES = ["Arkady Zorin", "Yelena Vetrova", "Duarte Mendes", "Grigory Bortnik", "Margaret Holloway", "Pyotr Kalmykov"]
 FILLER = "filler sentence about the residency. " * 200
@@ -25,14 +27,14 @@ def _corpus(folder: Path, start: int, n: int) -> None:
         (folder / f"d{i:03}.txt").write_text(text)
 
 
-def _cli(db: Path, *args: str) -> list[str]:
+def _cli(db: Location, *args: str) -> list[str]:
     return [sys.executable, "-m", "kartoteka.cli", "--archive", str(db), *args]
 
 
-def test_two_ingests_and_cli_reads_at_once_all_succeed(tmp_path: Path) -> None:
+def test_two_ingests_and_cli_reads_at_once_all_succeed(where: Where, tmp_path: Path) -> None:
     """Once, ingest held the write lock across the model and every read wrote to the
-    archive: a second ingest died with a traceback, and half the reads failed."""
-    db = tmp_path / "k.db"
+    archive: a second ingest died with a traceback, and half the reads failed (SQLite and PostgreSQL)."""
+    db = where(tmp_path, "k.db")
     _corpus(tmp_path / "a", 0, 45)
     _corpus(tmp_path / "b", 30, 45)  # 15 documents in both folders
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -99,10 +101,10 @@ def test_a_lock_held_past_the_timeout_is_a_one_line_error(tmp_path: Path) -> Non
     assert len(lines) == 1 and "E090" in lines[0], r.stderr
 
 
-def test_other_users_reads_keep_a_viewers_caches(tmp_path: Path) -> None:
+def test_other_users_reads_keep_a_viewers_caches(where: Where, tmp_path: Path) -> None:
     """Reads are audited outside the archive, so they no longer change its data_version:
     a server's cached name index survives every other user's request (issue 11 item 5)."""
-    db = tmp_path / "k.db"
+    db = where(tmp_path, "k.db")
     owner = Archive(db)
     text = "UNCLASSIFIED\n\n(U) Colonel Arkady Zorin met Duarte Mendes in Lisbon in March 1977.\n"
     list(owner.ingest([RawDocument("r.txt", "txt", "test.v1", text)]))

@@ -1,0 +1,102 @@
+"""Users, the audit outbox and protected sources in the PostgreSQL store.
+
+A part of `PostgresStore` (kartoteka/store/postgres.py), which mixes the parts
+together over one connection; split by what the rows are for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from psycopg.rows import TupleRow
+
+from kartoteka.store.postgres_trail import PostgresAuditTrail
+from kartoteka.store.records import (
+    now_iso,
+)
+
+
+class PgPeopleRows:
+    db: psycopg.Connection[TupleRow]
+    path: str
+    url: str
+    side: Path
+
+    # users ---------------------------------------------------------------------
+    def add_user(self, name: str, clearance: str, tokens: str, password_hash: str | None) -> None:
+        self.db.execute(
+            "INSERT INTO users(name, clearance, tokens, password_hash, created_at) VALUES (%s,%s,%s,%s,%s)"
+            " ON CONFLICT(name) DO UPDATE SET clearance=excluded.clearance, tokens=excluded.tokens,"
+            " password_hash=coalesce(excluded.password_hash, users.password_hash)",
+            (name, clearance, tokens, password_hash, now_iso()),
+        )
+
+    def user(self, name: str) -> tuple[str, str, str, str | None] | None:
+        row = self.db.execute(
+            "SELECT name, clearance, tokens, password_hash FROM users WHERE name=%s", (name,)
+        ).fetchone()
+        return (row[0], row[1], row[2], row[3]) if row else None
+
+    def users(self) -> list[tuple[str, str, str]]:
+        return [(r[0], r[1], r[2]) for r in self.db.execute("SELECT name, clearance, tokens FROM users ORDER BY name")]
+
+    # audit -------------------------------------------------------------------
+    # The trail itself is in its own schema (store/postgres_trail.py); the archive keeps
+    # only the outbox: entries of writes, committed in the write's own
+    # transaction and chained into the trail right after (access/audit.py).
+    def audit_trail(self) -> PostgresAuditTrail:
+        return PostgresAuditTrail(self.url, self.side)
+
+    def audit_outbox_add(self, at: str, actor: str, action: str, subjects: str, detail: str) -> None:
+        self.db.execute(
+            "INSERT INTO audit_outbox(at, actor, action, subjects, detail) VALUES (%s,%s,%s,%s,%s)",
+            (at, actor, action, subjects, detail),
+        )
+
+    def audit_outbox_after(self, done: int) -> list[tuple[int, str, str, str, str, str]]:
+        return [
+            (int(r[0]), r[1], r[2], r[3], r[4], r[5])
+            for r in self.db.execute(
+                "SELECT id, at, actor, action, subjects, detail FROM audit_outbox WHERE id > %s ORDER BY id", (done,)
+            )
+        ]
+
+    def audit_outbox_prune(self, done: int) -> None:
+        self.db.execute("DELETE FROM audit_outbox WHERE id <= %s", (done,))
+
+    def legacy_audit(self) -> list[tuple[int, str, str, str, str, str, str]]:
+        """Entries kept in the archive itself before schema 8 moved the trail out."""
+        return [
+            (int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6])
+            for r in self.db.execute("SELECT seq, at, actor, action, subjects, detail, head FROM audit ORDER BY seq")
+        ]
+
+    def drop_legacy_audit(self) -> None:
+        self.db.execute("DELETE FROM audit")
+
+    # protected sources ---------------------------------------------------------
+    def add_source(self, cryptonym: str, sealed: bytes, handler: str) -> None:
+        self.db.execute(
+            "INSERT INTO sources(cryptonym, sealed, handler, created_at) VALUES (%s,%s,%s,%s)",
+            (cryptonym, sealed, handler, now_iso()),
+        )
+
+    def source(self, cryptonym: str) -> tuple[str, bytes, str] | None:
+        row = self.db.execute(
+            "SELECT cryptonym, sealed, handler FROM sources WHERE cryptonym=%s", (cryptonym,)
+        ).fetchone()
+        return (row[0], bytes(row[1]), row[2]) if row else None
+
+    def sources(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.db.execute("SELECT cryptonym, handler FROM sources ORDER BY cryptonym")]
+
+    def set_source_handler(self, cryptonym: str, handler: str) -> None:
+        self.db.execute("UPDATE sources SET handler=%s WHERE cryptonym=%s", (handler, cryptonym))
+
+    def source_label(self, cryptonym: str) -> str | None:
+        row = self.db.execute("SELECT label FROM sources WHERE cryptonym=%s", (cryptonym,)).fetchone()
+        return str(row[0]) if row else None
+
+    def set_source_label(self, cryptonym: str, label: str) -> None:
+        self.db.execute("UPDATE sources SET label=%s WHERE cryptonym=%s", (label, cryptonym))

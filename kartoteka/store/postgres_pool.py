@@ -1,0 +1,113 @@
+"""Connections to PostgreSQL archives: one pool per database and process.
+
+An `Archive` holds its store's connection (and its trail's) for as long as
+it is open, as a SQLite archive holds its file. A server opens one archive
+per signed-in user and a test or a script opens and closes many: the pool
+makes each open a check-out of a connection already made and configured
+(autocommit), with `search_path` set to the archive's schema, not a new log-in.
+Connections go back to the pool on close, rolled back if a transaction was
+left open, and a connection the server dropped (a restart) is replaced on
+check-out.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+import psycopg
+from psycopg.rows import TupleRow
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from kartoteka.errors import E, KartotekaError
+from kartoteka.store.location import display, parse
+from kartoteka.store.trail import busy_seconds
+
+_pools: dict[str, ConnectionPool[psycopg.Connection[TupleRow]]] = {}
+_lock = threading.Lock()
+
+
+def pool_size() -> int:
+    """Connections per archive and process: $KARTOTEKA_PG_POOL, else 32 (two per open archive)."""
+    try:
+        return max(2, int(os.environ.get("KARTOTEKA_PG_POOL", "32")))
+    except ValueError:
+        return 32
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _pool(url: str) -> ConnectionPool[psycopg.Connection[TupleRow]]:
+    libpq, _schema, _keys = parse(url)
+    with _lock:
+        found = _pools.get(libpq)
+        if found is not None:
+            return found
+        pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
+            libpq,
+            min_size=0,
+            max_size=pool_size(),
+            # Idle connections are closed after a minute: a process that opened many
+            # archives (a test session, a server after a busy hour) gives them back.
+            max_idle=60.0,
+            kwargs={"autocommit": True},
+            check=ConnectionPool.check_connection,
+            open=True,
+            timeout=30.0,
+            name="kartoteka",
+        )
+        _pools[libpq] = pool
+        return pool
+
+
+def connect(url: str) -> psycopg.Connection[TupleRow]:
+    """A connection from the database's pool, its `search_path` set to the archive's
+    schema (one pool serves every schema of a database); give it back with `release`."""
+    _libpq, schema, _keys = parse(url)
+    try:
+        conn = _pool(url).getconn()
+    except PoolTimeout as exc:
+        raise KartotekaError(E.E161, url=display(url), reason=_reason(exc)) from exc
+    except psycopg.Error as exc:
+        raise KartotekaError(E.E161, url=display(url), reason=_reason(exc)) from exc
+    try:
+        conn.execute(f"SET search_path TO {quote_ident(schema)}, public")
+        conn.execute(f"SET lock_timeout TO {int(busy_seconds() * 1000)}")
+    except psycopg.Error as exc:
+        _pool(url).putconn(conn)
+        raise KartotekaError(E.E161, url=display(url), reason=_reason(exc)) from exc
+    return conn
+
+
+def release(url: str, conn: psycopg.Connection[TupleRow]) -> None:
+    _pool(url).putconn(conn)
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def archive_exists(url: str) -> bool:
+    """Does the URL's schema hold a Kartoteka archive? (The server must be reachable: E161.)"""
+    _libpq, schema, _keys = parse(url)
+    conn = connect(url)
+    try:
+        row = conn.execute("SELECT to_regclass(%s)", (f"{quote_ident(schema)}.kartoteka_schema",)).fetchone()
+        return row is not None and row[0] is not None
+    finally:
+        release(url, conn)
+
+
+def close_pools() -> None:
+    with _lock:
+        pools = list(_pools.values())
+        _pools.clear()
+    for pool in pools:
+        pool.close()
+
+
+atexit.register(close_pools)
