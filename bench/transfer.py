@@ -83,6 +83,13 @@ def measure(path: Path, repeat: int) -> dict[str, float]:
             start = time.perf_counter()
             Archive.import_export(dest, target)
             times["import"].append(time.perf_counter() - start)
+            if i == 0:  # not timed: the copy must verify, or the figures mean nothing
+                copy = Archive(target)
+                try:
+                    verified = copy.audit_verify()
+                    print(f"  audit verify of the copy: ok={verified['ok']}, {verified['entries']} entries", flush=True)
+                finally:
+                    copy.close()
             for folder in (dest, backup, target.parent):
                 shutil.rmtree(folder)
     out = {k: statistics.median(v) for k, v in times.items()}
