@@ -132,14 +132,21 @@
     return e.source < e.target ? e.source + "|" + e.target : e.target + "|" + e.source;
   }
 
-  function add(hood) {
+  // Add a neighbourhood's new nodes and edges. Around an expanded node, the new nodes are
+  // placed on a circle round it as they are added (nothing else moves; no layout run,
+  // which would measure every label first).
+  function add(hood, around) {
     const fresh = [];
     const parallel = new Set();
-    for (const n of hood.nodes) {
-      if (nodes.has(n.id)) continue;
+    const newNodes = hood.nodes.filter((n) => !nodes.has(n.id));
+    const p = around ? around.position() : { x: 0, y: 0 };
+    const r = Math.max(80, newNodes.length * 9);
+    const step = (2 * Math.PI) / Math.max(newNodes.length, 1);
+    newNodes.forEach((n, i) => {
       nodes.set(n.id, n);
-      fresh.push({ group: "nodes", data: { id: n.id, name: n.name, kind: n.kind } });
-    }
+      const position = { x: p.x + r * Math.cos(i * step), y: p.y + r * Math.sin(i * step) };
+      fresh.push({ group: "nodes", data: { id: n.id, name: n.name, kind: n.kind }, position });
+    });
     for (const e of hood.edges) {
       if (edges.has(e.id)) continue;
       edges.set(e.id, e);
@@ -158,34 +165,24 @@
     return added;
   }
 
-  function place(added, around) {
-    const newNodes = added.nodes();
-    if (!newNodes.length) return;
-    if (!around) {
-      cy.layout({
-        name: "concentric",
-        animate: false,
-        concentric: (n) => (n.id() === center ? 2 : 1),
-        levelWidth: () => 1,
-        minNodeSpacing: 18,
-      }).run();
-      return;
-    }
-    // New neighbours go on a circle around the node that was expanded; nothing else moves.
-    // Positions are set directly: a layout run would measure every label first.
-    const p = around.position();
-    const r = Math.max(80, newNodes.length * 9);
-    const step = (2 * Math.PI) / newNodes.length;
-    newNodes.positions((n, i) => ({ x: p.x + r * Math.cos(i * step), y: p.y + r * Math.sin(i * step) }));
+  // The first neighbourhood: the entity in the middle, its neighbours round it.
+  function layoutFirst() {
+    cy.layout({
+      name: "concentric",
+      animate: false,
+      concentric: (n) => (n.id() === center ? 2 : 1),
+      levelWidth: () => 1,
+      minNodeSpacing: 18,
+    }).run();
   }
 
-  // Fit the drawing to its box from node positions alone (cy.fit would measure every label).
-  function fit() {
-    const shown = cy.nodes(":visible");
-    if (!shown.length) return;
+  // Fit the drawing to its box from the shown nodes' positions alone: cy.fit would measure
+  // every label, and a ":visible" selector would restyle every node first.
+  function fit(visible) {
+    if (!visible.size) return;
     let x1 = Infinity, y1 = Infinity, x2 = -Infinity, y2 = -Infinity;
-    shown.forEach((n) => {
-      const q = n.position();
+    visible.forEach((id) => {
+      const q = cy.getElementById(id).position();
       x1 = Math.min(x1, q.x); y1 = Math.min(y1, q.y); x2 = Math.max(x2, q.x); y2 = Math.max(y2, q.y);
     });
     const pad = 40, w = cy.width(), h = cy.height();
@@ -315,11 +312,10 @@
     const hood = await load(id);
     const t1 = performance.now();
     expanded.add(id);
-    const added = add(hood);
+    const added = add(hood, cy.getElementById(id));
     cy.getElementById(id).addClass("expanded");
-    place(added, cy.getElementById(id));
     const shown = filterDrawing();
-    fit();
+    fit(shown[1]);
     const t2 = performance.now();
     // The chart is painted first (what the reader waits for); the lists follow in the next task.
     await nextPaint();
@@ -361,11 +357,12 @@
 
   const ready = load(center).then((hood) => {
     expanded.add(center);
-    const added = add(hood);
+    add(hood, null);
     cy.getElementById(center).addClass("expanded");
-    place(added, null);
-    applyFilters();
-    fit();
+    layoutFirst();
+    const shown = filterDrawing();
+    fit(shown[1]);
+    renderLists(...shown);
   });
   ready.catch((err) => (status.textContent = String(err.message || err)));
   api.ready = ready;
