@@ -247,3 +247,13 @@ def test_a_correction_without_its_csrf_token_is_refused(linked: Server) -> None:
     for op, data in (("merge", {"other": MISSING}), ("split", {"mention": "x:1:0-1"})):
         assert client.post(f"/dossier/{zorin}/{op}", data=data, headers=origin).status_code == 403
     assert "No Token" not in client.get(f"/dossier/{zorin}").text
+
+
+def test_a_split_with_no_mention_chosen_is_explained_on_the_dossier(linked: Server) -> None:
+    client = login_client(linked.url, OWNER, OWNER_PASSWORD)
+    zorin = entity(linked.archive, ZORIN)
+    token = csrf_of(client.get(f"/dossier/{zorin}").text)
+    r = client.post(f"/dossier/{zorin}/split", data={"csrf": token}, headers={"Origin": linked.url})
+    assert r.status_code == 422
+    assert "[E113] Choose at least one mention to move to a new card." in r.text
+    assert "<h1>Arkadi Sorin</h1>" in r.text  # the dossier, with the error on it

@@ -18,7 +18,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from kartoteka.archive import Archive
-from kartoteka.errors import InvalidInput, KartotekaError, NotFound
+from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
 from kartoteka.service.web.render import HEADERS, page
 from kartoteka.service.web.session import CsrfChecked, Viewer
 
@@ -224,10 +224,12 @@ def split(
     request: Request,
     viewer: Viewer,
     ref: str,
-    mention: Annotated[list[str], Form(max_length=1000)],
+    mention: Annotated[list[str], Form(max_length=1000)] = [],  # noqa: B006
 ) -> Response:
     """Move the chosen mentions out of this card to a new one."""
     try:
+        if not mention:
+            raise InvalidInput(E.E113, reason="Choose at least one mention to move to a new card.")
         with viewer.archive() as a:
             result = a.split(ref, mention)
     except KartotekaError as exc:
