@@ -58,7 +58,7 @@ def test_check_json_shape(demo_archive: Archive) -> None:
     r = demo_archive.check("Wetrowa")
     assert set(r) == {"query", "matches"}
     for m in r["matches"]:  # type: ignore[attr-defined]
-        assert set(m) == {"entity_id", "name", "score", "explanation"}
+        assert set(m) == {"entity_id", "name", "score", "explanation", "labels"}
         assert 0.0 <= m["score"] <= 1.0
 
 

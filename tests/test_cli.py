@@ -35,7 +35,7 @@ def test_check_json(db: Path) -> None:
     r = runner.invoke(app, ["--archive", str(db), "check", "Зорин", "--json"])
     out = json.loads(r.stdout)
     assert out["query"] == "Зорин" and out["matches"][0]["score"] >= 0.7
-    assert set(out["matches"][0]) == {"entity_id", "name", "score", "explanation"}
+    assert set(out["matches"][0]) == {"entity_id", "name", "score", "explanation", "labels"}
 
 
 def test_check_batch_json_and_csv(db: Path, tmp_path: Path) -> None:
@@ -65,7 +65,7 @@ def test_dossier_json_shape(db: Path) -> None:
 def test_search_json(db: Path) -> None:
     r = runner.invoke(app, ["--archive", str(db), "search", "Lisbon", "--json"])
     d = json.loads(r.stdout)
-    assert d["total"] >= 3 and {"document_id", "source", "portion", "snippet"} == set(d["hits"][0])
+    assert d["total"] >= 3 and {"document_id", "source", "portion", "snippet", "label"} == set(d["hits"][0])
 
 
 def test_archive_from_environment(db: Path) -> None:
