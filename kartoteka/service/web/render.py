@@ -75,6 +75,17 @@ def _navigation() -> list[tuple[str, str, bool]]:
 
 _env.filters["highlight"] = highlight
 _env.filters["marking"] = lambda label: banner([label])
+
+
+def banner_class(text: str) -> str:
+    """The colour of a banner, by its level (the usual ones: green, blue, red, orange)."""
+    for level, name in (("TOP SECRET", "ts"), ("SECRET", "s"), ("CONFIDENTIAL", "c")):
+        if text.startswith(level):
+            return f"banner-{name}"
+    return "banner-u"
+
+
+_env.filters["banner_class"] = banner_class
 _env.globals["query_with"] = query_with
 
 
