@@ -67,7 +67,7 @@ def query_with(request: Request, **changes: object) -> str:
     return urlencode(params)
 
 
-def _navigation() -> list[tuple[str, str, bool]]:
+def _navigation() -> list[tuple[str, str, bool | str]]:
     from kartoteka.service.web.pages import NAVIGATION
 
     return NAVIGATION
