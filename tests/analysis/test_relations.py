@@ -88,7 +88,8 @@ def test_links_give_shortest_paths_with_evidence(archive: Path) -> None:
         assert {p[0]["to"] for p in paths} == {arch.resolve_ref("Duarte Mendes"), arch.resolve_ref("Grigory Bortnik")}
         hop = paths[0][0]
         assert hop["from"] == zorin and hop["evidence"][0]["snippet"] and hop["evidence"][0]["document_id"]
-        assert set(hop) == {"from", "to", "type", "start", "end", "evidence"}
+        assert set(hop) == {"from", "to", "from_name", "to_name", "type", "start", "end", "evidence"}
+        assert hop["from_name"] == "Arkady Zorin" and hop["evidence"][0]["label"]
         # A date window keeps only relations dated inside it.
         windowed = arch.links("Arkady Zorin", "Margaret Holloway", since="1979", until="1995")["paths"]
         assert [p[0]["to"] for p in windowed] == [arch.resolve_ref("Grigory Bortnik")]
