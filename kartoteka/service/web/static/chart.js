@@ -21,23 +21,21 @@
 
   const COLOURS = { PERSON: "#0b4f8a", ORG: "#7a3b00", PLACE: "#1f6b1f", DATE: "#6b1f6b" };
 
-  box.classList.add("drawn");
-  const cy = cytoscape({
-    container: box,
-    minZoom: 0.05,
-    maxZoom: 1.6,
-    // Drawing cost is what keeps a 200-neighbour expansion fast: no label on an edge
-    // (its type is in the list beside the chart, and shown when it is selected), and no
-    // label drawn while it would be too small to read.
-    style: [
+  // Drawing cost is what keeps a 200-neighbour expansion fast. Zoomed in, where a reader can
+  // read them: node labels, arrows, straight edges (curved only between entities joined more
+  // than once). Zoomed out, where a label or an arrow would be a speck: plain lines and dots,
+  // the cheapest to draw. An edge's type is in the lists beside the chart, and shown on it
+  // when it is selected.
+  const READABLE_ZOOM = 0.6;
+  function sheet(detailed) {
+    return [
       {
         selector: "node",
         style: {
-          label: "data(name)",
+          label: detailed ? "data(name)" : "",
           "background-color": "#4a4a4a",
           color: "#1b1b1b",
           "font-size": 11,
-          "min-zoomed-font-size": 7,
           "text-valign": "bottom",
           "text-margin-y": 3,
           width: 14,
@@ -49,18 +47,20 @@
       { selector: "node[kind = 'PLACE']", style: { "background-color": COLOURS.PLACE } },
       { selector: "node[kind = 'DATE']", style: { "background-color": COLOURS.DATE } },
       { selector: "node.expanded", style: { width: 22, height: 22, "border-width": 3, "border-color": "#d17a00" } },
+      { selector: "node:selected", style: { label: "data(name)" } },
       {
         selector: "edge",
-        style: {
-          width: 1.5,
-          "line-color": "#8a8a8a",
-          "target-arrow-color": "#8a8a8a",
-          "target-arrow-shape": "triangle",
-          // Straight lines draw fastest; only two entities joined more than once need curves.
-          "curve-style": "straight",
-        },
+        style: detailed
+          ? {
+              width: 1.5,
+              "line-color": "#8a8a8a",
+              "target-arrow-color": "#8a8a8a",
+              "target-arrow-shape": "triangle",
+              "curve-style": "straight",
+            }
+          : { width: 1, "line-color": "#8a8a8a", "curve-style": "haystack", "haystack-radius": 0 },
       },
-      { selector: "edge.parallel", style: { "curve-style": "bezier" } },
+      ...(detailed ? [{ selector: "edge.parallel", style: { "curve-style": "bezier" } }] : []),
       {
         selector: "edge:selected",
         style: {
@@ -74,8 +74,21 @@
         },
       },
       { selector: ".filtered", style: { display: "none" } },
-    ],
-  });
+    ];
+  }
+
+  box.classList.add("drawn");
+  let detailed = true;
+  const cy = cytoscape({ container: box, minZoom: 0.05, maxZoom: 1.6, style: sheet(detailed) });
+
+  // Detail on or off as the zoom crosses READABLE_ZOOM (one restyle at the crossing).
+  function syncDetail() {
+    const want = cy.zoom() >= READABLE_ZOOM;
+    if (want === detailed) return;
+    detailed = want;
+    cy.style(sheet(want));
+  }
+  cy.on("zoom", syncDetail);
 
   // For the benchmark and the browser tests: expand a node from outside, await the drawing.
   const api = { expand: (id) => expand(id), cy, last: null, ready: null };
