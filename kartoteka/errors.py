@@ -96,6 +96,7 @@ class E(StrEnum):
     E061 = "[E061] {path}: {count} undecodable byte(s) replaced by U+FFFD (read as {encoding})"
     E063 = "[E063] Unknown markings mode '{mode}'. Expected enforce (banners and marks are labels) or record (history only)."
     E062 = "[E062] {path}: not UTF-8; the encoding was guessed as {encoding}"
+    E064 = "[E064] Ray: {reason}"
     # The HTTP server (E080-E089)
     E080 = "[E080] The request ran past its deadline of {seconds} s and was stopped. Try again later, or ask for less."
     E081 = "[E081] Too many log-in attempts. Try again in {seconds} s."

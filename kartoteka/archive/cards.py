@@ -196,7 +196,7 @@ class Cards:
         return out
 
     def check_batch(
-        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1
+        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1, ray_actors: int = 0
     ) -> Iterator[dict[str, Any]]:
         """Check many (query id, name) rows, in order; a bad row is reported and the batch goes on."""
         pending: deque[tuple[str, str]] = deque()
@@ -206,7 +206,8 @@ class Cards:
                 pending.append((query_id, name))
                 yield name
 
-        for result in screen(self.name_index(), names(), limit=limit, workers=workers):
+        index = self.name_index()
+        for result in screen(index, names(), limit=limit, workers=workers, ray_actors=ray_actors):
             query_id, name = pending.popleft()
             if isinstance(result, str) or (not result and parse_name(name).is_empty):
                 error = KartotekaError(E.E024, name=name).message if not isinstance(result, str) else result

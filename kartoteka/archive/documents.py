@@ -11,6 +11,7 @@ from kartoteka.archive import facets
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context
 from kartoteka.errors import E, InvalidInput, NotFound
+from kartoteka.index.extract import SpanRunner
 from kartoteka.registry.ingest import Ingestor, IngestRun
 from kartoteka.registry.readers import RawDocument, ReadError
 
@@ -30,11 +31,13 @@ class Documents:
         label: str | None = None,
         markings: str = "enforce",
         action: str = "ingest",
+        ner: SpanRunner | None = None,
     ) -> IngestRun:
         """Read documents in. `label` (e.g. `S:HUM`) labels each document; portion marks label their portions.
 
         A bad label is refused here, before anything is read. `action` names the
         write for its role (`drop collect` ingests as a HANDLER, roles.py).
+        `ner` runs the model elsewhere (a Ray cluster, registry/cluster.py).
         """
         self.ctx.require(action)
         doc_label = UNCLASSIFIED_LABEL
@@ -45,10 +48,15 @@ class Documents:
                 raise InvalidInput(E.E041, reason=str(exc)) from exc
         if markings not in ("enforce", "record"):
             raise InvalidInput(E.E063, mode=markings)
-        return self._ingest(items, workers, doc_label, markings)
+        return self._ingest(items, workers, doc_label, markings, ner)
 
     def _ingest(
-        self, items: Iterable[RawDocument | ReadError], workers: int, doc_label: str, markings: str
+        self,
+        items: Iterable[RawDocument | ReadError],
+        workers: int,
+        doc_label: str,
+        markings: str,
+        ner: SpanRunner | None = None,
     ) -> IngestRun:
         ctx = self.ctx
         # Anyone but the owner resolves against, and is answered from, their own view.
@@ -68,6 +76,7 @@ class Documents:
             on_stored=lambda doc_id: ctx.audit.record(ctx.actor, "ingest", [doc_id]),
             on_commit=ctx.audit.flush,
             author=author,
+            ner=ner,
         )
         return ingestor.run(items)
 

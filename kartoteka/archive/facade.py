@@ -23,6 +23,7 @@ from kartoteka.archive.release import Releases
 from kartoteka.archive.sources import DEFAULT_SOURCE_LABEL, Sources
 from kartoteka.archive.users import Users
 from kartoteka.errors import E, NotFound
+from kartoteka.index.extract import SpanRunner
 from kartoteka.registry.ingest import IngestResult
 from kartoteka.registry.readers import RawDocument, ReadError
 from kartoteka.release import ReleaseCopy
@@ -92,8 +93,9 @@ class Archive:
         label: str | None = None,
         markings: str = "enforce",
         action: str = "ingest",
+        ner: SpanRunner | None = None,
     ) -> Iterator[IngestResult]:
-        return self._documents.ingest(items, workers=workers, label=label, markings=markings, action=action)
+        return self._documents.ingest(items, workers=workers, label=label, markings=markings, action=action, ner=ner)
 
     def stats(self) -> dict[str, Any]:
         return self._documents.stats()
@@ -119,9 +121,9 @@ class Archive:
         return self._cards.check(name, limit)
 
     def check_batch(
-        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1
+        self, rows: Iterable[tuple[str, str]], limit: int = 5, workers: int = 1, ray_actors: int = 0
     ) -> Iterator[dict[str, Any]]:
-        return self._cards.check_batch(rows, limit, workers)
+        return self._cards.check_batch(rows, limit, workers, ray_actors)
 
     def resolve_ref(self, ref: str) -> str:
         return self._cards.resolve_ref(ref)

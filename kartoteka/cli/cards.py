@@ -28,6 +28,12 @@ def check(
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="Candidates per query.")] = 5,
     workers: Annotated[int, typer.Option(min=1, help="Processes for --batch screening.")] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray", help="Screen --batch on a Ray cluster: ADDRESS, or auto (else a local one of --workers CPUs)."
+        ),
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Do we hold anything on this person? Ranked candidates, each scored and explained.
@@ -44,7 +50,12 @@ def check(
             render.emit_json(result) if json_out else render.check_table(result)
             return
         assert batch is not None
-        _check_batch(arch, batch, output, limit, json_out, workers)
+        actors = 0
+        if ray is not None:
+            from kartoteka import cluster
+
+            actors = cluster.connect(ray, num_cpus=workers)
+        _check_batch(arch, batch, output, limit, json_out, workers, actors)
     except KartotekaError as exc:
         _fail(exc.message)
     finally:
@@ -74,7 +85,9 @@ def _read_batch(path: Path) -> Iterator[tuple[str, str]]:
             yield qid, qname
 
 
-def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool, workers: int = 1) -> None:
+def _check_batch(
+    arch: Archive, batch: Path, output: Path | None, limit: int, json_out: bool, workers: int = 1, actors: int = 0
+) -> None:
     rows = list(_batch_rows(batch))
     as_csv = (output is not None and output.suffix.lower() == ".csv") or (output is None and not json_out)
     sink = open_private(output) if output else sys.stdout
@@ -84,7 +97,7 @@ def _check_batch(arch: Archive, batch: Path, output: Path | None, limit: int, js
     hits = 0
     with _progress() as progress:
         task = progress.add_task("Screening", total=len(rows), detail="")
-        for result in arch.check_batch(rows, limit, workers=workers):
+        for result in arch.check_batch(rows, limit, workers=workers, ray_actors=actors):
             matches: list[dict[str, Any]] = result["matches"]
             if "error" in result:
                 print(result["error"], file=sys.stderr)

@@ -51,6 +51,14 @@ def ingest(
         str,
         typer.Option(help="auto: OCR scanned pages and images; always: OCR every page; never: text layers only."),
     ] = "auto",
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Read files and run the model on a Ray cluster: ADDRESS, or auto (the running one, else a local"
+            " one of --workers CPUs).",
+        ),
+    ] = None,
 ) -> None:
     """Read documents into the archive. Re-running is safe: stored content is skipped.
 
@@ -76,7 +84,28 @@ def ingest(
             pages_task.append(progress.add_task("OCR", total=total_pages, detail=""))
         progress.update(pages_task[0], completed=done, total=total_pages, detail=Path(source).name)
 
+    ner = None
+    if ray is not None:
+        from kartoteka import cluster
+
+        try:
+            actors = cluster.connect(ray, num_cpus=workers)
+        except KartotekaError as exc:
+            arch.close()
+            _fail(exc.message)
+        ner = cluster.RayNerRunner(actors)
+
     def items() -> Iterator[RawDocument | ReadError]:
+        if ray is not None:
+            from kartoteka import cluster
+
+            yield from read_stdin(sys.stdin.buffer) if "-" in paths else ()
+            for item in cluster.read_files(files, ocr=ocr):
+                if isinstance(item, RawDocument):
+                    for warning in item.warnings:
+                        print(warning, file=sys.stderr)
+                yield item
+            return
         if "-" in paths:
             yield from read_stdin(sys.stdin.buffer)
         for f in files:
@@ -90,7 +119,7 @@ def ingest(
                     yield item
 
     try:
-        results = arch.ingest(items(), workers=workers, label=label, markings=markings)
+        results = arch.ingest(items(), workers=workers, label=label, markings=markings, ner=ner)
     except KartotekaError as exc:
         arch.close()
         _fail(exc.message)

@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from kartoteka.index.dates import normalise_date
 from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
@@ -174,6 +174,12 @@ def _worker_init() -> None:
 def _ner_chunk(texts: list[str]) -> list[list[Span]]:
     nlp = load_nlp()
     return [spans_of(doc) for doc in nlp.pipe(texts, batch_size=len(texts))]
+
+
+class SpanRunner(Protocol):
+    """What runs the model over (text, context) pairs, in order: `NerRunner` here, `RayNerRunner` on a cluster."""
+
+    def run(self, items: Iterable[tuple[str, C]]) -> Iterator[tuple[list[Span], C]]: ...
 
 
 class NerRunner:

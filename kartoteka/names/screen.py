@@ -21,7 +21,7 @@ from kartoteka.names.index import MIN_REPORTED, Hit, NameIndex
 _WORKER_INDEX: NameIndex | None = None
 
 
-def _screen_names(index: NameIndex, names: Sequence[str], limit: int, floor: float) -> list[list[Hit] | str]:
+def screen_names(index: NameIndex, names: Sequence[str], limit: int, floor: float) -> list[list[Hit] | str]:
     out: list[list[Hit] | str] = []
     for name in names:
         try:
@@ -39,7 +39,7 @@ def _worker_init(index: NameIndex) -> None:
 def _worker_chunk(args: tuple[Sequence[str], int, float]) -> list[list[Hit] | str]:
     names, limit, floor = args
     assert _WORKER_INDEX is not None, "screening worker started without its index"
-    return _screen_names(_WORKER_INDEX, names, limit, floor)
+    return screen_names(_WORKER_INDEX, names, limit, floor)
 
 
 def screen(
@@ -49,18 +49,25 @@ def screen(
     floor: float = MIN_REPORTED,
     workers: int = 1,
     chunk: int = 256,
+    ray_actors: int = 0,
 ) -> Iterator[list[Hit] | str]:
     """Check many names, in order. Yields each name's hits, or an error message.
 
     With `workers` > 1 the index is shared with forked workers copy-on-write,
-    so it is built once, not once per worker. Nothing of one screen is kept
+    so it is built once, not once per worker; with `ray_actors` the chunks go
+    to that many actors on a Ray cluster (kartoteka/cluster.py). Nothing of one screen is kept
     where another can reach it, so screens may run at once in threads.
     """
+    if ray_actors > 0:
+        from kartoteka import cluster
+
+        yield from cluster.screen(index, names, limit, floor, ray_actors, chunk)
+        return
     it = iter(names)
     chunks = iter(lambda: list(itertools.islice(it, chunk)), [])
     if workers <= 1 or "fork" not in mp.get_all_start_methods():
         for c in chunks:
-            yield from _screen_names(index, c, limit, floor)
+            yield from screen_names(index, c, limit, floor)
         return
     jobs = ((c, limit, floor) for c in chunks)
     with mp.get_context("fork").Pool(workers, initializer=_worker_init, initargs=(index,)) as pool:

@@ -187,8 +187,11 @@ class Ingestor:
         on_stored: Callable[[str], None] | None = None,
         on_commit: Callable[[], None] | None = None,
         author: Author | None = None,
+        ner: extract.SpanRunner | None = None,
     ) -> None:
         self.store = store
+        # Where the model runs: here (with `workers` processes), or a cluster's runner.
+        self.ner = ner
         # None: the owner, who sees everything. Anyone else's answers come from
         # their own view (see `registry/author.py`).
         self.author = author
@@ -289,7 +292,8 @@ class Ingestor:
                 for seq, text in masked.items():
                     yield extract.ner_view(text), (n, seq)
 
-        stream = extract.NerRunner(self.workers, self.batch_size).run(portions_stream())
+        runner = self.ner or extract.NerRunner(self.workers, self.batch_size)
+        stream = runner.run(portions_stream())
         batch: list[_Pending] = []
         first_done = 0.0
         for spans, (n, seq) in stream:
