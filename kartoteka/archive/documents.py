@@ -265,18 +265,19 @@ class Documents:
             if name not in facets.FACETS:
                 raise InvalidInput(E.E071, field="facet", value=name, expected=", ".join(facets.FACETS))
         ctx = self.ctx
+        partitions = ctx.store.search_partitions()
         try:
-            fts, matches = query, self._matches(query)
+            fts, matches = query, self._matches(query, partitions)
         except ValueError:
             # Not FTS5 syntax ("Gen. Kalugin"): search the words as a phrase-free AND.
             words = [w for w in "".join(c if c.isalnum() else " " for c in query).split() if w]
             if not words:
                 return {"query": query, "total": 0, "hits": []}
             fts = " ".join(f'"{w}"' for w in words)
-            matches = self._matches(fts)
+            matches = self._matches(fts, partitions)
         # A hit carries its passage's label (the partition's governing label),
         # which the viewer sees anyway in `show`: the web page rolls its banner up from them.
-        label_of = {part: portion_label for part, _doc, portion_label in ctx.store.search_partitions()}
+        label_of = {part: portion_label for part, _doc, portion_label in partitions}
         faceted: dict[str, Any] = {}
         if chosen or with_facets:
             best = matches[: facets.FACET_LIMIT]
@@ -309,12 +310,12 @@ class Documents:
             **faceted,
         }
 
-    def _matches(self, fts: str) -> list[tuple[int, float, int]]:
-        """(portion id, rank, partition) of every visible match, best first."""
+    def _matches(self, fts: str, partitions: list[tuple[int, str, str]]) -> list[tuple[int, float, int]]:
+        """(portion id, rank, partition) of every visible match, best first, among these partitions."""
         policy = self.ctx.policy
         parts = [
             part
-            for part, doc_label, portion_label in self.ctx.store.search_partitions()
+            for part, doc_label, portion_label in partitions
             if policy.can_see(doc_label) and policy.can_see(portion_label)
         ]
         return self.ctx.store.search_in_partitions(fts, parts)

@@ -95,28 +95,25 @@ def ingest(
             _fail(exc.message)
         ner = cluster.RayNerRunner(actors)
 
-    def items() -> Iterator[RawDocument | ReadError]:
+    def read_files() -> Iterator[RawDocument | ReadError]:
         if ray is not None:
             from kartoteka import cluster
 
-            yield from read_stdin(sys.stdin.buffer) if "-" in paths else ()
-            for item in cluster.read_files(files, ocr=ocr):
-                if isinstance(item, RawDocument):
-                    for warning in item.warnings:
-                        print(warning, file=sys.stderr)
-                yield item
+            yield from cluster.read_files(files, ocr=ocr)
             return
+        for f in files:
+            yield from (
+                [f] if isinstance(f, ReadError) else read_path(f, ocr=ocr, workers=max(1, workers), on_page=on_page)
+            )
+
+    def items() -> Iterator[RawDocument | ReadError]:
         if "-" in paths:
             yield from read_stdin(sys.stdin.buffer)
-        for f in files:
-            if isinstance(f, ReadError):
-                yield f
-            else:
-                for item in read_path(f, ocr=ocr, workers=max(1, workers), on_page=on_page):
-                    if isinstance(item, RawDocument):
-                        for warning in item.warnings:
-                            print(warning, file=sys.stderr)
-                    yield item
+        for item in read_files():
+            if isinstance(item, RawDocument):
+                for warning in item.warnings:
+                    print(warning, file=sys.stderr)
+            yield item
 
     try:
         results = arch.ingest(items(), workers=workers, label=label, markings=markings, ner=ner)
