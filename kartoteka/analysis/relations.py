@@ -28,7 +28,7 @@ from typing import Any
 
 from kartoteka.vocab import _load
 
-COMPONENT = "kartoteka.relations.v2"
+COMPONENT = "kartoteka.relations.v3"  # v3: each relation with its modality
 SUBJECT_DEPS = ("nsubj", "nsubjpass", "csubj")
 OBJECT_DEPS = ("dobj", "dative", "obj", "oprd")
 
@@ -50,6 +50,12 @@ class Relation:
     confidence: float
     start: int  # the evidence sentence
     end: int
+    modality: str = "asserted"  # see MODALITIES
+
+
+# How a sentence states a relation, as the gold guidelines write it
+# (bench/cards/GUIDELINES.md). Only "asserted" relations are facts of the graph.
+MODALITIES = ("asserted", "question", "hypothetical", "speculative", "negated", "reported")
 
 
 @dataclass(frozen=True)
@@ -123,13 +129,57 @@ class _Sentence:
         return found
 
 
-def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
+def modality_of(token: Any, sent: Any) -> str:
+    """How the sentence states what `token` (a trigger verb or noun) says.
+
+    Read from the parse, walking from the trigger up through the clauses that
+    hold it: a question mark; a negation on the verb; "if"/"unless", or
+    "would"/"could"/"should" (hypothetical); "may"/"might" or "possibly",
+    "allegedly" ... (speculative); a plan or a request ("planned to meet",
+    hypothetical); a clause under "believe"/"suspect" (speculative) or under
+    "say"/"state"/"report" (someone else's claim: reported)."""
+    words = modality_words()
+    if sent.text.rstrip(" \n\"”’')»").endswith("?"):
+        return "question"
+    t = token
+    for _ in range(8):
+        for c in t.children:
+            low = c.lower_
+            if c.dep_ == "neg" and t.i == token.i:
+                return "negated"
+            if c.dep_ == "mark" and low in words["condition_marks"]:
+                return "hypothetical"
+            if c.dep_ == "aux" and low in words["hypothetical_aux"]:
+                return "hypothetical"
+            if c.dep_ == "aux" and low in words["speculative_aux"]:
+                return "speculative"
+            if c.dep_ == "advmod" and low in words["speculative_adverbs"]:
+                return "speculative"
+        if t.dep_ not in ("ccomp", "xcomp", "advcl", "conj", "relcl", "pcomp", "pobj", "prep") or t.head.i == t.i:
+            break
+        head = t.head.lemma_.lower()
+        if t.dep_ == "xcomp" and head in words["plan_heads"]:
+            return "hypothetical"
+        if t.dep_ == "ccomp" and head in words["speculative_heads"]:
+            return "speculative"
+        if t.dep_ == "ccomp" and head in words["reporting_heads"]:
+            return "reported"
+        t = t.head
+    return "asserted"
+
+
+@cache
+def modality_words() -> dict[str, frozenset[str]]:
+    data = _load("relations.yml").get("modality", {})
+    return {k: frozenset(str(w) for w in v) for k, v in data.items()}
+
+
+def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float, str]]:
     verbs = vocab().verbs
     for v in s.sent:
         if v.pos_ not in ("VERB", "AUX") or v.lemma_.lower() not in verbs:
             continue
-        if any(c.dep_ == "neg" for c in v.children):
-            continue  # "never met", "did not recruit"
+        modality = modality_of(v, s.sent)
         spec = verbs[v.lemma_.lower()]
         rtype = spec["type"]
         by_prep: dict[str, str] = dict(spec.get("by_prep", {}))
@@ -165,12 +215,12 @@ def _verb_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
             for obj, conf, kind in objects:
                 if subj != obj:
                     a, b = (obj, subj) if spec.get("reverse") else (subj, obj)
-                    yield kind, a, b, trigger, conf
+                    yield kind, a, b, trigger, conf, modality
         # "Zorin and Mendes met": coordinated subjects of a symmetric verb.
         if rtype in vocab().symmetric and not objects and len(subjects) > 1:
             for i, a in enumerate(subjects):
                 for b in subjects[i + 1 :]:
-                    yield rtype, a, b, trigger, 0.6
+                    yield rtype, a, b, trigger, 0.6, modality
 
 
 def _through(
@@ -196,7 +246,7 @@ def _possessor(noun: Any, s: _Sentence) -> list[Ent]:
     return []
 
 
-def _noun_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
+def _noun_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float, str]]:
     nouns = vocab().nouns
     for n in s.sent:
         lemma = n.lemma_.lower()
@@ -223,7 +273,7 @@ def _noun_relations(s: _Sentence) -> Iterable[tuple[str, Ent, Ent, str, float]]:
             for holder in holders:
                 if owner != holder:
                     a, b = (holder, owner) if spec.get("reverse") else (owner, holder)
-                    yield spec["type"], a, b, lemma, 0.7
+                    yield spec["type"], a, b, lemma, 0.7, modality_of(n, s.sent)
 
 
 _NOISE = re.compile(
@@ -385,7 +435,7 @@ def extract(doc: Any, ents: list[Ent], speaker: Ent | None = None) -> list[Relat
         if len({e.key for e in here}) < 2:
             continue
         s = _Sentence(sent, here)
-        for rtype, a, b, trigger, conf in (*_verb_relations(s), *_noun_relations(s)):
+        for rtype, a, b, trigger, conf, modality in (*_verb_relations(s), *_noun_relations(s)):
             spec = vocab().verbs.get(trigger) or vocab().nouns.get(trigger) or {}
             if spec.get("type") != rtype:
                 spec = {}  # a by-preposition type: its own kinds apply
@@ -397,5 +447,5 @@ def extract(doc: Any, ents: list[Ent], speaker: Ent | None = None) -> list[Relat
                 a, b = b, a
             key = (rtype, a.key, b.key, sent.start_char)
             if key not in out or out[key].confidence < conf:
-                out[key] = Relation(rtype, a.key, b.key, trigger, conf, sent.start_char, sent.end_char)
+                out[key] = Relation(rtype, a.key, b.key, trigger, conf, sent.start_char, sent.end_char, modality)
     return list(out.values())

@@ -221,7 +221,7 @@ class Analysis:
                     rows.append(
                         (r.type, r.subject, r.object, doc_id, pid, a, b, r.trigger, r.confidence,
                          values[0] if values else None, values[-1] if values else None,
-                         support if uses_speaker else "")
+                         support if uses_speaker else "", r.modality)
                     )  # fmt: skip
         return rows
 

@@ -17,6 +17,7 @@ from typing import Any
 from kartoteka.access.labels import LabelError
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, snippet
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
+from kartoteka.index.evidence import person_evidence
 from kartoteka.index.resolve import AuthorView, build_name_index, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
 from kartoteka.names.index import Hit, NameIndex
@@ -28,7 +29,7 @@ from kartoteka.registry.author import Author
 RECORD_KEY = "x:"
 
 
-CARD_KINDS = {"person": "PERSON", "org": "ORG", "place": "PLACE"}
+CARD_KINDS = {"person": "PERSON", "org": "ORG", "place": "PLACE", "cryptonym": "CRYPTONYM"}
 CARD_SORTS = ("mentions", "records", "name")
 
 
@@ -112,14 +113,40 @@ class Cards:
         return parse_name(best).display or best
 
     # the card drawer -------------------------------------------------------------
+    def _person_evidence(self, records: dict[str, set[str]]) -> dict[str, str | None]:
+        """Each visible person card's evidence (index/evidence.py), read from the
+        forms and records the viewer may see, so it says nothing of hidden ones."""
+        ctx = self.ctx
+        forms: dict[str, list[str]] = {}
+        for eid, text, pid, _ in ctx.store.person_mention_names():
+            if ctx.policy.portion_visible(pid) and text not in forms.setdefault(eid, []):
+                forms[eid].append(text)
+        sourced = {
+            eid
+            for eid, _name, label in ctx.store.unlabelled_person_names()
+            if ctx.policy.entity_visible(eid) and ctx.policy.can_see(label or UNCLASSIFIED_LABEL)
+        }
+        return {
+            eid: person_evidence(forms.get(eid, []), len(records.get(eid, ())), eid in sourced)
+            for eid in {*forms, *sourced}
+        }
+
     def cards(
-        self, kind: str | None = None, sort: str = "mentions", limit: int = 50, offset: int = 0
+        self,
+        kind: str | None = None,
+        sort: str = "mentions",
+        limit: int = 50,
+        offset: int = 0,
+        unconfirmed: bool = False,
     ) -> dict[str, Any]:
         """The index as an archivist reads a card drawer: every card the viewer may
         see, with its visible mentions and records (documents), best-known first.
 
-        Counts and names come from visible mentions only; ties go by the name
-        shown, so the order says nothing of what is hidden.
+        A person card is listed with its evidence (index/evidence.py); one with
+        none is an unconfirmed mention, listed apart (`unconfirmed=True`) and
+        counted in `unconfirmed`. Counts, names and evidence come from visible
+        mentions only; ties go by the name shown, so the order says nothing of
+        what is hidden.
         """
         ctx = self.ctx
         if kind is not None and kind not in CARD_KINDS:
@@ -143,10 +170,16 @@ class Cards:
             if wanted is None or entity.kind == wanted:
                 kinds[eid] = entity.kind
                 records.setdefault(eid, set())
+        evidence = self._person_evidence(records) if "PERSON" in kinds.values() else {}
         rows: list[dict[str, Any]] = []
+        apart = 0
         for eid, k in kinds.items():
             entity = ctx.store.entity(eid)
             stored = entity.name if entity else eid
+            reason = evidence.get(eid) if k == "PERSON" else None
+            if k == "PERSON" and (reason is None) != unconfirmed:
+                apart += 1
+                continue
             rows.append(
                 {
                     "entity_id": eid,
@@ -155,6 +188,7 @@ class Cards:
                     "origin": entity.origin if entity else "",
                     "mentions": mentions[eid],
                     "records": len(records[eid]),
+                    "evidence": reason,
                 }
             )
         order = {
@@ -165,7 +199,13 @@ class Cards:
         rows.sort(key=order)
         page = rows[offset : offset + limit]
         ctx.audit.record(ctx.actor, "list cards", [r["entity_id"] for r in page])
-        return {"kind": kind, "sort": sort, "total": len(rows), "cards": page}
+        return {
+            "kind": kind,
+            "sort": sort,
+            "total": len(rows),
+            "unconfirmed": len(rows) if unconfirmed else apart,
+            "cards": page,
+        }
 
     # name check --------------------------------------------------------------
     def check(self, name: str, limit: int = 10) -> dict[str, Any]:

@@ -90,7 +90,7 @@ class Documents:
         # stats quadratic: half an hour at 51,218 portions, issue 11).
         doc_of = self.ctx.doc_of_portion()
         docs = {d for d in (doc_of.get(p) for p in visible) if d}
-        kinds: dict[str, set[str]] = {"PERSON": set(), "ORG": set(), "PLACE": set()}
+        kinds: dict[str, set[str]] = {"PERSON": set(), "ORG": set(), "PLACE": set(), "CRYPTONYM": set()}
         for eid, kind, pid in store.entity_portions():
             if pid in visible and kind in kinds:
                 kinds[kind].add(eid)
@@ -113,6 +113,7 @@ class Documents:
             "people": len(kinds["PERSON"]),
             "organisations": len(kinds["ORG"]),
             "places": len(kinds["PLACE"]),
+            "cryptonyms": len(kinds["CRYPTONYM"]),
             "dates": total("dates"),
             "markings": total("markings"),
         }

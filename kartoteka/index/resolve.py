@@ -31,12 +31,15 @@ from kartoteka.access.labels import Clearance, Label
 from kartoteka.index.keys import plain_label_key
 from kartoteka.names.compare import compare_names
 from kartoteka.names.index import NameIndex
+from kartoteka.names.lexicon import sex_of
 from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
 from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
 
 COMPONENT = "kartoteka.resolve.v1"
-KIND_PREFIX = {"PERSON": "per", "ORG": "org", "PLACE": "pla"}
+DOMINANT = 3.0  # a card this many times as often named as the next one "clearly dominates"
+DOMINANT_MIN = 5.0  # ... and named at least this often
+KIND_PREFIX = {"PERSON": "per", "ORG": "org", "PLACE": "pla", "CRYPTONYM": "cry"}
 
 
 def entity_id_for(store: Store, kind: str, document_id: str, start: int, end: int) -> str:
@@ -84,6 +87,10 @@ class Cluster:
         counts = Counter(p.display for p in self.parsed)
         return max(self.parsed, key=lambda p: (display_rank(p), counts[p.display]))
 
+    @property
+    def sex(self) -> str | None:
+        return next((s for s in map(sex_of, self.parsed) if s is not None), None)
+
     def add(self, idx: int, p: ParsedName, form: str) -> None:
         self.mentions.append(idx)
         self.forms[form] = None
@@ -118,6 +125,10 @@ def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
             if p.given:
                 # A full name or initials must fit the cluster's given name.
                 fitting = [c for c in fitting if not c.best.given or given_compatible(c.best.given[0], p.given[0])]
+            sex = sex_of(p)
+            if sex is not None:
+                # "Mrs. Kennedy" does not join "John F. Kennedy" of the same page.
+                fitting = [c for c in fitting if c.sex in (None, sex)]
             if fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
         elif p.given:
@@ -193,6 +204,7 @@ class Resolver:
 
     def _match_person(self, cluster: Cluster) -> str | None:
         best = cluster.best
+        sex = cluster.sex
         # Enough candidates to see ambiguity: two equal winners join neither.
         candidates = sorted({h.entity_id for h in self.names.search(best, limit=50) if self._visible(h.entity_id)})
         scored: list[tuple[float, str]] = []
@@ -200,6 +212,8 @@ class Resolver:
             names = self._names(eid)
             if not names:
                 continue
+            if sex is not None and any(sex_of(n) not in (None, sex) for n in names):
+                continue  # a woman's card and a man's are never one person
             has_full = any(n.is_full for n in names)
             score = 0.0
             for n in names:
@@ -230,8 +244,18 @@ class Resolver:
         winners = [e for s, e in scored if s == top]
         if len(winners) == 1:
             return winners[0]
-        # Several people fit equally well: conservative, so join none of them.
-        return None
+        if best.given:
+            # Several people fit a full name equally well: join none of them.
+            return None
+        # A family name alone that fits several cards ("Kennedy"): the card
+        # the collection names far more often than any other, else the one
+        # card of that family name alone (the ambiguous "Kennedy", kept apart
+        # and shown as such), so ties do not make a new card each time.
+        weights = sorted(((self.names.weight(e), e) for e in winners), reverse=True)
+        if weights[0][0] >= DOMINANT * max(weights[1][0], 1.0) and weights[0][0] >= DOMINANT_MIN:
+            return weights[0][1]
+        bare = [e for _, e in weights if not any(n.given or n.patronymic for n in self._names(e))]
+        return bare[0] if bare else None
 
     def resolve(
         self,
@@ -272,8 +296,8 @@ class Resolver:
             for i in cluster.mentions:
                 out[i] = eid
         for i, (_, start, end, text, kind) in enumerate(mentions):
-            if kind == "PERSON":
-                continue
+            if kind in ("PERSON", "NORP"):
+                continue  # a NORP span that names no person of the document is no entity
             key = plain_label_key(text)
             if key == "o:":
                 continue

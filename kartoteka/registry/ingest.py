@@ -123,7 +123,7 @@ def pipeline_name() -> str:
         [
             structure.COMPONENT,
             boilerplate.COMPONENT,
-            extract.NER_COMPONENT,
+            extract.ner_component(),
             extract.CYRILLIC_COMPONENT,
             RESOLVE_COMPONENT,
         ]

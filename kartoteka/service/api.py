@@ -327,9 +327,10 @@ def create_app(
         sort: str = "mentions",
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
         offset: Annotated[int, Query(ge=0)] = 0,
+        unconfirmed: bool = False,
     ) -> dict[str, Any]:
         with caller.archive() as a:
-            return a.cards(kind, sort, limit, offset)
+            return a.cards(kind, sort, limit, offset, unconfirmed)
 
     @app.get("/api/dossier/{ref}", summary="Everything on one entity, each fact citing its passage.")
     def dossier(caller: Current, ref: str) -> dict[str, Any]:

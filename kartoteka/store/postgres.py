@@ -346,8 +346,19 @@ class PostgresStore(PgBoilerplateRows, PgCardRows, PgCompartmentRows, PgPeopleRo
             " (SELECT count(*) FROM entities WHERE kind='PERSON' AND merged_into IS NULL),"
             " (SELECT count(*) FROM entities WHERE kind='ORG' AND merged_into IS NULL),"
             " (SELECT count(*) FROM entities WHERE kind='PLACE' AND merged_into IS NULL),"
+            " (SELECT count(*) FROM entities WHERE kind='CRYPTONYM' AND merged_into IS NULL),"
             " (SELECT count(*) FROM dates), (SELECT count(*) FROM markings)"
         ).fetchone()
         assert row is not None
-        keys = ("documents", "portions", "mentions", "people", "organisations", "places", "dates", "markings")
+        keys = (
+            "documents",
+            "portions",
+            "mentions",
+            "people",
+            "organisations",
+            "places",
+            "cryptonyms",
+            "dates",
+            "markings",
+        )
         return {k: int(v) for k, v in zip(keys, row, strict=True)}

@@ -49,7 +49,8 @@ class PgAnalysisRows:
         cur = self.db.cursor()
         cur.executemany(
             'INSERT INTO relations(type, subject_id, object_id, document_id, portion_id, start, "end",'
-            " trigger, confidence, date_start, date_end, support) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
+            " trigger, confidence, date_start, date_end, support, modality)"
+            " VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)"
             " ON CONFLICT DO NOTHING",
             list(rows),
         )
@@ -82,7 +83,8 @@ class PgAnalysisRows:
                 ' r.document_id, r.portion_id, r.start, r."end", r.confidence, r.date_start, r.date_end, d.source,'
                 " r.support"
                 " FROM relations r JOIN documents d ON d.id=r.document_id"
-                " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id ORDER BY r.id"
+                " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id"
+                " WHERE r.modality='asserted' ORDER BY r.id"
             )
         ]
 

@@ -306,6 +306,7 @@ class SQLiteStore(BoilerplateRows, CardRows, CompartmentRows, PeopleRows, Analys
             "people": "SELECT count(*) FROM entities WHERE kind='PERSON' AND merged_into IS NULL",
             "organisations": "SELECT count(*) FROM entities WHERE kind='ORG' AND merged_into IS NULL",
             "places": "SELECT count(*) FROM entities WHERE kind='PLACE' AND merged_into IS NULL",
+            "cryptonyms": "SELECT count(*) FROM entities WHERE kind='CRYPTONYM' AND merged_into IS NULL",
             "dates": "SELECT count(*) FROM dates",
             "markings": "SELECT count(*) FROM markings",
         }

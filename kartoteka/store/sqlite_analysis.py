@@ -46,7 +46,7 @@ class AnalysisRows:
         self.db.execute("DELETE FROM relations WHERE document_id=?", (document_id,))
         cur = self.db.executemany(
             'INSERT OR IGNORE INTO relations(type, subject_id, object_id, document_id, portion_id, start, "end",'
-            " trigger, confidence, date_start, date_end, support) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " trigger, confidence, date_start, date_end, support, modality) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
             list(rows),
         )
         self.db.execute("UPDATE documents SET relations=? WHERE id=?", (component, document_id))
@@ -56,7 +56,8 @@ class AnalysisRows:
         self,
     ) -> list[tuple[int, str, str, str, str, int, int, int, float, str | None, str | None, str, tuple[int, ...]]]:
         """(id, type, subject, object, document id, portion id, start, end, confidence, date start, date end,
-        source, supporting portion ids)."""
+        source, supporting portion ids) of the asserted relations: a question, a hypothetical, speculation
+        or a reported claim is kept, marked, but is no fact of the graph."""
         return [
             (
                 int(r[0]),
@@ -79,6 +80,7 @@ class AnalysisRows:
                 " r.support"
                 " FROM relations r JOIN documents d ON d.id=r.document_id"
                 " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id"
+                " WHERE r.modality='asserted'"
             )
         ]
 

@@ -96,6 +96,22 @@ class BoilerplateVocab:
     max_chars: int
 
 
+@dataclass(frozen=True)
+class CryptonymVocab:
+    digraphs: frozenset[str]
+    not_cryptonyms: frozenset[str]
+
+
+@cache
+def cryptonyms() -> CryptonymVocab:
+    f = "cryptonyms.yml"
+    data = _load(f)
+    digraphs = frozenset(str(d) for d in _require(data, "digraphs", list, f))
+    if any(len(d) != 2 or not d.isalpha() or not d.isupper() for d in digraphs):
+        raise VocabError(f"vocab/{f}: a digraph is two capital letters")
+    return CryptonymVocab(digraphs, frozenset(str(w) for w in _require(data, "not_cryptonyms", list, f)))
+
+
 @cache
 def boilerplate() -> BoilerplateVocab:
     f = "boilerplate.yml"

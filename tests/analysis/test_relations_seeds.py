@@ -16,19 +16,37 @@ from tests.conftest import SEEDS, ingest_paths
 
 
 @pytest.fixture(scope="module")
-def relations(tmp_path_factory: pytest.TempPathFactory) -> Iterator[set[tuple[str, str, str]]]:
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
     if not SEEDS.is_dir():
         pytest.skip("../shared/seeds not present")
     arch = Archive(tmp_path_factory.mktemp("seed-relations") / "s.db")
     ingest_paths(arch, SEEDS)
     arch.build_relations()
+    yield arch
+    arch.close()
+
+
+@pytest.fixture(scope="module")
+def relations(seeded: Archive) -> set[tuple[str, str, str]]:
+    """The asserted relations, the facts of the graph."""
     found: set[tuple[str, str, str]] = set()
-    for row in arch._store.relations():  # read back as the owner, names for readability
-        subject, obj = arch._store.entity(row[2]), arch._store.entity(row[3])
+    for row in seeded._store.relations():  # read back as the owner, names for readability
+        subject, obj = seeded._store.entity(row[2]), seeded._store.entity(row[3])
         if subject and obj:
             found.add((subject.name.split()[-1], row[1], obj.name.split()[-1]))
-    yield found
-    arch.close()
+    return found
+
+
+@pytest.fixture(scope="module")
+def marked(seeded: Archive) -> set[tuple[str, str, str, str]]:
+    """Every stored relation with its modality."""
+    found: set[tuple[str, str, str, str]] = set()
+    db = seeded._store.db  # type: ignore[attr-defined]
+    for rtype, a, b, modality in db.execute("SELECT type, subject_id, object_id, modality FROM relations"):
+        subject, obj = seeded._store.entity(a), seeded._store.entity(b)
+        if subject and obj:
+            found.add((subject.name.split()[-1], rtype, obj.name.split()[-1], modality))
+    return found
 
 
 def test_kalugin_was_putins_superior_in_leningrad(relations: set[tuple[str, str, str]]) -> None:
@@ -41,10 +59,15 @@ def test_kalugin_warned_litvinenko_by_phone(relations: set[tuple[str, str, str]]
     assert ("Kalugin", "communicated_with", "Litvinenko") in relations
 
 
-def test_makeyev_and_trump_lived_in_the_same_building(relations: set[tuple[str, str, str]]) -> None:
-    # "... because Trump lived in the same building with him": the building is not
-    # named, so the relation is between the two people: lived_with.
-    assert {("Trump", "lived_with", "Makeyev"), ("Makeyev", "lived_with", "Trump")} & relations
+def test_makeyev_and_trump_lived_in_the_same_building_is_asked_not_told(
+    relations: set[tuple[str, str, str]], marked: set[tuple[str, str, str, str]]
+) -> None:
+    # "Is it possible that Makeyev was kept in the US because Trump lived in the
+    # same building with him?": the building is not named, so the relation is
+    # between the two people, lived_with; and it is a question, no fact.
+    pair = {("Trump", "lived_with", "Makeyev"), ("Makeyev", "lived_with", "Trump")}
+    assert not pair & relations
+    assert {(*p, "question") for p in pair} & marked
 
 
 def test_andropov_summoned_kalugin(relations: set[tuple[str, str, str]]) -> None:

@@ -3,10 +3,13 @@
 `bench/cards/evaluate.py` ingests the 73 test records whole and scores what
 falls in the 351 labelled test windows (labels written by reading, see
 `bench/cards/GUIDELINES.md`). The floors below are the figures measured
-before work on the issue "A card index you can trust" began, less a margin
-for the run-to-run noise of a multi-worker ingest: a change that makes the
-index worse fails here. They are floors, not the issue's targets (person
-cards ≥ 0.90 and so on, see BENCHMARKS.md), which are not met.
+with the trained pipeline and the evidence layer (BENCHMARKS.md, "Card index
+against hand labels: the trained pipeline"), less a margin for the
+run-to-run noise of a multi-worker ingest: a change that makes the index
+worse fails here. They are floors, not the issue's targets (mention recall
+≥ 0.85 and so on), most of which are not met. Person recall is below the
+floor before the issue (0.49): evidence before a card trades it for
+precision, on purpose.
 
 Skipped when ../shared is absent. Never tune on these windows: tune on dev.
 """
@@ -24,11 +27,13 @@ from tests.conftest import JFK
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench" / "cards"))
 
 FLOORS = {
-    ("kartoteka", "PERSON_overlap", "precision"): 0.57,
-    ("kartoteka", "PERSON_overlap", "recall"): 0.49,
-    ("kartoteka", "PLACE", "f1"): 0.59,
-    ("person_cards", "precision"): 0.46,
-    ("dossier_recall", "recall"): 0.54,
+    ("kartoteka", "PERSON_overlap", "precision"): 0.88,
+    ("kartoteka", "PERSON_overlap", "recall"): 0.43,
+    ("kartoteka", "PLACE", "f1"): 0.65,
+    ("kartoteka", "ORG", "f1"): 0.52,
+    ("kartoteka", "CRYPTONYM", "f1"): 0.33,
+    ("person_cards", "precision"): 0.84,
+    ("dossier_recall", "recall"): 0.59,
 }
 
 
