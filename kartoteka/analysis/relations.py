@@ -139,7 +139,7 @@ def modality_of(token: Any, sent: Any) -> str:
     hypothetical); a clause under "believe"/"suspect" (speculative) or under
     "say"/"state"/"report" (someone else's claim: reported)."""
     words = modality_words()
-    if sent.text.rstrip(" \n\"”’')»").endswith("?"):
+    if sent.text.rstrip(" \n\"”’'»").endswith("?"):
         return "question"
     t = token
     for _ in range(8):
@@ -157,6 +157,8 @@ def modality_of(token: Any, sent: Any) -> str:
                 return "speculative"
         if t.dep_ not in ("ccomp", "xcomp", "advcl", "conj", "relcl", "pcomp", "pobj", "prep") or t.head.i == t.i:
             break
+        if t.dep_ == "conj" and any(c.dep_ in SUBJECT_DEPS for c in t.children):
+            break  # a clause of its own: "Zorin would claim much, but Zorin met Mendes"
         head = t.head.lemma_.lower()
         if t.dep_ == "xcomp" and head in words["plan_heads"]:
             return "hypothetical"

@@ -180,6 +180,8 @@ class Cards:
             if k == "PERSON" and (reason is None) != unconfirmed:
                 apart += 1
                 continue
+            if unconfirmed and k != "PERSON":
+                continue  # only person cards need evidence
             rows.append(
                 {
                     "entity_id": eid,

@@ -21,7 +21,7 @@ import re
 from collections.abc import Iterable
 
 from kartoteka.index.extract import _CYR_SURNAME
-from kartoteka.names.lexicon import known_given, known_surname
+from kartoteka.names.lexicon import is_english_word, known_given, known_surname
 from kartoteka.names.parse import parse_name
 from kartoteka.vocab import cryptonyms
 
@@ -33,13 +33,15 @@ _CARD_FORM = re.compile(r"^[A-Z][A-Z'’\-]{1,},\s+[A-Z][a-zA-Z]*\.?(?:\s|$)")
 # Family names as Russian, Ukrainian, Georgian and Armenian names are written
 # in Latin letters; "-in" is left out on purpose (English words end so).
 _LATIN_SLAVIC = re.compile(
-    r"(?:ov|ova|ev|eva|yov|yova|sky|skiy|skii|ski|skaya|tsky|enko|chuk|yuk|vich|ovna|evna|shvili|dze|yan|ian)$",
+    r"(?:ov|ova|ev|eva|yov|yova|sky|skiy|skii|ski|skaya|tsky|enko|chuk|yuk|vich|ovna|evna|shvili|dze)$",
     re.IGNORECASE,
 )
 
 
 def slavic_surname(word: str) -> bool:
-    return len(word) >= 5 and bool(_LATIN_SLAVIC.search(word) or _CYR_SURNAME.search(word.lower()))
+    if len(word) < 5 or is_english_word(word):
+        return False  # "Whisky", "Husky"
+    return bool(_LATIN_SLAVIC.search(word) or _CYR_SURNAME.search(word.lower()))
 
 
 _CRYPTONYM = re.compile(r"^([A-Z]{2})([A-Z]{3,12})(?:[/-]\d{1,3})?$")
@@ -54,7 +56,7 @@ def looks_cryptonym(span: str) -> bool:
     word = m.group(1) + m.group(2)
     if m.group(1) not in vocab.digraphs or word in vocab.not_cryptonyms:
         return False
-    return not (known_given(word) or known_surname(word))
+    return not (known_given(word) or known_surname(word) or is_english_word(word))
 
 
 def form_evidence(form: str) -> str | None:

@@ -200,7 +200,7 @@ Span = tuple[int, int, str]
 # NORP spans are kept only as a single capitalised word, for one use: the
 # model reads a lone family name as a nationality too ("Sorin's deputy"), and
 # resolution turns it into the person when the document names them in full
-# (index/resolve.py, `_relabel_people`); any other NORP is dropped there.
+# (index/resolve.py, `relabel_people`); any other NORP is dropped there.
 _KEEP_LABELS = frozenset([*LABELS, "DATE", "NORP"])
 
 
@@ -291,7 +291,9 @@ def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
         if label == "NORP":
             start, end = _clean_span(text, ent_start, ent_end)
             word = text[start:end]
-            if " " not in word and word[:1].isupper() and word[1:].islower() and len(word) >= 3:
+            # Only a possessive ("Sorin's deputy"): "the French consul" is French.
+            possessive = re.match(r"['’]s\b", text[end : end + 3]) is not None
+            if possessive and " " not in word and word[:1].isupper() and word[1:].islower() and len(word) >= 3:
                 found.append(Found(start, end, word, "NORP"))
             continue
         kind = LABELS.get(label)

@@ -37,8 +37,6 @@ from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
 
 COMPONENT = "kartoteka.resolve.v1"
-DOMINANT = 3.0  # a card this many times as often named as the next one "clearly dominates"
-DOMINANT_MIN = 5.0  # ... and named at least this often
 KIND_PREFIX = {"PERSON": "per", "ORG": "org", "PLACE": "pla", "CRYPTONYM": "cry"}
 
 
@@ -87,9 +85,16 @@ class Cluster:
         counts = Counter(p.display for p in self.parsed)
         return max(self.parsed, key=lambda p: (display_rank(p), counts[p.display]))
 
-    @property
-    def sex(self) -> str | None:
-        return next((s for s in map(sex_of, self.parsed) if s is not None), None)
+    def sex_seen_from(self, idx: int, sees: Callable[[int, int], bool] | None) -> str | None:
+        """The sex the cluster's names say, read only from mentions that the
+        readers of mention `idx` may see (`sees(other, idx)`): a hidden
+        "Mrs. Kennedy" must not keep a visible "Kennedy" off a visible card."""
+        for m, p in zip(self.mentions, self.parsed, strict=True):
+            if sees is None or sees(m, idx):
+                s = sex_of(p)
+                if s is not None:
+                    return s
+        return None
 
     def add(self, idx: int, p: ParsedName, form: str) -> None:
         self.mentions.append(idx)
@@ -101,8 +106,11 @@ class Cluster:
             self.best = p
 
 
-def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
-    """Cluster one document's person mentions, given in text order as (index, text)."""
+def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool] | None = None) -> list[Cluster]:
+    """Cluster one document's person mentions, given in text order as (index, text).
+
+    `sees(a, b)`: whether the readers of mention b's passage may see mention
+    a's; what decides where b goes is read only from mentions they may see."""
     clusters: list[Cluster] = []
     last_seen: dict[int, int] = {}
     # Family-name key -> clusters holding a mention with that key. Long OCR
@@ -128,8 +136,15 @@ def cluster_people(names: list[tuple[int, str]]) -> list[Cluster]:
             sex = sex_of(p)
             if sex is not None:
                 # "Mrs. Kennedy" does not join "John F. Kennedy" of the same page.
-                fitting = [c for c in fitting if c.sex in (None, sex)]
-            if fitting:
+                fitting = [c for c in fitting if c.sex_seen_from(idx, sees) in (None, sex)]
+            if sees is not None:
+                # Only what this mention's readers may see draws it: a cluster
+                # they see no mention of, or a later hidden mention, must not.
+                seen_at = {id(c): next((m for m in reversed(c.mentions) if sees(m, idx)), -1) for c in fitting}
+                fitting = [c for c in fitting if seen_at[id(c)] >= 0]
+                if fitting:
+                    target = max(fitting, key=lambda c: seen_at[id(c)])
+            elif fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
         elif p.given:
             fitting = [
@@ -202,9 +217,23 @@ class Resolver:
         if self.view is not None:
             self._given.setdefault(entity_id, []).extend(n for n, _ in names)
 
-    def _match_person(self, cluster: Cluster) -> str | None:
+    def _match_person(
+        self,
+        cluster: Cluster,
+        here: Mapping[str, list[tuple[int, str]]] | None = None,
+        sees: Callable[[int, int], bool] | None = None,
+    ) -> str | None:
+        """The card a document's cluster joins, or None for a new one.
+
+        `here`: the cards this document already made or joined, with their
+        (mention index, form); a card of one sex there is not joined by a
+        cluster of the other ("John Karlow" ... "Mrs. Karlow"), read from the
+        mentions the cluster's readers may see (`sees`). Cards of other
+        documents are not judged by sex: their names may come from passages
+        above this mention's readers."""
         best = cluster.best
-        sex = cluster.sex
+        first = cluster.mentions[0]
+        sex = cluster.sex_seen_from(first, sees)
         # Enough candidates to see ambiguity: two equal winners join neither.
         candidates = sorted({h.entity_id for h in self.names.search(best, limit=50) if self._visible(h.entity_id)})
         scored: list[tuple[float, str]] = []
@@ -212,8 +241,10 @@ class Resolver:
             names = self._names(eid)
             if not names:
                 continue
-            if sex is not None and any(sex_of(n) not in (None, sex) for n in names):
-                continue  # a woman's card and a man's are never one person
+            if sex is not None and here and eid in here:
+                theirs = {sex_of(parse_name(f)) for i, f in here[eid] if sees is None or sees(i, first)}
+                if theirs - {None, sex}:
+                    continue
             has_full = any(n.is_full for n in names)
             score = 0.0
             for n in names:
@@ -244,18 +275,12 @@ class Resolver:
         winners = [e for s, e in scored if s == top]
         if len(winners) == 1:
             return winners[0]
-        if best.given:
-            # Several people fit a full name equally well: join none of them.
-            return None
-        # A family name alone that fits several cards ("Kennedy"): the card
-        # the collection names far more often than any other, else the one
-        # card of that family name alone (the ambiguous "Kennedy", kept apart
-        # and shown as such), so ties do not make a new card each time.
-        weights = sorted(((self.names.weight(e), e) for e in winners), reverse=True)
-        if weights[0][0] >= DOMINANT * max(weights[1][0], 1.0) and weights[0][0] >= DOMINANT_MIN:
-            return weights[0][1]
-        bare = [e for _, e in weights if not any(n.given or n.patronymic for n in self._names(e))]
-        return bare[0] if bare else None
+        # Several people fit equally well: conservative, so join none of them.
+        # (Choosing the card the collection names most often, or the one card
+        # of the bare family name, would decide by counts and names that
+        # include passages above the readers of this mention: see README,
+        # "Not done yet".)
+        return None
 
     def resolve(
         self,
@@ -266,12 +291,20 @@ class Resolver:
         """Entity ids for (portion_seq, start, end, text, kind) mentions of one document.
 
         `labels` (portion seq → governing label) keeps what is inferred about
-        a mention to evidence its readers may see (see `_relabel_people`)."""
+        a mention to evidence its readers may see (see `relabel_people`)."""
         out: list[str | None] = [None] * len(mentions)
-        mentions = _relabel_people(mentions, labels)
+        mentions = relabel_people(mentions, labels)
         people = [(i, m[3]) for i, m in enumerate(mentions) if m[4] == "PERSON"]
-        for cluster in cluster_people(people):
-            eid = self._match_person(cluster)
+
+        def sees(a: int, b: int) -> bool:
+            if labels is None or mentions[b][0] not in labels:
+                return True
+            own = labels[mentions[b][0]]
+            return Clearance(own.level, own.tokens).can_see(labels.get(mentions[a][0], own))
+
+        here: dict[str, list[tuple[int, str]]] = {}
+        for cluster in cluster_people(people, sees):
+            eid = self._match_person(cluster, here, sees)
             first = mentions[cluster.mentions[0]]
             if eid is None:
                 eid = entity_id_for(self.store, "PERSON", document_id, first[1], first[2])
@@ -295,6 +328,7 @@ class Resolver:
                 self.names.add(eid, form, len(cluster.mentions))
             for i in cluster.mentions:
                 out[i] = eid
+                here.setdefault(eid, []).append((i, mentions[i][3]))
         for i, (_, start, end, text, kind) in enumerate(mentions):
             if kind in ("PERSON", "NORP"):
                 continue  # a NORP span that names no person of the document is no entity
@@ -314,7 +348,7 @@ class Resolver:
         return out
 
 
-def _relabel_people(
+def relabel_people(
     mentions: list[tuple[int, int, int, str, str]], labels: dict[int, Label] | None = None
 ) -> list[tuple[int, int, int, str, str]]:
     """The English model often tags a lone family name as ORG or GPE ("Trump",

@@ -208,11 +208,6 @@ class NameIndex:
             self._weight[eix] = max(self._weight[eix], weight)
         return eix
 
-    def weight(self, entity_id: str) -> float:
-        """The weight an entity was indexed with (0 for one not indexed)."""
-        eix = self._eix.get(entity_id)
-        return 0.0 if eix is None else float(self._weight[eix])
-
     def add(self, entity_id: str, name: str | ParsedName, weight: float = 0.0) -> bool:
         """Index one name of an entity. Returns False if it holds no person name.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 from importlib import resources
+from pathlib import Path
 
 from kartoteka.names.parse import ParsedName, is_known_given, parse_name
 
@@ -61,6 +62,26 @@ def known_given(word: str) -> bool:
 
 def known_surname(word: str) -> bool:
     return word.casefold() in _census("dist.all.last")
+
+
+@cache
+def english_words() -> frozenset[str]:
+    """English words (WordNet's lemma index, from the pinned spaCy model's
+    lemmatiser tables): "DIVISION" and "Technician" are words, not cryptonyms
+    or family names."""
+    import spacy
+    from spacy.lookups import Lookups
+
+    from kartoteka.index.extract import SPACY_MODEL
+
+    base = Path(spacy.util.get_package_path(SPACY_MODEL))
+    folder = next(base.glob(f"{SPACY_MODEL}-*")) / "lemmatizer" / "lookups"
+    index = Lookups().from_disk(folder).get_table("lemma_index")
+    return frozenset(str(w).casefold() for words in index.values() for w in words)
+
+
+def is_english_word(word: str) -> bool:
+    return word.casefold() in english_words()
 
 
 def sex_of(p: ParsedName) -> str | None:

@@ -29,7 +29,7 @@ from kartoteka.access.policy import stored_label
 from kartoteka.errors import E, KartotekaError
 from kartoteka.index import extract
 from kartoteka.index.resolve import COMPONENT as RESOLVE_COMPONENT
-from kartoteka.index.resolve import Resolver
+from kartoteka.index.resolve import Resolver, relabel_people
 from kartoteka.names.index import NameIndex
 from kartoteka.registry import boilerplate, structure
 from kartoteka.registry.author import Author
@@ -372,6 +372,9 @@ class Ingestor:
                     doc.content_hash = f"{p.digest}/{doc_id}"
                 portion_ids = self.store.add_document(doc)
                 governing = {q.seq: stored_label(q.label or p.label) for q in p.portions}
+                # Stored with the kind resolution gives them: a lone "Sorin"
+                # the model read as ORG or NORP is a PERSON mention of the card.
+                mentions = relabel_people(mentions, governing)
                 entity_ids = self.resolver.resolve(doc_id, mentions, governing)
                 self.store.add_mentions(
                     doc_id,

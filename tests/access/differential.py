@@ -140,6 +140,7 @@ def read_everything(path: Location, names: Iterable[str], words: Iterable[str], 
         out.append(("documents", docs))
         for sort in ("mentions", "records", "name"):
             out.append(("cards", arch.cards(sort=sort, limit=500)))
+            out.append(("unconfirmed cards", arch.cards(sort=sort, limit=500, unconfirmed=True)))
         for d in docs:
             out.append(("show", _answer(lambda d=d: arch.document(d["id"]))))
             out.append(("release", _answer(lambda d=d: arch.release(d["id"], LOW, "txt")[0].decode())))

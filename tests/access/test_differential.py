@@ -109,6 +109,9 @@ INTERVIEW_MARKED_HIDDEN_FIRST = Doc(
 
 NAMES = [
     "Arkady Zorin",
+    "Kennedy",
+    "John Kennedy",
+    "Tichborn",
     "Zorin",
     "Duarte Mendes",
     "Grigory Bortnik",
@@ -159,6 +162,29 @@ SCENARIOS = {
                     "pay.txt",
                     "(U) The report says Mendes paid Bortnik.\n\n(S//HUM) Grigory Bortnik was recruited in Vienna.\n",
                 )
+            ]
+        ),
+    ),
+    # Found by the hostile review of the evidence and sex rules: a hidden
+    # woman's title, or a hidden namesake, must not move a visible surname.
+    "hidden wife of a visible namesake": (
+        World([Doc("k.txt", "(U) John Kennedy met the consul in Rome.\n\n(U) Kennedy was seen at the embassy.\n")]),
+        World(
+            [
+                Doc(
+                    "k.txt",
+                    "(U) John Kennedy met the consul in Rome.\n\n(S//HUM) Mrs. Kennedy telephoned the source."
+                    "\n\n(U) Kennedy was seen at the embassy.\n",
+                )
+            ]
+        ),
+    ),
+    "hidden evidence for a visible name": (
+        World([Doc("t.txt", "(U) The report was read by Tichborn at the desk.\n")]),
+        World(
+            [
+                Doc("t.txt", "(U) The report was read by Tichborn at the desk.\n"),
+                Doc("h.txt", "(S//HUM) Mr. Tichborn of the consulate met the source.\n", "S:HUM"),
             ]
         ),
     ),
