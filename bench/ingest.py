@@ -161,7 +161,7 @@ def main() -> None:
     )
     print("| pipeline | docs/s | MB text/min | seconds | peak memory (MB) |")
     print("| --- | ---: | ---: | ---: | ---: |")
-    for mode, label in (("kartoteka", "Kartoteka ingest (full)"), ("spacy", "bare spaCy nlp.pipe (tok2vec, ner)")):
+    for mode, label in (("kartoteka", "Kartoteka ingest (full)"), ("spacy", "bare spaCy nlp.pipe (stock model, ner)")):
         secs = med(mode, "seconds")
         docs = runs[mode][0]["documents"]
         mb = runs[mode][0]["chars"] / 1e6
