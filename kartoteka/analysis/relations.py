@@ -144,30 +144,38 @@ def modality_of(token: Any, sent: Any) -> str:
     t = token
     for _ in range(8):
         for c in t.children:
-            low = c.lower_
             if c.dep_ == "neg" and t.i == token.i:
                 return "negated"
-            if c.dep_ == "mark" and low in words["condition_marks"]:
-                return "hypothetical"
-            if c.dep_ == "aux" and low in words["hypothetical_aux"]:
-                return "hypothetical"
-            if c.dep_ == "aux" and low in words["speculative_aux"]:
-                return "speculative"
-            if c.dep_ == "advmod" and low in words["speculative_adverbs"]:
-                return "speculative"
-        if t.dep_ not in ("ccomp", "xcomp", "advcl", "conj", "relcl", "pcomp", "pobj", "prep") or t.head.i == t.i:
+            for dep, listed, modality in _CHILD_RULES:
+                if c.dep_ == dep and c.lower_ in words[listed]:
+                    return modality
+        if t.dep_ not in _CLAUSE_DEPS or t.head.i == t.i:
             break
         if t.dep_ == "conj" and any(c.dep_ in SUBJECT_DEPS for c in t.children):
             break  # a clause of its own: "Zorin would claim much, but Zorin met Mendes"
         head = t.head.lemma_.lower()
-        if t.dep_ == "xcomp" and head in words["plan_heads"]:
-            return "hypothetical"
-        if t.dep_ == "ccomp" and head in words["speculative_heads"]:
-            return "speculative"
-        if t.dep_ == "ccomp" and head in words["reporting_heads"]:
-            return "reported"
+        for dep, listed, modality in _HEAD_RULES:
+            if t.dep_ == dep and head in words[listed]:
+                return modality
         t = t.head
     return "asserted"
+
+
+# (dependency, word list of vocab/relations.yml `modality`, modality): a child
+# of the trigger (or of a clause holding it) that changes how it is stated ...
+_CHILD_RULES = (
+    ("mark", "condition_marks", "hypothetical"),
+    ("aux", "hypothetical_aux", "hypothetical"),
+    ("aux", "speculative_aux", "speculative"),
+    ("advmod", "speculative_adverbs", "speculative"),
+)
+# ... and a head the clause depends on.
+_HEAD_RULES = (
+    ("xcomp", "plan_heads", "hypothetical"),
+    ("ccomp", "speculative_heads", "speculative"),
+    ("ccomp", "reporting_heads", "reported"),
+)
+_CLAUSE_DEPS = frozenset(["ccomp", "xcomp", "advcl", "conj", "relcl", "pcomp", "pobj", "prep"])
 
 
 @cache

@@ -65,25 +65,38 @@ class Cards:
 
     def _viewer_name_index(self) -> NameIndex:
         """Only names the viewer may see: a person named only above them is not a candidate."""
-        store, policy = self.ctx.store, self.ctx.policy
         index = NameIndex()
         names: dict[str, list[str]] = {}
         # Ties between equal scores go to the most-mentioned card, counted
         # over visible mentions: a count with hidden ones would order by them.
-        seen = [(eid, text) for eid, text, pid, _ in store.person_mention_names() if policy.portion_visible(pid)]
+        seen = self._visible_mention_names()
         counts = Counter(eid for eid, _ in seen)
         for eid, text in seen:
             index.add(eid, text, counts[eid])
             if text not in names.setdefault(eid, []):
                 names[eid].append(text)
-        for eid, name, label in store.unlabelled_person_names():
-            # An imported name or an analyst's alias is shown with its own label.
-            if policy.entity_visible(eid) and policy.can_see(label or UNCLASSIFIED_LABEL):
-                index.add(eid, name, counts.get(eid, 0))
-                if name not in names.setdefault(eid, []):
-                    names[eid].append(name)
+        for eid, name in self._visible_sourced_names():
+            index.add(eid, name, counts.get(eid, 0))
+            if name not in names.setdefault(eid, []):
+                names[eid].append(name)
         self.ctx.visible_names = names
         return index
+
+    def _visible_mention_names(self) -> list[tuple[str, str]]:
+        """(entity id, text) of every person mention in a passage the viewer may see."""
+        policy = self.ctx.policy
+        return [
+            (eid, text) for eid, text, pid, _ in self.ctx.store.person_mention_names() if policy.portion_visible(pid)
+        ]
+
+    def _visible_sourced_names(self) -> list[tuple[str, str]]:
+        """(entity id, name) of imported names and analysts' aliases, each shown with its own label."""
+        policy = self.ctx.policy
+        return [
+            (eid, name)
+            for eid, name, label in self.ctx.store.unlabelled_person_names()
+            if policy.entity_visible(eid) and policy.can_see(label or UNCLASSIFIED_LABEL)
+        ]
 
     def author(self) -> Author | None:
         """What an ingest by this viewer may see (None for the owner, who sees everything)."""
@@ -116,16 +129,11 @@ class Cards:
     def _person_evidence(self, records: dict[str, set[str]]) -> dict[str, str | None]:
         """Each visible person card's evidence (index/evidence.py), read from the
         forms and records the viewer may see, so it says nothing of hidden ones."""
-        ctx = self.ctx
         forms: dict[str, list[str]] = {}
-        for eid, text, pid, _ in ctx.store.person_mention_names():
-            if ctx.policy.portion_visible(pid) and text not in forms.setdefault(eid, []):
+        for eid, text in self._visible_mention_names():
+            if text not in forms.setdefault(eid, []):
                 forms[eid].append(text)
-        sourced = {
-            eid
-            for eid, _name, label in ctx.store.unlabelled_person_names()
-            if ctx.policy.entity_visible(eid) and ctx.policy.can_see(label or UNCLASSIFIED_LABEL)
-        }
+        sourced = {eid for eid, _ in self._visible_sourced_names()}
         return {
             eid: person_evidence(forms.get(eid, []), len(records.get(eid, ())), eid in sourced)
             for eid in {*forms, *sourced}
@@ -172,16 +180,13 @@ class Cards:
                 records.setdefault(eid, set())
         evidence = self._person_evidence(records) if "PERSON" in kinds.values() else {}
         rows: list[dict[str, Any]] = []
-        apart = 0
+        without = {eid for eid, k in kinds.items() if k == "PERSON" and evidence.get(eid) is None}
         for eid, k in kinds.items():
+            if (eid in without) != unconfirmed:
+                continue  # listed apart: the person cards without evidence (only persons need it)
             entity = ctx.store.entity(eid)
             stored = entity.name if entity else eid
             reason = evidence.get(eid) if k == "PERSON" else None
-            if k == "PERSON" and (reason is None) != unconfirmed:
-                apart += 1
-                continue
-            if unconfirmed and k != "PERSON":
-                continue  # only person cards need evidence
             rows.append(
                 {
                     "entity_id": eid,
@@ -205,7 +210,7 @@ class Cards:
             "kind": kind,
             "sort": sort,
             "total": len(rows),
-            "unconfirmed": len(rows) if unconfirmed else apart,
+            "unconfirmed": len(without),
             "cards": page,
         }
 

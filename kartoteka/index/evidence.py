@@ -20,8 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from kartoteka.index.extract import _CYR_SURNAME
-from kartoteka.names.lexicon import is_english_word, known_given, known_surname
+from kartoteka.names.lexicon import CYRILLIC_SURNAME, is_english_word, known_given, known_surname
 from kartoteka.names.parse import parse_name
 from kartoteka.vocab import cryptonyms
 
@@ -41,7 +40,7 @@ _LATIN_SLAVIC = re.compile(
 def slavic_surname(word: str) -> bool:
     if len(word) < 5 or is_english_word(word):
         return False  # "Whisky", "Husky"
-    return bool(_LATIN_SLAVIC.search(word) or _CYR_SURNAME.search(word.lower()))
+    return bool(_LATIN_SLAVIC.search(word) or CYRILLIC_SURNAME.search(word.lower()))
 
 
 _CRYPTONYM = re.compile(r"^([A-Z]{2})([A-Z]{3,12})(?:[/-]\d{1,3})?$")

@@ -20,7 +20,9 @@ from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from kartoteka.index.dates import normalise_date
+from kartoteka.index.evidence import looks_cryptonym
 from kartoteka.index.pipelines import OCR_PIPELINE, OCR_PIPELINE_VERSION, PIPELINES
+from kartoteka.names.lexicon import CYRILLIC_SURNAME
 from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
 from kartoteka.vocab import name_tables
 
@@ -55,9 +57,6 @@ def ner_component() -> str:
 
 
 _CYR_NAME = re.compile(r"[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?(?:[ \u00a0]+[А-ЯЁ][а-яё]+(?:-[А-ЯЁ][а-яё]+)?){0,2}")
-# Common Russian family-name endings; a lone capitalised Cyrillic word is
-# taken for a name only with one of these (Калугин yes, Фото no).
-_CYR_SURNAME = re.compile(r"(?:ов|ев|ёв|ин|ын|ский|цкий|ская|цкая|ова|ева|ёва|ина|ына|енко|ук|юк|штейн|ман)$")
 _LATIN_NAME_TOKEN = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*[.'’]?$|^(?:[A-Z]\.){1,3}$")
 
 
@@ -279,8 +278,6 @@ def entities_from_spans(spans: list[Span], text: str) -> list[Found]:
 
     A name in capitals that has a cryptonym's shape (a CIA digraph and a
     word, `vocab/cryptonyms.yml`) is a cryptonym, whatever the model called it."""
-    from kartoteka.index.evidence import looks_cryptonym  # evidence reads this module's tables
-
     found: list[Found] = []
     for ent_start, ent_end, label in spans:
         if label == "DATE":
@@ -356,7 +353,7 @@ def cyrillic_names(text: str) -> list[Found]:
         known = any(
             (t.given and is_known_given(t.given[0])) or (t.patronymic and is_patronymic(t.patronymic)) for t in tokens
         )
-        surnamey = any(_CYR_SURNAME.search(w.lower()) for w in words)
+        surnamey = any(CYRILLIC_SURNAME.search(w.lower()) for w in words)
         if known or surnamey:
             found.append(Found(m.start(), m.end(), m.group(0), "PERSON"))
     return found

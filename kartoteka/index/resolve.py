@@ -288,12 +288,12 @@ class Resolver:
         mentions: list[tuple[int, int, int, str, str]],
         labels: dict[int, Label] | None = None,
     ) -> list[str | None]:
-        """Entity ids for (portion_seq, start, end, text, kind) mentions of one document.
+        """Entity ids for (portion_seq, start, end, text, kind) mentions of one document,
+        as `relabel_people` gives them (ingest stores the kinds it gives, too).
 
         `labels` (portion seq → governing label) keeps what is inferred about
-        a mention to evidence its readers may see (see `relabel_people`)."""
+        a mention to evidence its readers may see."""
         out: list[str | None] = [None] * len(mentions)
-        mentions = relabel_people(mentions, labels)
         people = [(i, m[3]) for i, m in enumerate(mentions) if m[4] == "PERSON"]
 
         def sees(a: int, b: int) -> bool:

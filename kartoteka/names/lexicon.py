@@ -8,6 +8,7 @@ rarer entries are often ordinary words (`BORDER`, `RECORDS`).
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -15,6 +16,9 @@ from pathlib import Path
 from kartoteka.names.parse import ParsedName, is_known_given, parse_name
 
 SURNAME_RANK = 20_000
+# Common Russian family-name endings; a lone capitalised Cyrillic word is
+# taken for a name only with one of these (Калугин yes, Фото no).
+CYRILLIC_SURNAME = re.compile(r"(?:ов|ев|ёв|ин|ын|ский|цкий|ская|цкая|ова|ева|ёва|ина|ына|енко|ук|юк|штейн|ман)$")
 
 # Titles that say the person's sex; "Mrs. Kennedy" is not John F. Kennedy.
 FEMALE_TITLES = frozenset(
@@ -41,14 +45,20 @@ MALE_TITLES = frozenset(["mr", "sir", "lord", "king", "prince", "duke", "señor"
 
 
 @cache
-def _census(name: str) -> frozenset[str]:
+def _frequency(name: str) -> dict[str, tuple[float, int]]:
+    """One census file: name -> (frequency in percent, rank)."""
     text = resources.files("names").joinpath(name).read_text(encoding="ascii")
-    out = set()
-    for line in text.splitlines():
-        parts = line.split()
-        if len(parts) == 4 and (name != "dist.all.last" or int(parts[3]) <= SURNAME_RANK):
-            out.add(parts[0].casefold())
-    return frozenset(out)
+    return {
+        parts[0].casefold(): (float(parts[1]), int(parts[3]))
+        for parts in (line.split() for line in text.splitlines())
+        if len(parts) == 4
+    }
+
+
+@cache
+def _census(name: str) -> frozenset[str]:
+    rows = _frequency(name)
+    return frozenset(n for n, (_, rank) in rows.items() if name != "dist.all.last" or rank <= SURNAME_RANK)
 
 
 def known_given(word: str) -> bool:
@@ -96,7 +106,8 @@ def sex_of(p: ParsedName) -> str | None:
     given = [g for g in p.given if not g.is_initial]
     if given:
         w = given[0].text.casefold()
-        male, female = _frequency("dist.male.first").get(w, 0.0), _frequency("dist.female.first").get(w, 0.0)
+        male = _frequency("dist.male.first").get(w, (0.0, 0))[0]
+        female = _frequency("dist.female.first").get(w, (0.0, 0))[0]
         # The census lists a few men's names among women's and back (JOHN is
         # 0.3% of men, 0.003% of women): a name is one sex's at 20 to 1.
         if male > 20 * female:
@@ -104,13 +115,3 @@ def sex_of(p: ParsedName) -> str | None:
         if female > 20 * male:
             return "f"
     return None
-
-
-@cache
-def _frequency(name: str) -> dict[str, float]:
-    text = resources.files("names").joinpath(name).read_text(encoding="ascii")
-    return {
-        parts[0].casefold(): float(parts[1])
-        for parts in (line.split() for line in text.splitlines())
-        if len(parts) == 4
-    }
