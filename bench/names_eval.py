@@ -27,10 +27,11 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+# The repository root, so that `bench.names` is this project's evaluation set,
+# not the PyPI package `names` (census name lists) the lexicon depends on.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from names import evalset
-
+from bench.names import evalset
 from kartoteka.names.compare import LIKELY
 from kartoteka.names.index import NameIndex
 

@@ -18,7 +18,8 @@ from kartoteka.access.labels import LabelError
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, snippet
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.evidence import person_evidence
-from kartoteka.index.resolve import AuthorView, build_name_index, display_rank, entity_id_for
+from kartoteka.index.name_snapshot import owner_index
+from kartoteka.index.resolve import AuthorView, display_rank, entity_id_for
 from kartoteka.names.compare import LIKELY
 from kartoteka.names.index import Hit, NameIndex
 from kartoteka.names.parse import ParsedName, parse_name
@@ -53,12 +54,14 @@ class Cards:
 
     # names -------------------------------------------------------------------
     def name_index(self) -> NameIndex:
-        # Built on first use and dropped after every write: building is cheap
-        # next to ingest, and a stale index would answer for a past archive.
+        # Read on first use and dropped after every write, so it never answers
+        # for a past archive. The owner's comes from the file beside the
+        # archive, brought up to date (index/name_snapshot.py); a viewer's is
+        # built from what they may see.
         ctx = self.ctx
         if ctx.names is None:
             if ctx.policy.is_owner:
-                ctx.names = build_name_index(ctx.store)
+                ctx.names = owner_index(ctx.store, ctx.path)
             else:
                 ctx.names = self._viewer_name_index()
         return ctx.names

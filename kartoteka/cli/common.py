@@ -18,7 +18,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, NoReturn, TypeVar
 
-import psycopg
 import typer
 import typer.core
 from rich.progress import (
@@ -129,10 +128,6 @@ class _Root(typer.core.TyperGroup):
             return super().invoke(ctx)
         except sqlite3.DatabaseError as exc:
             _fail(database_error(str(state.archive_path), exc).message)
-        except psycopg.Error as exc:
-            from kartoteka.store.postgres import failed
-
-            _fail(failed(str(state.archive_path), exc).message)
         except KartotekaError as exc:
             _fail(exc.message)
         except OSError as exc:
@@ -140,6 +135,15 @@ class _Root(typer.core.TyperGroup):
                 raise  # a closed pipe (`| head`): Click quiets it
             path = exc.filename if exc.filename is not None else state.archive_path
             _fail(KartotekaError(E.E117, path=path, reason=exc.strerror or type(exc).__name__).message)
+        except Exception as exc:  # last: it re-raises what is not PostgreSQL's
+            # psycopg is imported only by an archive on PostgreSQL: a SQLite
+            # archive's command does not pay for loading it.
+            pg = sys.modules.get("psycopg")
+            if pg is None or not isinstance(exc, pg.Error):
+                raise
+            from kartoteka.store.postgres import failed
+
+            _fail(failed(str(state.archive_path), exc).message)
 
 
 app = typer.Typer(

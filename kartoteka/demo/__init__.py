@@ -36,7 +36,7 @@ def corpus_path() -> Path:
 def build(path: Path) -> Archive:
     # The audit trail, and the credentials of old runs' log-ins.
     trail = tuple(f".{name}.sqlite{end}" for name in ("audit", "sessions") for end in ("", "-wal", "-shm"))
-    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key", *trail):
+    for suffix in ("", "-wal", "-shm", ".audit-key", ".audit-anchors", ".sources-key", ".names-index", *trail):
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     shutil.rmtree(f"{path}.audit-segments", ignore_errors=True)
     arch = Archive(path)

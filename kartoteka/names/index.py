@@ -26,8 +26,8 @@ conflicting, which is what `compare_names` would say of almost all of them.
 from __future__ import annotations
 
 import itertools
-from array import array
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -49,6 +49,8 @@ from kartoteka.names.compare import (
     given_evidence,
     match_tokens,
 )
+from kartoteka.names.frozen import ROLES, Blob, Frozen, KeyTable, Rows, encode_keys, key_hashes
+from kartoteka.names.layers import Column, Counts, Multi, Strings
 from kartoteka.names.parse import NameToken, ParsedName, Reading, given_classes, parse_name, readings
 
 __all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex"]
@@ -64,6 +66,7 @@ _MIN_DELETION_KEY = 4
 # reorder near-equal candidates; the best `limit` entities are then rescored
 # exactly.
 _SHORTLIST_EXTRA = 20
+_TIED_MAX = 8
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
@@ -88,17 +91,24 @@ def _first_letters(token: NameToken) -> int:
 
 
 class _Postings:
-    """Reading → token ids for one role, with deletion keys for typo tolerance."""
+    """Reading → token ids for one role, with deletion keys for typo tolerance:
+    the frozen base's tables, then what this process added."""
 
-    def __init__(self) -> None:
+    def __init__(self, role: int, members: Column, base: Frozen | None) -> None:
+        self.bit = 1 << role
+        self.members = members  # per token: a bit for each role it is posted under
+        name = ROLES[role]
+        self.base = (base.keys[f"{name}_exact"], base.keys[f"{name}_deleted"]) if base is not None else None
         self.exact: dict[str, list[int]] = {}
         self.deleted: dict[str, list[int]] = {}
-        self.members: set[int] = set()
+
+    def has(self, tid: int) -> bool:
+        return bool(self.members[tid] & self.bit)
 
     def add(self, tid: int, token: NameToken) -> None:
-        if tid in self.members:
+        if self.has(tid):
             return
-        self.members.add(tid)
+        self.members[tid] = self.members[tid] | self.bit
         dels: set[str] = set()
         for k, scheme in token.keys:
             self.exact.setdefault(k, []).append(tid)
@@ -120,7 +130,39 @@ class _Postings:
         for d in dels:
             found.update(self.exact.get(d, ()))
             found.update(self.deleted.get(d, ()))
+        if self.base is not None:
+            hashes = key_hashes({*(k for k, _ in token.keys), *dels})
+            for table in self.base:
+                found.update(table.lookup(hashes).tolist())
         return found
+
+    def frozen(self) -> tuple[KeyTable, KeyTable]:
+        """Both key tables, base and additions, as one frozen pair."""
+        out = []
+        for i, extra in enumerate((self.exact, self.deleted)):
+            hashes: list[np.ndarray[Any, Any]] = []
+            tids: list[np.ndarray[Any, Any]] = []
+            if self.base is not None:
+                h, t = _table_pairs(self.base[i])
+                hashes.append(h)
+                tids.append(t)
+            sizes = [len(v) for v in extra.values()]
+            hashes.append(np.repeat(key_hashes(extra.keys()), sizes).astype(np.uint64))
+            tids.append(np.fromiter(itertools.chain.from_iterable(extra.values()), np.int64, sum(sizes)))
+            out.append(KeyTable.of(np.concatenate(hashes), np.concatenate(tids)))
+        return out[0], out[1]
+
+
+def _grown(base: KeyTable | None, added: list[str], first: int) -> KeyTable:
+    """A base's string → id table with `added` (ids from `first` on) put in."""
+    hashes, ids = _table_pairs(base) if base is not None else (np.empty(0, np.uint64), np.empty(0, np.int64))
+    more = np.arange(first, first + len(added), dtype=np.int64)
+    return KeyTable.of(np.concatenate([hashes, key_hashes(added)]), np.concatenate([ids, more]))
+
+
+def _table_pairs(table: KeyTable) -> tuple[np.ndarray[Any, Any], I64]:
+    sizes = np.diff(table.rows.offsets)
+    return np.repeat(table.hashes, sizes), table.rows.values.astype(np.int64)
 
 
 @dataclass(frozen=True)
@@ -134,43 +176,60 @@ class Hit:
 
 
 class NameIndex:
-    """Person names of many entities, analysed once, searched in milliseconds."""
+    """Person names of many entities, analysed once, searched in milliseconds.
 
-    def __init__(self) -> None:
-        self._tid: dict[str, int] = {}
-        self._tokens: list[NameToken] = []
-        self._first_bits = array("q")  # per token: first letters of its readings
-        self._initial_bit = array("q")  # per token: its own initial
-        self._is_initial = array("b")
-        self._surnames = _Postings()
-        self._givens = _Postings()
-        self._given_by_class: dict[int, list[int]] = {}
-        self._patronymics = _Postings()
+    Built in memory by `add`, or laid over a frozen base (`NameIndex(Frozen.load(path))`,
+    kartoteka/names/frozen.py) that holds what an earlier process analysed;
+    `add` and `discard` then change only this process's layer, and `freeze`
+    folds both into a new base.
+    """
+
+    def __init__(self, base: Frozen | None = None) -> None:
+        b = base
+        self._base = b
+        self._t0 = b.n_tokens if b is not None else 0
+        self._e0 = b.n_entities if b is not None else 0
+        self._r0 = b.n_records if b is not None else 0
+        self._tid: dict[str, int] = {}  # casefolded text → id, for tokens of this layer
+        self._new_tokens: list[NameToken] = []
+        self._token_cache: dict[int, NameToken] = {}
+        self._first_bits = Column(b.first_bits if b else None, "q", np.int64)  # first letters of its readings
+        self._initial_bit = Column(b.initial_bit if b else None, "q", np.int64)  # its own initial
+        self._is_initial = Column(b.is_initial if b else None, "b", np.int8)
+        self._roles = Column(b.roles if b else None, "b", np.int8)
+        self._surnames = _Postings(0, self._roles, b)
+        self._givens = _Postings(1, self._roles, b)
+        self._patronymics = _Postings(2, self._roles, b)
+        self._given_by_class = Multi(b.given_by_class if b else None)
         # Records: one row per (entity, name), token ids per role.
-        self._r_surname = array("i")
-        self._r_given1 = array("i")
-        self._r_given2 = array("i")
-        self._r_patronymic = array("i")
-        self._r_entity = array("i")
+        self._r_surname = Column(b.r_surname if b else None, "i", np.int32)
+        self._r_given1 = Column(b.r_given1 if b else None, "i", np.int32)
+        self._r_given2 = Column(b.r_given2 if b else None, "i", np.int32)
+        self._r_patronymic = Column(b.r_patronymic if b else None, "i", np.int32)
+        self._r_entity = Column(b.r_entity if b else None, "i", np.int32)
         # Per record: the reading rule that filed it (0: the name as written),
         # e.g. "middle name used as given name" for "J. Lee Rankin" filed as "Lee Rankin".
-        self._r_rule = array("b")
-        self._rules: list[tuple[str, float]] = [("", 1.0)]
-        self._rule_ids: dict[tuple[str, float], int] = {}
-        self._r_raw: list[str] = []
-        self._by_surname: dict[int, array[int]] = {}
-        self._by_given: dict[int, array[int]] = {}
+        self._r_rule = Column(b.r_rule if b else None, "b", np.int8)
+        # A record of a card since discarded stays, dead, until the next freeze.
+        self._r_live = Column(np.ones(b.n_records, dtype=np.int8) if b else None, "b", np.int8)
+        self._rules: list[tuple[str, float]] = list(b.rules) if b else [("", 1.0)]
+        self._rule_ids: dict[tuple[str, float], int] = {r: i for i, r in enumerate(self._rules) if i}
+        self._r_raw = Strings(b.r_raw if b else None)
+        self._by_surname = Multi(b.by_surname if b else None)
+        self._by_given = Multi(b.by_given if b else None)
         # Entities.
-        self._eids: list[str] = []
+        self._eids = Strings(b.eids if b else None)
         self._eix: dict[str, int] = {}
-        self._alive = array("b")
-        self._has_full = array("b")
-        self._weight = array("d")
-        self._names: dict[int, set[str]] = {}
-        # Commonness: distinct entities per family name, per full name.
-        self._surname_entities: dict[int, int] = {}
-        self._full_entities: dict[int, int] = {}
-        self._seen_pairs: set[int] = set()
+        self._alive = Column(b.alive if b else None, "b", np.int8)
+        self._has_full = Column(b.has_full if b else None, "b", np.int8)
+        self._weight = Column(b.weight if b else None, "d", np.float64)
+        self._records_of = Multi(b.records_of if b else None)
+        self._names: dict[int, set[str]] = {}  # names added per entity, read from the base when first needed
+        # Commonness: distinct entities per family name, per full name; and
+        # which (key, role) pairs each entity is counted under.
+        self._surname_entities = Counts(base_dense=b.surname_entities if b else None)
+        self._full_entities = Counts(base_keys=b.full_keys if b else None, base_counts=b.full_counts if b else None)
+        self._counted: dict[int, set[tuple[int, int]]] = {}
         self._given_cache: dict[str, tuple[dict[int, float], bool]] = {}
 
     # building ------------------------------------------------------------------
@@ -179,22 +238,42 @@ class NameIndex:
 
     @property
     def token_count(self) -> int:
-        return len(self._tokens)
+        return self._t0 + len(self._new_tokens)
+
+    def _tok(self, tid: int) -> NameToken:
+        if tid >= self._t0:
+            return self._new_tokens[tid - self._t0]
+        token = self._token_cache.get(tid)
+        if token is None:
+            assert self._base is not None
+            token = self._token_cache[tid] = self._base.token(tid)
+        return token
 
     def _token_id(self, token: NameToken) -> int:
         key = token.text.casefold()
         tid = self._tid.get(key)
+        if tid is None and self._base is not None:
+            tid = self._base.token_id(key)
         if tid is None:
-            tid = len(self._tokens)
-            self._tid[key] = tid
-            self._tokens.append(token)
+            tid = self.token_count
+            self._new_tokens.append(token)
             self._first_bits.append(_first_letters(token))
             self._initial_bit.append(_letter_bit(token.initial) if token.initial else 0)
             self._is_initial.append(1 if token.is_initial else 0)
+            self._roles.append(0)
+        self._tid[key] = tid
         return tid
 
-    def _entity(self, entity_id: str, weight: float) -> int:
+    def _entity_ix(self, entity_id: str) -> int | None:
         eix = self._eix.get(entity_id)
+        if eix is None and self._base is not None:
+            eix = self._base.entity_index(entity_id)
+            if eix is not None:
+                self._eix[entity_id] = eix
+        return eix
+
+    def _entity(self, entity_id: str, weight: float) -> int:
+        eix = self._entity_ix(entity_id)
         if eix is None:
             eix = len(self._eids)
             self._eix[entity_id] = eix
@@ -203,10 +282,20 @@ class NameIndex:
             self._has_full.append(0)
             self._weight.append(weight)
             self._names[eix] = set()
+            self._counted[eix] = set()
         else:
             self._alive[eix] = 1
             self._weight[eix] = max(self._weight[eix], weight)
         return eix
+
+    def _live_records(self, eix: int) -> list[int]:
+        return [int(r) for r in self._records_of.get(eix) if self._r_live[int(r)]]
+
+    def _names_of(self, eix: int) -> set[str]:
+        names = self._names.get(eix)
+        if names is None:  # a card of the base: the names it was given are its records as written
+            names = self._names[eix] = {self._r_raw[r] for r in self._live_records(eix) if self._r_rule[r] == 0}
+        return names
 
     def add(self, entity_id: str, name: str | ParsedName, weight: float = 0.0) -> bool:
         """Index one name of an entity. Returns False if it holds no person name.
@@ -218,9 +307,10 @@ class NameIndex:
         if parsed.is_empty:
             return False
         eix = self._entity(entity_id, weight)
-        if parsed.raw in self._names[eix]:
+        names = self._names_of(eix)
+        if parsed.raw in names:
             return True
-        self._names[eix].add(parsed.raw)
+        names.add(parsed.raw)
         self._given_cache.clear()
         self._add_record(eix, parsed)
         for reading in readings(parsed):
@@ -243,8 +333,8 @@ class NameIndex:
         return rid
 
     def _rule_factors(self, rids: I64) -> F64:
-        factors = np.asarray([f for _, f in self._rules])
-        return factors[np.frombuffer(self._r_rule, dtype=np.int8)[rids]]
+        factors = np.asarray([f for _, f in self._rules], dtype=np.float64)
+        return np.asarray(factors[self._r_rule.take(rids)], dtype=np.float64)
 
     def _add_record(self, eix: int, parsed: ParsedName, rule: int = 0) -> None:
         s = g1 = g2 = p = NONE
@@ -268,37 +358,128 @@ class NameIndex:
         self._r_patronymic.append(p)
         self._r_entity.append(eix)
         self._r_rule.append(rule)
+        self._r_live.append(1)
+        self._records_of.append(eix, rid)
         if s != NONE:
-            self._by_surname.setdefault(s, array("i")).append(rid)
+            self._by_surname.append(s, rid)
             self._count(self._surname_entities, s, eix, 0)
             if g1 != NONE:
                 self._count(self._full_entities, (s << 32) | g1, eix, 1)
         if g1 != NONE:
-            self._by_given.setdefault(g1, array("i")).append(rid)
+            self._by_given.append(g1, rid)
         if parsed.is_full:
             self._has_full[eix] = 1
 
     def _add_given(self, tid: int, token: NameToken) -> None:
-        if tid in self._givens.members:
+        if self._givens.has(tid):
             return
         self._givens.add(tid, token)
         for cls in given_classes(token):
-            self._given_by_class.setdefault(cls, []).append(tid)
+            self._given_by_class.append(cls, tid)
 
-    def _count(self, counts: dict[int, int], key: int, eix: int, role: int) -> None:
+    def _counted_keys(self, eix: int) -> set[tuple[int, int]]:
+        keys = self._counted.get(eix)
+        if keys is None:
+            keys = set()
+            # A card of the base, first touched here: what the base counted it under.
+            for r in (r for r in self._live_records(eix) if r < self._r0):
+                s, g1 = self._r_surname[r], self._r_given1[r]
+                if s != NONE:
+                    keys.add((s, 0))
+                    if g1 != NONE:
+                        keys.add(((s << 32) | g1, 1))
+            self._counted[eix] = keys
+        return keys
+
+    def _count(self, counts: Counts, key: int, eix: int, role: int) -> None:
         # Count entities, not records: one person's aliases must not make
         # their own name look common.
-        seen = (((key << 1) | role) << 32) | eix
-        if seen in self._seen_pairs:
+        keys = self._counted_keys(eix)
+        if (key, role) in keys:
             return
-        self._seen_pairs.add(seen)
-        counts[key] = counts.get(key, 0) + 1
+        keys.add((key, role))
+        counts.add(key, 1)
 
     def discard(self, entity_id: str) -> None:
-        """Hide an entity (merged into another, or deleted) from all searches."""
-        eix = self._eix.get(entity_id)
-        if eix is not None:
-            self._alive[eix] = 0
+        """Take an entity out (merged into another, deleted, or about to be re-read):
+        its names, records and counts go, as if it had never been added."""
+        eix = self._entity_ix(entity_id)
+        if eix is None:
+            return
+        for key, role in self._counted_keys(eix):
+            (self._surname_entities if role == 0 else self._full_entities).add(key, -1)
+        self._counted[eix] = set()
+        for r in self._live_records(eix):
+            self._r_live[r] = 0
+        self._names[eix] = set()
+        self._alive[eix] = 0
+        self._has_full[eix] = 0
+        self._weight[eix] = 0.0
+        self._given_cache.clear()
+
+    def freeze(self, stamp: dict[str, Any] | None = None) -> Frozen:
+        """Both layers folded into one frozen base, without the records of discarded entities."""
+        live = (self._r_live.whole() == 1) & (self._alive.whole()[self._r_entity.whole()] == 1)
+        keep = np.flatnonzero(live)
+        new_rid = np.full(len(live), -1, dtype=np.int64)
+        new_rid[keep] = np.arange(len(keep))
+        n_tokens, n_entities = self.token_count, len(self._eids)
+
+        def remapped(rows: Multi, n: int) -> Rows:
+            keys, values = rows.pairs()
+            values = new_rid[values]
+            kept = values >= 0
+            return Rows.of(n, keys[kept], values[kept])
+
+        token_text = self._strings_of_tokens()
+        classes = self._given_by_class.pairs()
+        n_classes = int(classes[0].max()) + 1 if len(classes[0]) else 0
+        entity_rows = self._r_entity.whole()[keep].astype(np.int64)
+        full_keys, full_counts = self._full_entities.sparse_arrays()
+        tables: dict[str, KeyTable] = {}
+        for role, postings in zip(ROLES, (self._surnames, self._givens, self._patronymics), strict=True):
+            tables[f"{role}_exact"], tables[f"{role}_deleted"] = postings.frozen()
+        return Frozen(
+            stamp=dict(stamp or {}),
+            rules=list(self._rules),
+            token_text=token_text[0],
+            token_keys=token_text[1],
+            token_ids=_grown(
+                self._base.token_ids if self._base else None, [t.text.casefold() for t in self._new_tokens], self._t0
+            ),
+            first_bits=self._first_bits.whole(),
+            initial_bit=self._initial_bit.whole(),
+            is_initial=self._is_initial.whole(),
+            roles=self._roles.whole(),
+            keys=tables,
+            given_by_class=Rows.of(n_classes, classes[0], classes[1]),
+            r_surname=self._r_surname.whole()[keep],
+            r_given1=self._r_given1.whole()[keep],
+            r_given2=self._r_given2.whole()[keep],
+            r_patronymic=self._r_patronymic.whole()[keep],
+            r_entity=self._r_entity.whole()[keep],
+            r_rule=self._r_rule.whole()[keep],
+            r_raw=self._r_raw.blob(None if len(keep) == len(live) else keep),
+            by_surname=remapped(self._by_surname, n_tokens),
+            by_given=remapped(self._by_given, n_tokens),
+            eids=self._eids.blob(),
+            entity_ids=_grown(self._base.entity_ids if self._base else None, self._eids.extra, self._e0),
+            alive=self._alive.whole(),
+            has_full=self._has_full.whole(),
+            weight=self._weight.whole(),
+            records_of=Rows.of(n_entities, entity_rows, np.arange(len(keep), dtype=np.int64)),
+            surname_entities=self._surname_entities.dense_array(n_tokens),
+            full_keys=full_keys,
+            full_counts=full_counts,
+        )
+
+    def _strings_of_tokens(self) -> tuple[Blob, Blob]:
+        texts = Strings(self._base.token_text if self._base else None)
+        keys = Strings(self._base.token_keys if self._base else None)
+        for token in self._new_tokens:
+            texts.append(token.text)
+            keys.append(encode_keys(token))
+        return texts.blob(), keys.blob()
 
     # searching -----------------------------------------------------------------
     def search(self, query: str | ParsedName, limit: int = 10, floor: float = MIN_REPORTED) -> list[Hit]:
@@ -323,7 +504,7 @@ class NameIndex:
                     h = Hit(h.entity_id, h.matched, round(h.score * reading.factor, 4), f"{h.explanation}; {note}")
                 if h.entity_id not in best or h.score > best[h.entity_id].score:
                     best[h.entity_id] = h
-        weight = {eid: self._weight[self._eix[eid]] for eid in best}
+        weight = {eid: self._weight[self._entity_ix(eid) or 0] for eid in best}
         return sorted(best.values(), key=lambda h: (-h.score, -weight[h.entity_id], h.entity_id))[:limit]
 
     def _search(self, q: ParsedName, limit: int, floor: float) -> list[Hit]:
@@ -340,9 +521,9 @@ class NameIndex:
             on_file.add("given")
         if len(rids) == 0:
             return []
-        alive = np.frombuffer(self._alive, dtype=np.int8)[np.frombuffer(self._r_entity, dtype=np.int32)[rids]]
+        alive = self._alive.take(self._r_entity.take(rids))
         # The cheapest upper bound of what rescoring can give: commonness only lowers it.
-        keep = (alive == 1) & (base >= floor)
+        keep = (alive == 1) & (self._r_live.take(rids) == 1) & (base >= floor)
         return self._rescore(q, rids[keep], base[keep], limit, floor, frozenset(on_file))
 
     def _by_family_name(self, q: ParsedName) -> tuple[I64, F64, bool]:
@@ -351,7 +532,7 @@ class NameIndex:
         evidence: list[float] = []
         exact: list[bool] = []
         for tid in self._surnames.lookup(q.surname):
-            tm = match_tokens(q.surname, self._tokens[tid])
+            tm = match_tokens(q.surname, self._tok(tid))
             if tm.evidence > 0.0:
                 tids.append(tid)
                 evidence.append(tm.evidence)
@@ -361,33 +542,33 @@ class NameIndex:
         on_file = any(exact)
         if on_file:
             evidence = [e if x else e * NAME_ON_FILE for e, x in zip(evidence, exact, strict=True)]
-        postings = [self._by_surname[t] for t in tids]
+        postings = [self._by_surname.get(t) for t in tids]
         sizes = [len(p) for p in postings]
         rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
         score = np.repeat(np.asarray(evidence), sizes)
-        g1 = np.frombuffer(self._r_given1, dtype=np.int32)[rids]
+        g1 = self._r_given1.take(rids)
         if q.given:
             has_given = g1 != NONE
             factor = np.full(len(rids), ONE_SIDED)
             gf = self._given_factor(q.given[0], g1[has_given])
             if len(q.given) > 1:
-                g2 = np.frombuffer(self._r_given2, dtype=np.int32)[rids][has_given]
+                g2 = self._r_given2.take(rids)[has_given]
                 both = (g2 != NONE) & (gf > GIVEN_CONFLICT)
                 if both.any():
                     f2 = self._given_factor(q.given[1], g2[both])
                     gf[both] *= np.where(f2 > GIVEN_CONFLICT, 1.0, MIDDLE_CONFLICT)
                 if q.given[1].is_initial:
                     # The second initial against the record's patronymic.
-                    pc = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids][has_given]
+                    pc = self._r_patronymic.take(rids)[has_given]
                     vs_patronymic = (g2 == NONE) & (pc != NONE) & (gf > GIVEN_CONFLICT)
                     if vs_patronymic.any():
                         bit = _letter_bit(q.given[1].initial)
-                        fits = (np.frombuffer(self._first_bits, dtype=np.int64)[pc[vs_patronymic]] & bit) != 0
+                        fits = (self._first_bits.take(pc[vs_patronymic]) & bit) != 0
                         gf[vs_patronymic] *= np.where(fits, 1.0, MIDDLE_CONFLICT)
             factor[has_given] = gf
             # A short alias ("Popov") must not hide the conflict with the
             # given name the record knows ("Pyotr Popov").
-            full = np.frombuffer(self._has_full, dtype=np.int8)[np.frombuffer(self._r_entity, dtype=np.int32)[rids]]
+            full = self._has_full.take(self._r_entity.take(rids))
             factor[~has_given & (full == 1)] = 0.0
         else:
             factor = np.full(len(rids), ONE_SIDED)
@@ -399,16 +580,16 @@ class NameIndex:
     def _by_address_form(self, q: ParsedName) -> tuple[I64, F64]:
         """ "Oleg Danilovich": the given name and the patronymic must both agree."""
         compat, _ = self._given_compatible(q.given[0])
-        tids = [t for t in compat if t in self._by_given]
+        tids = [t for t in compat if self._by_given.has(t)]
         if not tids:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        postings = [self._by_given[t] for t in tids]
+        postings = [self._by_given.get(t) for t in tids]
         sizes = [len(p) for p in postings]
         rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
         g = np.repeat(np.asarray([compat[t] for t in tids]), sizes)
         if q.patronymic is None:
             return rids, 0.45 * g * self._rule_factors(rids)
-        p = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids]
+        p = self._r_patronymic.take(rids)
         pf = self._patronymic_factor(q.patronymic, rids)
         score = np.where((p != NONE) & (pf == 1.0), 0.9 * g, np.where(p != NONE, 0.2 * g, 0.45 * g))
         return rids, score * self._rule_factors(rids)
@@ -422,11 +603,11 @@ class NameIndex:
             return cached
         tids = self._givens.lookup(token)
         for cls in given_classes(token):
-            tids.update(self._given_by_class.get(cls, ()))
+            tids.update(self._given_by_class.get(cls).tolist())
         exact: dict[int, float] = {}
         fuzzy: dict[int, float] = {}
         for tid in tids:
-            other = self._tokens[tid]
+            other = self._tok(tid)
             if other.is_initial:
                 continue
             f, part = given_evidence(token, other)
@@ -450,11 +631,11 @@ class NameIndex:
         if len(gcol) == 0:
             return out
         if token.is_initial:
-            fits = (np.frombuffer(self._first_bits, dtype=np.int64)[gcol] & _letter_bit(token.initial)) != 0
+            fits = (self._first_bits.take(gcol) & _letter_bit(token.initial)) != 0
             out[fits] = INITIAL_FITS
             return out
-        is_init = np.frombuffer(self._is_initial, dtype=np.int8)[gcol] == 1
-        init_fits = (np.frombuffer(self._initial_bit, dtype=np.int64)[gcol] & _first_letters(token)) != 0
+        is_init = self._is_initial.take(gcol) == 1
+        init_fits = (self._initial_bit.take(gcol) & _first_letters(token)) != 0
         out[is_init & init_fits] = INITIAL_FITS
         compat, _ = self._given_compatible(token)
         if compat:
@@ -468,25 +649,25 @@ class NameIndex:
         return out
 
     def _patronymic_factor(self, token: NameToken, rids: I64) -> F64:
-        p = np.frombuffer(self._r_patronymic, dtype=np.int32)[rids]
+        p = self._r_patronymic.take(rids)
         out = np.ones(len(rids))
         present = p != NONE
         if not present.any():
             return out
-        agree = [t for t in self._patronymics.lookup(token) if match_tokens(token, self._tokens[t]).evidence >= 0.7]
+        agree = [t for t in self._patronymics.lookup(token) if match_tokens(token, self._tok(t)).evidence >= 0.7]
         out[present & ~np.isin(p, np.asarray(agree, dtype=np.int64))] = PATRONYMIC_CONFLICT
         return out
 
     def _record_name(self, rid: int) -> ParsedName:
         """The record's name rebuilt from its tokens: what `compare_names` reads."""
         g1, g2 = self._r_given1[rid], self._r_given2[rid]
-        given = tuple(self._tokens[t] for t in (g1, g2) if t != NONE)
+        given = tuple(self._tok(t) for t in (g1, g2) if t != NONE)
         s, p = self._r_surname[rid], self._r_patronymic[rid]
         return ParsedName(
             raw=self._r_raw[rid],
             given=given,
-            patronymic=self._tokens[p] if p != NONE else None,
-            surname=self._tokens[s] if s != NONE else None,
+            patronymic=self._tok(p) if p != NONE else None,
+            surname=self._tok(s) if s != NONE else None,
         )
 
     def _common_factor(self, q: ParsedName, rid: int) -> tuple[float, str, int]:
@@ -494,9 +675,9 @@ class NameIndex:
         if s == NONE:
             return 1.0, "", 0
         if q.given and g1 != NONE:
-            n = self._full_entities.get((s << 32) | g1, 1)
+            n = max(1, self._full_entities.get((s << 32) | g1))
             return commonness(n, *FULL_NAME_COMMONNESS), "name", n
-        n = self._surname_entities.get(s, 1)
+        n = max(1, self._surname_entities.get(s))
         return commonness(n, *SURNAME_ONLY_COMMONNESS), "family name", n
 
     def _explained(self, q: ParsedName, rid: int, on_file: frozenset[str]) -> NameMatch:
@@ -518,7 +699,14 @@ class NameIndex:
     ) -> list[Hit]:
         cap = 4 * (limit + _SHORTLIST_EXTRA)
         if len(rids) > cap:
-            top = np.argpartition(-base, cap)[:cap]
+            # Every record tied with the last place is kept, so which of many
+            # equal candidates survive does not depend on the order records
+            # were added in (an index brought up to date answers as a fresh
+            # one); only a tie of thousands is cut arbitrarily.
+            threshold = np.partition(base, len(base) - cap)[len(base) - cap]
+            top = np.flatnonzero(base >= threshold)
+            if len(top) > _TIED_MAX * cap:
+                top = np.argpartition(-base, cap)[:cap]
             rids, base = rids[top], base[top]
         adjusted = base * np.fromiter((self._common_factor(q, int(r))[0] for r in rids), np.float64, len(rids))
         order = np.argsort(-adjusted, kind="stable")
@@ -534,7 +722,7 @@ class NameIndex:
                 chosen[eix] = (a, rid)
                 if len(chosen) == limit:
                     boundary = a  # keep every entity tied with the last place
-            elif a == cur[0] and len(self._r_raw[rid]) > len(self._r_raw[cur[1]]):
+            elif a == cur[0] and _fuller(self._r_raw[rid], self._r_raw[cur[1]]):
                 # Prefer the fuller record name on equal scores: it explains more.
                 chosen[eix] = (a, rid)
         hits: list[tuple[float, float, str, Hit]] = []
@@ -549,4 +737,8 @@ class NameIndex:
         return [h[3] for h in hits[:limit]]
 
 
-# Batch screening -----------------------------------------------------------------
+def _fuller(a: str, b: str) -> bool:
+    # Longer first, then by spelling: the choice must not depend on the order
+    # records were added in, or an index brought up to date would name a
+    # candidate differently from one built afresh.
+    return (len(a), b) > (len(b), a)

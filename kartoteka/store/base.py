@@ -103,6 +103,18 @@ class Store(Protocol):
         """(entity id, name, mention count) for every name of every live person: what the name index is built from."""
         ...
 
+    def person_names_of(self, entity_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        """`person_names` of these cards only (those that are live persons)."""
+        ...
+
+    def name_change_seq(self) -> int:
+        """The change log's clock: rises with every change to a person card's names or mentions."""
+        ...
+
+    def name_changes_since(self, seq: int) -> list[str]:
+        """Cards changed after the clock read `seq` (their latest change counts)."""
+        ...
+
     def entities(self, kind: str | None, limit: int) -> list[Entity]: ...
     def add_mentions(
         self, document_id: str, portion_ids: dict[int, int], rows: Iterable[tuple[int, int, int, str, str, str | None]]

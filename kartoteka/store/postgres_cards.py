@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 import psycopg
 from psycopg.rows import TupleRow
 
+from kartoteka.store import queries
 from kartoteka.store.postgres_partitions import where_in
 from kartoteka.store.records import (
     DateMention,
@@ -118,20 +119,23 @@ class PgCardRows:
         return out
 
     def person_names(self) -> Iterator[tuple[str, str, int]]:
-        sql = (
-            "WITH counts AS (SELECT entity_id, count(*) AS n FROM mentions WHERE kind='PERSON' GROUP BY entity_id),"
-            # An extracted card whose every mention turned out to be boilerplate is no card.
-            " live AS (SELECT id, name FROM entities e WHERE kind='PERSON' AND merged_into IS NULL"
-            " AND (origin != 'extracted' OR EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id=e.id)))"
-            " SELECT l.id, l.name, coalesce(c.n, 0) FROM live l LEFT JOIN counts c ON c.entity_id=l.id"
-            " UNION SELECT l.id, n.name, coalesce(c.n, 0) FROM live l JOIN entity_names n ON n.entity_id=l.id"
-            " LEFT JOIN counts c ON c.entity_id=l.id"
-            # SQLite's UNION hands its rows back sorted: the same order here.
-            " ORDER BY 1, 2, 3"
-        )
         # A cursor of its own, read to the end: the index is built while
         # nothing else uses the connection.
-        yield from self.db.execute(sql)
+        yield from self.db.execute(queries.person_names())
+
+    def person_names_of(self, entity_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        ids = list(entity_ids)
+        rows = self.db.execute(
+            queries.person_names("e.id = ANY(%s)"), (ids, ids)
+        ).fetchall()  # the condition stands twice
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    def name_change_seq(self) -> int:
+        row = self.db.execute(queries.NAME_CHANGE_SEQ).fetchone()
+        return int(row[0]) if row else 0
+
+    def name_changes_since(self, seq: int) -> list[str]:
+        return [r[0] for r in self.db.execute(queries.name_changes_since("%s"), (seq,))]
 
     def entities(self, kind: str | None, limit: int) -> list[Entity]:
         sql = (

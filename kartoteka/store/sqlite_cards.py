@@ -10,7 +10,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
-from kartoteka.store import partitions
+from kartoteka.store import partitions, queries
 from kartoteka.store.records import (
     DateMention,
     Entity,
@@ -115,18 +115,25 @@ class CardRows:
         return out
 
     def person_names(self) -> Iterator[tuple[str, str, int]]:
-        sql = (
-            "WITH counts AS (SELECT entity_id, count(*) AS n FROM mentions WHERE kind='PERSON' GROUP BY entity_id),"
-            # An extracted card whose every mention turned out to be boilerplate is no card.
-            " live AS (SELECT id, name FROM entities e WHERE kind='PERSON' AND merged_into IS NULL"
-            " AND (origin != 'extracted' OR EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id=e.id)))"
-            " SELECT l.id, l.name, coalesce(c.n, 0) FROM live l LEFT JOIN counts c ON c.entity_id=l.id"
-            " UNION SELECT l.id, n.name, coalesce(c.n, 0) FROM live l JOIN entity_names n ON n.entity_id=l.id"
-            " LEFT JOIN counts c ON c.entity_id=l.id"
-        )
         # A cursor of its own, read to the end: the index is built while
         # nothing else uses the connection.
-        yield from self.db.execute(sql)
+        yield from self.db.execute(queries.person_names())
+
+    def person_names_of(self, entity_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        out: list[tuple[str, str, int]] = []
+        ids = list(entity_ids)
+        for i in range(0, len(ids), 500):
+            chunk = ids[i : i + 500]
+            sql = queries.person_names(f"e.id IN ({','.join('?' * len(chunk))})")
+            out.extend(self.db.execute(sql, chunk * 2))  # the condition stands twice
+        return out
+
+    def name_change_seq(self) -> int:
+        row = self.db.execute(queries.NAME_CHANGE_SEQ).fetchone()
+        return int(row[0]) if row else 0
+
+    def name_changes_since(self, seq: int) -> list[str]:
+        return [r[0] for r in self.db.execute(queries.name_changes_since("?"), (seq,))]
 
     def entities(self, kind: str | None, limit: int) -> list[Entity]:
         sql = (

@@ -40,6 +40,10 @@ BATCH = 1000
 IMPORT_CACHE_KIB = 256 * 1024  # 256 MiB of page cache for the import's connection
 # Left out of an import's emptiness check: an empty archive already holds its own secret and trail binding.
 _OWN_ROWS = {("archive", "archive_secret"), ("trail", "meta")}
+# Bookkeeping of this archive's own writes, not records: the change log that
+# keeps the name index file current (schema 15). An import's inserts fill
+# the new archive's log through its triggers.
+_NOT_EXPORTED = {"name_change_clock", "name_changes"}
 
 
 def trail_path(archive: Path) -> Path:
@@ -60,6 +64,8 @@ def tables(db: sqlite3.Connection, schema: str, store: str) -> list[Table]:
     out: list[Table] = []
     for name, _sql in sorted(rows):
         if name.startswith("sqlite_") or name in virtual or any(name.startswith(v + "_") for v in virtual):
+            continue
+        if name in _NOT_EXPORTED:
             continue
         cols = tuple((str(r[1]), str(r[2] or "").lower()) for r in db.execute(f'PRAGMA {schema}.table_info("{name}")'))
         out.append(Table(store, str(name), cols))

@@ -22,7 +22,10 @@ class VocabError(ValueError):
 
 def _load(name: str) -> dict[str, Any]:
     text = resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    # libyaml's loader where PyYAML was built with it (the wheels are): the
+    # pure-Python one takes a third of a second over the name tables, which
+    # a one-off `kartoteka check` pays before it answers.
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     if not isinstance(data, dict):
         raise VocabError(f"vocab/{name}: expected a mapping at the top level")
     return data

@@ -49,12 +49,19 @@ def _order(con: sqlite3.Connection, name: str, sql: str) -> str:
 
 
 def tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every table of one SQLite file, in stored order; FTS5 tables left out (they are rebuilt)."""
+    """Every row of every table of one SQLite file, in stored order; FTS5 tables left out (they are
+    rebuilt), and of the name change log only the cards it names."""
     con = sqlite3.connect(path)
     try:
         out: dict[str, list[tuple[object, ...]]] = {}
         for name, sql in con.execute("SELECT name, sql FROM sqlite_master WHERE type='table' ORDER BY name").fetchall():
             if name.startswith("portions_fts") or (name.startswith("sqlite_") and name != "sqlite_sequence"):
+                continue
+            if name == "name_change_clock":
+                continue  # the change log's clock is the archive's own count of its writes
+            if name == "name_changes":
+                # Its clock readings are the archive's own; which cards it names must travel.
+                out[name] = con.execute("SELECT entity_id FROM name_changes ORDER BY entity_id").fetchall()
                 continue
             order = "name" if name == "sqlite_sequence" else _order(con, name, sql)
             out[name] = con.execute(f'SELECT * FROM "{name}" ORDER BY {order}').fetchall()

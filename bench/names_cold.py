@@ -1,0 +1,163 @@
+"""A cold `kartoteka check` on an archive of a million names: the persisted name index.
+
+    python3 -m uv run --group bench python bench/names_cold.py [--names 1000000] [--archive PATH]
+
+Makes (once; kept at --archive for later runs) a SQLite archive holding
+`--names` person cards with Faker-made multilingual names (the distractors of
+bench/names/evalset.py), written through the store as an import writes them.
+Then measures, each figure the median of `--runs` runs:
+
+* the first `kartoteka check` (no index file yet: the full build, then the file written);
+* a cold `kartoteka check` (a new process, process start included) with the file current;
+* warm single queries on the loaded index (2,000 queries: labelled evaluation
+  queries and index names with one slip): p50, p99;
+* the index's memory: the file's size, and the resident-set growth of a
+  process that loads it and runs the queries;
+* a cold check after one alias (the change read in from the log), and after
+  an ingest-sized change of 2,000 cards (the file rewritten);
+* a batch of `--batch` names against the loaded index on 2 worker processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+# The repository root, so that `bench.names` is this project's evaluation set.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.names import evalset
+from kartoteka.archive import Archive
+from kartoteka.index.name_snapshot import snapshot_path
+from kartoteka.names.frozen import Frozen
+from kartoteka.names.index import NameIndex
+from kartoteka.names.screen import screen
+
+KARTOTEKA = str(Path(sys.executable).with_name("kartoteka"))
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p))]
+
+
+def make_archive(path: Path, n: int) -> None:
+    names = list(evalset.distractors(n, seed=evalset.SEED + 1))
+    arch = Archive(path)
+    store = arch._ctx.store
+    t0 = time.perf_counter()
+    with store.transaction():
+        for i, name in enumerate(names):
+            eid = f"per-bench{i:08d}"
+            store.create_entity(eid, "PERSON", name, "imported")
+            store.add_given_names(eid, [(name, "import")])
+    arch.close()
+    print(f"archive of {n:,} cards written in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
+
+
+def cold_check(path: Path, name: str) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([KARTOTEKA, "--archive", str(path), "check", name, "--json"], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def rss_mb() -> float:
+    gc.collect()
+    return float(psutil.Process().memory_info().rss) / 2**20
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--names", type=int, default=1_000_000)
+    ap.add_argument("--archive", type=Path, default=Path("/tmp/kartoteka-bench/names-1m.db"))
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--batch", type=int, default=100_000)
+    args = ap.parse_args()
+    path: Path = args.archive
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        make_archive(path, args.names)
+    index_file = snapshot_path(path)
+    report: dict[str, Any] = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "load_average": os.getloadavg()[0],
+    }
+
+    index_file.unlink(missing_ok=True)
+    report["first_check_s"] = round(cold_check(path, "Ivan Petrov"), 2)
+    report["file_mb"] = round(index_file.stat().st_size / 2**20)
+    queries = ["Arkady Zorin", "Ли Харви Освальд", "Silvia Duran", "J. Lee Rankin", "Kruschev"]
+    cold = [cold_check(path, queries[i % len(queries)]) for i in range(args.runs)]
+    report["cold_check_s_median"] = round(statistics.median(cold), 3)
+    report["cold_check_s_runs"] = [round(c, 3) for c in cold]
+    # Python alone, and the CLI printing its help: what the process costs before any archive work.
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "pass"], check=True)
+    report["python_start_s"] = round(time.perf_counter() - t0, 3)
+
+    rng = random.Random(7)
+    before = rss_mb()
+    t0 = time.perf_counter()
+    index = NameIndex(Frozen.load(index_file))
+    report["load_ms"] = round((time.perf_counter() - t0) * 1000, 2)
+    report["records"] = len(index)
+    _, labelled = evalset.load()
+    names = list(evalset.distractors(20_000, seed=evalset.SEED + 1))  # the archive's first names
+    qs = [q["query"] for q in rng.sample(labelled, 1000)]
+    for n in rng.sample(names, 1000):
+        words = n.split()
+        words[-1] = evalset.typo(words[-1], rng)
+        qs.append(" ".join(words))
+    rng.shuffle(qs)
+    for q in qs[:200]:  # the parse caches, as a running service has them
+        index.search(q)
+    lat = []
+    for q in qs:
+        t0 = time.perf_counter()
+        index.search(q, limit=10)
+        lat.append(time.perf_counter() - t0)
+    report["warm_p50_ms"] = round(pct(lat, 0.5) * 1000, 3)
+    report["warm_p99_ms"] = round(pct(lat, 0.99) * 1000, 3)
+    report["index_rss_growth_mb"] = round(rss_mb() - before)
+
+    batch = [n if rng.random() < 0.5 else evalset.typo(n, rng) for n in rng.sample(names, min(args.batch, len(names)))]
+    batch = (batch * (args.batch // len(batch) + 1))[: args.batch]
+    t0 = time.perf_counter()
+    assert sum(1 for _ in screen(index, batch, limit=5, workers=2)) == len(batch)
+    report["batch_names"] = len(batch)
+    report["batch_s"] = round(time.perf_counter() - t0, 1)
+    del index
+
+    arch = Archive(path)
+    try:
+        arch.alias("per-bench00000007", "Anton Sorokin")
+    finally:
+        arch.close()
+    report["cold_check_after_alias_s"] = round(cold_check(path, "Anton Sorokin"), 3)
+    arch = Archive(path)
+    try:
+        store = arch._ctx.store
+        with store.transaction():
+            for i in range(100, 2100):
+                store.add_given_names(f"per-bench{i:08d}", [(f"Pyotr Bench{i}", "analyst")])
+    finally:
+        arch.close()
+    report["cold_check_after_2000_changed_s"] = round(cold_check(path, "Pyotr Bench150"), 3)
+    report["cold_check_after_rewrite_s"] = round(cold_check(path, "Pyotr Bench150"), 3)
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,36 @@
+"""SQL texts both backends run, written once; a backend passes its placeholder.
+
+The name index is built from `person_names` (every live person) and brought up
+to date from the same query limited to the cards the change log names
+(`name_changes`, schema 15), so a card re-read after a change is exactly the
+card a rebuild would read.
+"""
+
+from __future__ import annotations
+
+
+def person_names(only: str = "") -> str:
+    """(entity id, name, person-mention count) of live persons; `only` is a
+    condition on the entity's id `e.id` (e.g. "e.id IN (?,?)"), empty for all.
+    It stands twice in the text: bind its parameters twice."""
+    live = "e.kind='PERSON' AND e.merged_into IS NULL" + (f" AND {only}" if only else "")
+    counts_of = f" WHERE m.entity_id IN (SELECT e.id FROM entities e WHERE {live})" if only else ""
+    return (
+        "WITH counts AS (SELECT m.entity_id, count(*) AS n FROM mentions m"
+        f"{counts_of}{' AND' if counts_of else ' WHERE'} m.kind='PERSON' GROUP BY m.entity_id),"
+        # An extracted card whose every mention turned out to be boilerplate is no card.
+        f" live AS (SELECT e.id, e.name FROM entities e WHERE {live}"
+        " AND (e.origin != 'extracted' OR EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id=e.id)))"
+        " SELECT l.id, l.name, coalesce(c.n, 0) FROM live l LEFT JOIN counts c ON c.entity_id=l.id"
+        " UNION SELECT l.id, n.name, coalesce(c.n, 0) FROM live l JOIN entity_names n ON n.entity_id=l.id"
+        " LEFT JOIN counts c ON c.entity_id=l.id"
+        # SQLite's UNION hands its rows back sorted; PostgreSQL is told to.
+        " ORDER BY 1, 2, 3"
+    )
+
+
+NAME_CHANGE_SEQ = "SELECT seq FROM name_change_clock"
+
+
+def name_changes_since(placeholder: str) -> str:
+    return f"SELECT entity_id FROM name_changes WHERE seq > {placeholder} ORDER BY entity_id"
