@@ -21,7 +21,6 @@ Then measures, each figure the median of `--runs` runs:
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import os
 import platform
@@ -33,12 +32,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-import psutil
-
 # The repository root, so that `bench.names` is this project's evaluation set.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.names import evalset
+from bench.names_speed import latencies, pct, rss_mb, speed_queries
 from kartoteka.archive import Archive
 from kartoteka.index.name_snapshot import snapshot_path
 from kartoteka.names.frozen import Frozen
@@ -46,11 +44,6 @@ from kartoteka.names.index import NameIndex
 from kartoteka.names.screen import screen
 
 KARTOTEKA = str(Path(sys.executable).with_name("kartoteka"))
-
-
-def pct(values: list[float], p: float) -> float:
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * p))]
 
 
 def make_archive(path: Path, n: int) -> None:
@@ -71,11 +64,6 @@ def cold_check(path: Path, name: str) -> float:
     t0 = time.perf_counter()
     subprocess.run([KARTOTEKA, "--archive", str(path), "check", name, "--json"], check=True, capture_output=True)
     return time.perf_counter() - t0
-
-
-def rss_mb() -> float:
-    gc.collect()
-    return float(psutil.Process().memory_info().rss) / 2**20
 
 
 def main() -> None:
@@ -113,21 +101,8 @@ def main() -> None:
     index = NameIndex(Frozen.load(index_file))
     report["load_ms"] = round((time.perf_counter() - t0) * 1000, 2)
     report["records"] = len(index)
-    _, labelled = evalset.load()
     names = list(evalset.distractors(20_000, seed=evalset.SEED + 1))  # the archive's first names
-    qs = [q["query"] for q in rng.sample(labelled, 1000)]
-    for n in rng.sample(names, 1000):
-        words = n.split()
-        words[-1] = evalset.typo(words[-1], rng)
-        qs.append(" ".join(words))
-    rng.shuffle(qs)
-    for q in qs[:200]:  # the parse caches, as a running service has them
-        index.search(q)
-    lat = []
-    for q in qs:
-        t0 = time.perf_counter()
-        index.search(q, limit=10)
-        lat.append(time.perf_counter() - t0)
+    lat = latencies(index, speed_queries(names, rng))
     report["warm_p50_ms"] = round(pct(lat, 0.5) * 1000, 3)
     report["warm_p99_ms"] = round(pct(lat, 0.99) * 1000, 3)
     report["index_rss_growth_mb"] = round(rss_mb() - before)

@@ -49,6 +49,30 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(len(values) * p))]
 
 
+def speed_queries(names: list[str], rng: random.Random) -> list[str]:
+    """1,000 labelled evaluation queries and 1,000 index names with one slip, shuffled."""
+    _, labelled = evalset.load()
+    queries = [q["query"] for q in rng.sample(labelled, 1000)]
+    for n in rng.sample(names, 1000):
+        words = n.split()
+        words[-1] = evalset.typo(words[-1], rng)
+        queries.append(" ".join(words))
+    rng.shuffle(queries)
+    return queries
+
+
+def latencies(index: NameIndex, queries: list[str], warm: int = 200) -> list[float]:
+    """Seconds per query (limit 10), after `warm` queries fill the parse caches as a running service has them."""
+    for q in queries[:warm]:
+        index.search(q)
+    lat: list[float] = []
+    for q in queries:
+        t0 = time.perf_counter()
+        index.search(q, limit=10)
+        lat.append(time.perf_counter() - t0)
+    return lat
+
+
 def peer_cost(queries: list[str], index: NameIndex, algorithm: str) -> list[float]:
     import itertools
 
@@ -101,20 +125,8 @@ def main() -> None:
         file=sys.stderr,
     )
 
-    _, labelled = evalset.load()
-    queries = [q["query"] for q in rng.sample(labelled, 1000)]
-    for n in rng.sample(names, 1000):
-        words = n.split()
-        words[-1] = evalset.typo(words[-1], rng)
-        queries.append(" ".join(words))
-    rng.shuffle(queries)
-    for q in queries[:200]:  # warm the parse caches as a running service would be
-        index.search(q)
-    lat: list[float] = []
-    for q in queries:
-        t0 = time.perf_counter()
-        index.search(q, limit=10)
-        lat.append(time.perf_counter() - t0)
+    queries = speed_queries(names, rng)
+    lat = latencies(index, queries)
 
     batch = [n if rng.random() < 0.5 else evalset.typo(n, rng) for n in rng.sample(names, args.batch)]
     t0 = time.perf_counter()

@@ -56,9 +56,10 @@ def owner_index(store: Store, side: Path) -> NameIndex:
             frozen = Frozen.load(path)
         except FrozenError as exc:
             print(f"warning: name index {exc}; rebuilding it", file=sys.stderr)
+    stamp = {"archive": identity, "seq": seq}
     if frozen is None or frozen.stamp.get("archive") != identity or int(frozen.stamp.get("seq", -1)) > seq:
         index = build_name_index(store)
-        _save(index, path, identity, seq)
+        _write(index.freeze(stamp), path)
         return index
     index = NameIndex(frozen)
     since = int(frozen.stamp["seq"])
@@ -67,7 +68,7 @@ def owner_index(store: Store, side: Path) -> NameIndex:
     changed = store.name_changes_since(since)
     update(index, store, changed)
     if len(changed) >= REFREEZE_MIN + REFREEZE_SHARE * frozen.n_entities:
-        fresh = index.freeze({"archive": identity, "seq": seq})
+        fresh = index.freeze(stamp)
         _write(fresh, path)
         return NameIndex(fresh)
     return index
@@ -79,10 +80,6 @@ def update(index: NameIndex, store: Store, changed: list[str]) -> None:
         index.discard(eid)
     for entity_id, name, mentions in store.person_names_of(changed):
         index.add(entity_id, name, mentions)
-
-
-def _save(index: NameIndex, path: Path, identity: str, seq: int) -> None:
-    _write(index.freeze({"archive": identity, "seq": seq}), path)
 
 
 def _write(frozen: Frozen, path: Path) -> None:

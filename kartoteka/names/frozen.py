@@ -104,6 +104,10 @@ class Rows:
             return self.values[:0]
         return self.values[int(self.offsets[i]) : int(self.offsets[i + 1])]
 
+    def pairs(self) -> tuple[I64, I64]:
+        """Every (row, value), in order."""
+        return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets)), self.values.astype(np.int64)
+
     @staticmethod
     def of(n_rows: int, rows: I64, values: I64) -> Rows:
         """From (row, value) pairs; values keep their order within a row when `rows` is sorted stably."""
@@ -130,6 +134,16 @@ class KeyTable:
         pos = pos[self.hashes[pos] == hashes]
         found = [self.rows.row(int(p)) for p in np.unique(pos)]
         return np.concatenate(found) if found else self.rows.values[:0]
+
+    def pairs(self) -> tuple[U64, I64]:
+        """Every (hash, value)."""
+        rows, values = self.rows.pairs()
+        return self.hashes[rows], values
+
+    def extended(self, hashes: U64, values: I64) -> KeyTable:
+        """This table with more (hash, value) pairs put in."""
+        mine, theirs = self.pairs()
+        return KeyTable.of(np.concatenate([mine, hashes]), np.concatenate([theirs, values]))
 
     @staticmethod
     def of(pairs_hash: U64, pairs_value: I64) -> KeyTable:
@@ -205,12 +219,6 @@ class Frozen:
 
     def token(self, tid: int) -> NameToken:
         return decode_token(self.token_text[tid], self.token_keys[tid])
-
-    def full_count(self, key: int) -> int:
-        if len(self.full_keys) == 0:
-            return 0
-        pos = int(np.searchsorted(self.full_keys, key))
-        return int(self.full_counts[pos]) if pos < len(self.full_keys) and self.full_keys[pos] == key else 0
 
     # the file ------------------------------------------------------------------
     def arrays(self) -> dict[str, np.ndarray[Any, Any]]:

@@ -140,29 +140,20 @@ class _Postings:
         """Both key tables, base and additions, as one frozen pair."""
         out = []
         for i, extra in enumerate((self.exact, self.deleted)):
-            hashes: list[np.ndarray[Any, Any]] = []
-            tids: list[np.ndarray[Any, Any]] = []
-            if self.base is not None:
-                h, t = _table_pairs(self.base[i])
-                hashes.append(h)
-                tids.append(t)
             sizes = [len(v) for v in extra.values()]
-            hashes.append(np.repeat(key_hashes(extra.keys()), sizes).astype(np.uint64))
-            tids.append(np.fromiter(itertools.chain.from_iterable(extra.values()), np.int64, sum(sizes)))
-            out.append(KeyTable.of(np.concatenate(hashes), np.concatenate(tids)))
+            hashes = np.repeat(key_hashes(extra.keys()), sizes).astype(np.uint64)
+            tids = np.fromiter(itertools.chain.from_iterable(extra.values()), np.int64, sum(sizes))
+            out.append(_extended(self.base[i] if self.base is not None else None, hashes, tids))
         return out[0], out[1]
+
+
+def _extended(base: KeyTable | None, hashes: npt.NDArray[np.uint64], ids: I64) -> KeyTable:
+    return base.extended(hashes, ids) if base is not None else KeyTable.of(hashes, ids)
 
 
 def _grown(base: KeyTable | None, added: list[str], first: int) -> KeyTable:
     """A base's string → id table with `added` (ids from `first` on) put in."""
-    hashes, ids = _table_pairs(base) if base is not None else (np.empty(0, np.uint64), np.empty(0, np.int64))
-    more = np.arange(first, first + len(added), dtype=np.int64)
-    return KeyTable.of(np.concatenate([hashes, key_hashes(added)]), np.concatenate([ids, more]))
-
-
-def _table_pairs(table: KeyTable) -> tuple[np.ndarray[Any, Any], I64]:
-    sizes = np.diff(table.rows.offsets)
-    return np.repeat(table.hashes, sizes), table.rows.values.astype(np.int64)
+    return _extended(base, key_hashes(added), np.arange(first, first + len(added), dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -419,7 +410,8 @@ class NameIndex:
 
     def freeze(self, stamp: dict[str, Any] | None = None) -> Frozen:
         """Both layers folded into one frozen base, without the records of discarded entities."""
-        live = (self._r_live.whole() == 1) & (self._alive.whole()[self._r_entity.whole()] == 1)
+        entity = self._r_entity.whole()
+        live = (self._r_live.whole() == 1) & (self._alive.whole()[entity] == 1)
         keep = np.flatnonzero(live)
         new_rid = np.full(len(live), -1, dtype=np.int64)
         new_rid[keep] = np.arange(len(keep))
@@ -434,7 +426,7 @@ class NameIndex:
         token_text = self._strings_of_tokens()
         classes = self._given_by_class.pairs()
         n_classes = int(classes[0].max()) + 1 if len(classes[0]) else 0
-        entity_rows = self._r_entity.whole()[keep].astype(np.int64)
+        entity_rows = entity[keep].astype(np.int64)
         full_keys, full_counts = self._full_entities.sparse_arrays()
         tables: dict[str, KeyTable] = {}
         for role, postings in zip(ROLES, (self._surnames, self._givens, self._patronymics), strict=True):
@@ -457,7 +449,7 @@ class NameIndex:
             r_given1=self._r_given1.whole()[keep],
             r_given2=self._r_given2.whole()[keep],
             r_patronymic=self._r_patronymic.whole()[keep],
-            r_entity=self._r_entity.whole()[keep],
+            r_entity=entity[keep],
             r_rule=self._r_rule.whole()[keep],
             r_raw=self._r_raw.blob(None if len(keep) == len(live) else keep),
             by_surname=remapped(self._by_surname, n_tokens),

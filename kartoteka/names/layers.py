@@ -125,8 +125,9 @@ class Multi:
         keys: list[I64] = []
         values: list[I64] = []
         if self.base is not None and len(self.base.values):
-            keys.append(np.repeat(np.arange(len(self.base), dtype=np.int64), np.diff(self.base.offsets)))
-            values.append(self.base.values.astype(np.int64))
+            base_keys, base_values = self.base.pairs()
+            keys.append(base_keys)
+            values.append(base_values)
         if self.extra:
             sizes = [len(v) for v in self.extra.values()]
             keys.append(np.repeat(np.fromiter(self.extra.keys(), dtype=np.int64, count=len(sizes)), sizes))

@@ -14,10 +14,9 @@ def person_names(only: str = "") -> str:
     condition on the entity's id `e.id` (e.g. "e.id IN (?,?)"), empty for all.
     It stands twice in the text: bind its parameters twice."""
     live = "e.kind='PERSON' AND e.merged_into IS NULL" + (f" AND {only}" if only else "")
-    counts_of = f" WHERE m.entity_id IN (SELECT e.id FROM entities e WHERE {live})" if only else ""
+    counted = "m.kind='PERSON'" + (f" AND m.entity_id IN (SELECT e.id FROM entities e WHERE {live})" if only else "")
     return (
-        "WITH counts AS (SELECT m.entity_id, count(*) AS n FROM mentions m"
-        f"{counts_of}{' AND' if counts_of else ' WHERE'} m.kind='PERSON' GROUP BY m.entity_id),"
+        f"WITH counts AS (SELECT m.entity_id, count(*) AS n FROM mentions m WHERE {counted} GROUP BY m.entity_id),"
         # An extracted card whose every mention turned out to be boilerplate is no card.
         f" live AS (SELECT e.id, e.name FROM entities e WHERE {live}"
         " AND (e.origin != 'extracted' OR EXISTS (SELECT 1 FROM mentions m WHERE m.entity_id=e.id)))"
