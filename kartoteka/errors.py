@@ -148,6 +148,10 @@ class E(StrEnum):
     E161 = "[E161] Can't reach PostgreSQL at {url}: {reason}"
     E162 = "[E162] {url}: PostgreSQL failed ({reason})"
     E163 = "[E163] {what} works on a SQLite archive only; for {url} {instead}"
+    E164 = (
+        "[E164] {program} is not installed: a backup or restore of a PostgreSQL archive needs PostgreSQL's"
+        " client programs (Debian: apt-get install postgresql-client)"
+    )
     # Labels of facts made by hand (E070-E079)
     E070 = "[E070] Bad {field}: {reason}"
     E071 = "[E071] Unknown {field} '{value}'. Expected one of: {expected}"

@@ -20,6 +20,7 @@ from kartoteka.analysis.graph import RelationGraph
 from kartoteka.errors import E, Forbidden
 from kartoteka.names.index import NameIndex
 from kartoteka.store.base import Store
+from kartoteka.store.location import Location
 from kartoteka.store.records import MentionHit
 
 SNIPPET_CONTEXT = 110
@@ -51,6 +52,8 @@ class Context:
     # Where the archive is, as shown (a file, or a PostgreSQL URL without its password);
     # `path` is where its side files are named from (kartoteka/store/location.py).
     location: str = ""
+    # Where the archive is, with its password: what a transfer backend opens (archive/transfer.py).
+    target: Location = field(default=Path())
 
     def __post_init__(self) -> None:
         self.data_version = self.store.data_version()

@@ -58,6 +58,7 @@ class Archive:
         side = side_path(self.path)
         ctx = Context(side, self._store, Policy(self._store, clearance, actor), AuditLog(self._store, side))
         ctx.location = str(self.path) if not is_postgres(self.path) else display(str(self.path))
+        ctx.target = self.path
         self._ctx = ctx
         self._cards = Cards(ctx)
         self._documents = Documents(ctx, self._cards)
@@ -279,7 +280,7 @@ class Archive:
         return backups.backup_archive(self._ctx, dest, progress)
 
     @staticmethod
-    def import_export(source: Path, target: Path, progress: Progress | None = None) -> dict[str, Any]:
+    def import_export(source: Path, target: Location, progress: Progress | None = None) -> dict[str, Any]:
         """Load an export folder into the empty (or missing) archive `target`, then open it as
         every command does (which finishes the import's renames) and log the import in its trail."""
         result = transfer.import_archive(source, target, progress)

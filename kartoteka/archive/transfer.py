@@ -27,6 +27,7 @@ from typing import Any
 
 from kartoteka.archive.common import Context
 from kartoteka.errors import E, KartotekaError
+from kartoteka.store.location import Location, display, is_postgres, side_path
 from kartoteka.store.private import MODE
 from kartoteka.store.transfer import FORMAT, FORMAT_VERSION, Backend, Progress, Table, Value, decode_row, encode_row
 
@@ -42,11 +43,20 @@ COMPANIONS = {
 }
 
 
-def backend_for(archive: Path) -> Backend:
-    """The transfer backend of an archive path (SQLite only, for now)."""
+def backend_for(target: Location) -> Backend:
+    """The transfer backend of an archive: a SQLite file, or a PostgreSQL URL."""
+    if is_postgres(target):
+        from kartoteka.store.postgres_transfer import PostgresTransfer
+
+        return PostgresTransfer(str(target))
     from kartoteka.store.sqlite_transfer import SQLiteTransfer
 
-    return SQLiteTransfer()
+    return SQLiteTransfer(Path(target))
+
+
+def shown(where: Location) -> str:
+    """An archive's location as messages and results show it: never a password."""
+    return display(str(where)) if is_postgres(where) else str(where)
 
 
 def companion(archive: Path, role: str) -> Path:
@@ -160,7 +170,7 @@ def export_archive(ctx: Context, dest: Path, with_keys: bool, progress: Progress
         tables: list[dict[str, Any]] = []
         files: list[dict[str, Any]] = []
         last, segments = 0, []
-        with backend_for(ctx.path).snapshot(ctx.path) as snap:
+        with backend_for(ctx.target).snapshot() as snap:
             for table in snap.tables():
                 entry, seen = _write_table(partial, table, snap.rows(table), progress)
                 tables.append(entry)
@@ -367,12 +377,14 @@ def _staged(target: Path, role: str) -> Path:
     return target.with_name(target.name + COMPANIONS[role] + ".import")
 
 
-def import_archive(source: Path, target: Path, progress: Progress | None = None) -> dict[str, Any]:
-    """Load the export in `source` into the empty (or missing) archive `target`."""
+def import_archive(source: Path, where: Location, progress: Progress | None = None) -> dict[str, Any]:
+    """Load the export in `source` into the empty (or missing) archive at `where` (a file or a URL)."""
     reader = ExportReader(source)
     reader.check_files()
-    backend = backend_for(target)
-    reason = backend.emptiness(target)
+    backend = backend_for(where)
+    reason = backend.emptiness()
+    # Its side files: beside a SQLite file, in the keys folder of a PostgreSQL archive.
+    target = side_path(where)
     if (
         reason is None
         and companion(target, "audit-anchors").exists()
@@ -383,7 +395,7 @@ def import_archive(source: Path, target: Path, progress: Progress | None = None)
     if reason is None and segs.is_dir() and any(segs.iterdir()):
         reason = "its audit segments folder is not empty"
     if reason:
-        raise KartotekaError(E.E142, path=target, reason=reason)
+        raise KartotekaError(E.E142, path=shown(where), reason=reason)
     # Keys, anchors and segments go beside the target under staged names; the
     # transaction records which becomes which, and the renames follow its commit.
     staged: list[Path] = []
@@ -409,13 +421,13 @@ def import_archive(source: Path, target: Path, progress: Progress | None = None)
             copied = copy_new(source / f["file"], path)
             if copied["sha256"] != f["sha256"]:
                 raise KartotekaError(E.E141, path=source, file=f["file"], reason="it changed while being imported")
-        counts = backend.load(target, reader, pending, progress)
+        counts = backend.load(reader, pending, progress)
     except BaseException:
         for path in staged:
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         raise
     return {
-        "archive": str(target),
+        "archive": shown(where),
         "export": str(source),
         "tables": len(counts),
         "rows": sum(counts.values()),

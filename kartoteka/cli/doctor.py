@@ -14,6 +14,7 @@ from kartoteka.archive import Archive
 from kartoteka.cli.common import JsonOpt, _archive, _exists, _fail, _report, _shown, app, state
 from kartoteka.errors import E, KartotekaError
 from kartoteka.store.integrity import Check, database_error, full_check
+from kartoteka.store.location import Location, display
 from kartoteka.store.sqlite import APPLICATION_ID, SCHEMA_VERSION
 
 
@@ -35,11 +36,11 @@ def init(json_out: JsonOpt = False) -> None:
         render.out.print(f"Created an empty archive at {path} (schema version {SCHEMA_VERSION}).")
 
 
-def _message(exc: KartotekaError | sqlite3.DatabaseError, path: Path) -> str:
+def _message(exc: KartotekaError | sqlite3.DatabaseError, path: Location) -> str:
     return exc.message if isinstance(exc, KartotekaError) else database_error(str(path), exc).message
 
 
-def _audit(path: Path) -> Check:
+def _audit(path: Location) -> Check:
     """The audit chain and its anchors, through the archive as every command opens it."""
     check = Check("audit")
     try:
@@ -81,6 +82,13 @@ def examine(path: Path) -> dict[str, Any]:
         "ok": all(c.ok is True for c in checks),
         "checks": [c.as_json() for c in checks],
     }
+
+
+def examine_postgres(url: str) -> dict[str, Any]:
+    """What can be checked of a PostgreSQL archive from here: its audit chain and anchors (the
+    server checks its own pages; `doctor`'s file checks are SQLite's)."""
+    checks = [_audit(url)]
+    return {"archive": display(url), "ok": all(c.ok is True for c in checks), "checks": [c.as_json() for c in checks]}
 
 
 @app.command()

@@ -11,7 +11,7 @@ from kartoteka import render
 from kartoteka.archive import Archive
 from kartoteka.archive.backup import restore_backup
 from kartoteka.archive.transfer import ExportReader
-from kartoteka.cli.common import JsonOpt, _archive, _fail, _progress, _refuse_if_served, _report, _shown, app, state
+from kartoteka.cli.common import JsonOpt, _archive, _fail, _progress, _refuse_if_served, _report, app, state
 from kartoteka.errors import E, KartotekaError
 
 
@@ -65,9 +65,6 @@ def import_export(source: Path, json_out: bool) -> None:
     _owner("import an archive")
     _refuse_if_served()
     target = state.archive_path
-    if isinstance(target, str):  # a postgresql:// URL
-        instead = "import into a SQLite archive, or load a pg_dump of the database with pg_restore"
-        _fail(KartotekaError(E.E163, what="import of an export", url=_shown(), instead=instead).message)
     try:
         total = ExportReader(source).total_rows()
     except KartotekaError as exc:
@@ -129,16 +126,13 @@ def restore(
     json_out: JsonOpt = False,
 ) -> None:
     """Restore a backup to --archive (which must not exist), then check it as 'doctor' does (owner only)."""
-    from kartoteka.cli.doctor import examine
+    from kartoteka.cli.doctor import examine, examine_postgres
 
     _owner("restore a backup")
     target = state.archive_path
-    if isinstance(target, str):  # a postgresql:// URL
-        instead = "'kartoteka import' loads an export, and pg_restore a pg_dump of the database"
-        _fail(KartotekaError(E.E163, what="restore", url=_shown(), instead=instead).message)
     try:
         result = restore_backup(source, target)
-        report = examine(target)
+        report = examine_postgres(target) if isinstance(target, str) else examine(target)
     except KartotekaError as exc:
         _fail(exc.message)
     result["ok"] = report["ok"]
@@ -146,7 +140,7 @@ def restore(
     if json_out:
         render.emit_json(result)
     else:
-        render.out.print(f"Restored {result['files']} files → {target}", markup=False, highlight=False)
+        render.out.print(f"Restored {result['files']} files → {result['archive']}", markup=False, highlight=False)
     if not report["ok"]:
         failed = [c for c in report["checks"] if c["ok"] is not True]
         _report(
@@ -154,4 +148,5 @@ def restore(
         )
         raise typer.Exit(1)
     if not json_out:
-        render.out.print("The restored archive is sound (doctor: every check ok).")
+        checked = "its audit log verifies" if isinstance(target, str) else "doctor: every check ok"
+        render.out.print(f"The restored archive is sound ({checked}).")

@@ -132,8 +132,12 @@ def _why_not_empty(db: sqlite3.Connection, schemas: dict[str, str]) -> str | Non
 class SQLiteTransfer:
     """The SQLite `Backend`: the archive file and its trail file beside it."""
 
+    def __init__(self, archive: Path) -> None:
+        self.archive = archive
+
     @contextmanager
-    def snapshot(self, archive: Path) -> Iterator[_Snapshot]:
+    def snapshot(self) -> Iterator[_Snapshot]:
+        archive = self.archive
         adb, tdb = _connect(archive), _connect(trail_path(archive))
         try:
             # A read transaction's snapshot starts at its first read: the archive's first.
@@ -148,7 +152,8 @@ class SQLiteTransfer:
                     db.execute("ROLLBACK")
                 db.close()
 
-    def emptiness(self, archive: Path) -> str | None:
+    def emptiness(self) -> str | None:
+        archive = self.archive
         if not archive.exists() or archive.stat().st_size == 0:
             return None
         db = _connect(archive)
@@ -161,11 +166,10 @@ class SQLiteTransfer:
         finally:
             db.close()
 
-    def load(
-        self, archive: Path, reader: TableReader, pending: list[tuple[str, str]], progress: Progress | None
-    ) -> dict[str, int]:
+    def load(self, reader: TableReader, pending: list[tuple[str, str]], progress: Progress | None) -> dict[str, int]:
         from kartoteka.store.sqlite import APPLICATION_ID, SCHEMA_VERSION, SQLiteStore, _migrations, _split_sql
 
+        archive = self.archive
         trail = trail_path(archive)
         new = not archive.exists() or archive.stat().st_size == 0
         if not new:
@@ -272,7 +276,8 @@ class SQLiteTransfer:
         search.backfill(db)
         return counts
 
-    def backup(self, archive: Path, dest: Path) -> int:
+    def backup(self, dest: Path) -> int:
+        archive = self.archive
         copies = ((archive, dest / archive.name), (trail_path(archive), dest / trail_path(archive).name))
         for source, target in copies:
             create_private(target)

@@ -120,21 +120,20 @@ class Snapshot(Protocol):
 
 
 class Backend(Protocol):
-    """What export, import and backup need of a storage backend; SQLite implements it (sqlite_transfer.py)."""
+    """What export, import and backup need of one archive's storage: SQLite
+    (sqlite_transfer.py) and PostgreSQL (postgres_transfer.py) implement it."""
 
-    def snapshot(self, archive: Path) -> AbstractContextManager[Snapshot]: ...
-    def emptiness(self, archive: Path) -> str | None:
-        """Why the archive at `archive` is not empty enough to import into (None: it is, or it does not exist)."""
+    def snapshot(self) -> AbstractContextManager[Snapshot]: ...
+    def emptiness(self) -> str | None:
+        """Why the archive is not empty enough to import into (None: it is, or it does not exist)."""
         ...
 
-    def load(
-        self, archive: Path, reader: TableReader, pending: list[tuple[str, str]], progress: Progress | None
-    ) -> dict[str, int]:
+    def load(self, reader: TableReader, pending: list[tuple[str, str]], progress: Progress | None) -> dict[str, int]:
         """Load every table into the empty archive and its trail in one transaction; rows per table."""
         ...
 
-    def backup(self, archive: Path, dest: Path) -> int:
-        """Copy the archive and its trail, each as one consistent snapshot, beside each other in `dest`;
+    def backup(self, dest: Path) -> int:
+        """Copy the archive and its trail, as one consistent snapshot, into `dest`;
         returns the last audit entry the copied trail holds."""
         ...
 
