@@ -1,6 +1,8 @@
 """Sessions and API tokens, in a database beside the archive, so that every server process shares them.
 
-`ARCHIVE.sessions.sqlite` (mode 0600) holds one row per live credential:
+`ARCHIVE.sessions.sqlite` (mode 0600) holds one row per live credential
+(a PostgreSQL archive: the schema `NAME_sessions` of its database, so that
+servers on several machines share them):
 
 - a *session*, made by a password log-in (API or web), ends after
   `SESSION_SECONDS`, on log-out, or when its user's stored row changes;
@@ -23,12 +25,14 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 from kartoteka.errors import E, InvalidInput
+from kartoteka.store.location import Location, is_postgres, parse
 from kartoteka.store.private import create_private
 from kartoteka.store.trail import immediate
 
@@ -45,16 +49,18 @@ CREATE TABLE IF NOT EXISTS credentials (
     hash        TEXT PRIMARY KEY,
     id          TEXT NOT NULL UNIQUE,
     kind        TEXT NOT NULL CHECK (kind IN ('session', 'token')),
-    user        TEXT NOT NULL,
+    "user"      TEXT NOT NULL,
     fingerprint TEXT NOT NULL,
     name        TEXT NOT NULL DEFAULT '',
     scopes      TEXT NOT NULL DEFAULT '',
     created     REAL NOT NULL,
     expires     REAL NOT NULL
 );
-CREATE INDEX IF NOT EXISTS credentials_user ON credentials(user);
+CREATE INDEX IF NOT EXISTS credentials_user ON credentials("user");
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 """
+# The same tables in PostgreSQL's types (REAL is single precision there; BLOB is bytea).
+_PG_SCHEMA = _SCHEMA.replace("REAL", "double precision").replace("BLOB", "bytea")
 
 
 def fingerprint(row: tuple[str, str, str, str | None] | None) -> str | None:
@@ -72,6 +78,71 @@ def fingerprint(row: tuple[str, str, str, str | None] | None) -> str | None:
 
 def sessions_path(archive: str | Path) -> Path:
     return Path(f"{archive}.sessions.sqlite")
+
+
+class _Db(Protocol):
+    """The one connection a credential store uses: SQLite's, or a PostgreSQL adapter of it."""
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any: ...
+    def write(self) -> AbstractContextManager[None]: ...
+    def close(self) -> None: ...
+
+
+class _SQLite:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        create_private(path)
+        self.db = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        with self.write():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement)
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self.db.execute(sql, params)
+
+    def write(self) -> AbstractContextManager[None]:
+        return immediate(self.db, self.path)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class _Postgres:
+    """The schema `NAME_sessions` beside the archive's: apart from it, so a log-in
+    moves neither its data version nor its export (whose tables are the schema's)."""
+
+    def __init__(self, url: str) -> None:
+        from kartoteka.store.postgres_pool import connect, quote_ident
+
+        self.url = url
+        self.db = connect(url)
+        schema = quote_ident(f"{parse(url)[1]}_sessions")
+        with self.write():
+            self.db.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(schema)}))".encode())
+            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}".encode())
+            self.db.execute(f"SET search_path TO {schema}".encode())
+            for statement in _PG_SCHEMA.split(";"):
+                if statement.strip():
+                    self.db.execute(statement.encode())
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
+        return self.db.execute(sql.replace("?", "%s").encode(), params)
+
+    def write(self) -> AbstractContextManager[None]:
+        return self.db.transaction()  # type: ignore[return-value]
+
+    def close(self) -> None:
+        from kartoteka.store.postgres_pool import release
+
+        self.db.execute("RESET search_path")
+        release(self.url, self.db)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def digest(token: str) -> str:
@@ -112,22 +183,15 @@ def parse_scopes(text: str) -> frozenset[str]:
 class CredentialStore:
     """The credentials file of one archive. Thread-safe: one connection, used under a lock."""
 
-    def __init__(self, archive: str | Path, seconds: float = SESSION_SECONDS) -> None:
-        self.path = sessions_path(archive)
+    def __init__(self, archive: Location, seconds: float = SESSION_SECONDS) -> None:
+        """`archive`: the archive's file, or its postgresql:// URL."""
         self.seconds = seconds
-        create_private(self.path)
-        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db: _Db = _Postgres(str(archive)) if is_postgres(archive) else _SQLite(sessions_path(archive))
         self._lock = threading.Lock()
-        with self._write():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    self._db.execute(statement)
 
     @contextmanager
     def _write(self) -> Iterator[None]:
-        with self._lock, immediate(self._db, self.path):
+        with self._lock, self._db.write():
             yield
 
     def close(self) -> None:
@@ -138,7 +202,8 @@ class CredentialStore:
         """A random key shared by every server process of this archive (the web's CSRF key), made on first use."""
         with self._write():
             self._db.execute(
-                "INSERT OR IGNORE INTO secrets(name, value) VALUES (?, ?)", (name, secrets.token_bytes(32))
+                "INSERT INTO secrets(name, value) VALUES (?, ?) ON CONFLICT(name) DO NOTHING",
+                (name, secrets.token_bytes(32)),
             )
             return bytes(self._db.execute("SELECT value FROM secrets WHERE name=?", (name,)).fetchone()[0])
 
@@ -149,7 +214,7 @@ class CredentialStore:
         now = time.time()
         with self._write():
             self._db.execute(
-                "INSERT INTO credentials(hash, id, kind, user, fingerprint, name, scopes, created, expires)"
+                'INSERT INTO credentials(hash, id, kind, "user", fingerprint, name, scopes, created, expires)'
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (digest(token), ident, kind, user, fingerprint, name, scopes, now, now + seconds),
             )
@@ -178,7 +243,7 @@ class CredentialStore:
         """The live credential of a token, or None (unknown, or expired)."""
         with self._lock:
             r = self._db.execute(
-                "SELECT id, kind, user, fingerprint, name, scopes, created, expires FROM credentials WHERE hash=?",
+                'SELECT id, kind, "user", fingerprint, name, scopes, created, expires FROM credentials WHERE hash=?',
                 (digest(token),),
             ).fetchone()
         if r is None:
@@ -188,11 +253,12 @@ class CredentialStore:
 
     def tokens(self, user: str | None = None) -> list[Credential]:
         """API tokens (not sessions), oldest first."""
+        only, params = ('AND "user"=?', (user,)) if user is not None else ("", ())
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, kind, user, fingerprint, name, scopes, created, expires FROM credentials"
-                " WHERE kind='token' AND (? IS NULL OR user=?) ORDER BY created, id",
-                (user, user),
+                'SELECT id, kind, "user", fingerprint, name, scopes, created, expires FROM credentials'
+                f" WHERE kind='token' {only} ORDER BY created, id",
+                params,
             ).fetchall()
         return [self._row(r) for r in rows]
 
@@ -203,12 +269,12 @@ class CredentialStore:
 
     def revoke_id(self, ident: str) -> bool:
         with self._write():
-            return self._db.execute("DELETE FROM credentials WHERE id=? AND kind='token'", (ident,)).rowcount > 0
+            return bool(self._db.execute("DELETE FROM credentials WHERE id=? AND kind='token'", (ident,)).rowcount > 0)
 
     def revoke(self, user: str) -> int:
         """End every session and token of a user (their stored row changed)."""
         with self._write():
-            return int(self._db.execute("DELETE FROM credentials WHERE user=?", (user,)).rowcount)
+            return int(self._db.execute('DELETE FROM credentials WHERE "user"=?', (user,)).rowcount)
 
     def prune(self) -> int:
         with self._write():

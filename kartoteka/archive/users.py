@@ -79,7 +79,7 @@ class Users:
             raise InvalidInput(E.E070, field="--days", reason="between 0 and 3660 days")
         bound = fingerprint(row)
         assert bound is not None
-        store = CredentialStore(ctx.path)
+        store = CredentialStore(ctx.target)
         try:
             token, made = store.create_token(user, bound, name, parse_scopes(scopes), days)
         finally:
@@ -89,7 +89,7 @@ class Users:
 
     def tokens(self) -> list[dict[str, Any]]:
         self.ctx.owner_only("list API tokens")
-        store = CredentialStore(self.ctx.path)
+        store = CredentialStore(self.ctx.target)
         try:
             return [t.as_json() for t in store.tokens()]
         finally:
@@ -98,7 +98,7 @@ class Users:
     def revoke_token(self, ident: str) -> dict[str, Any]:
         ctx = self.ctx
         ctx.owner_only("revoke API tokens")
-        store = CredentialStore(ctx.path)
+        store = CredentialStore(ctx.target)
         try:
             if not store.revoke_id(ident):
                 raise NotFound(E.E122, id=ident)

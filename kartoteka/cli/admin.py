@@ -23,7 +23,10 @@ def serve(
     ] = 30.0,
     anchor_every: Annotated[float, typer.Option(help="Seconds between signed anchors of the audit head.")] = 30.0,
     workers: Annotated[
-        int, typer.Option(help="Server processes; they share sessions and tokens (ARCHIVE.sessions.sqlite).")
+        int,
+        typer.Option(
+            help="Server processes; they share sessions and tokens (ARCHIVE.sessions.sqlite; on PostgreSQL the schema NAME_sessions)."
+        ),
     ] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs) over this archive. Users log in with their password.

@@ -45,6 +45,7 @@ from kartoteka.service.auth import (
 )
 from kartoteka.service.views import Deadline, Timer, Views
 from kartoteka.store import open_store
+from kartoteka.store.location import Location, is_postgres
 
 log = logging.getLogger("kartoteka.service")
 
@@ -191,7 +192,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def create_app(
-    archive_path: str | Path,
+    archive_path: Location,
     *,
     request_seconds: float = REQUEST_SECONDS,
     anchor_seconds: float = ANCHOR_SECONDS,
@@ -199,8 +200,9 @@ def create_app(
     hashing: int = HASHING,
 ) -> FastAPI:
     """The API over one archive. `request_seconds` is each request's deadline;
-    the audit head is anchored every `anchor_seconds` and at shutdown."""
-    path = Path(archive_path)
+    the audit head is anchored every `anchor_seconds` and at shutdown. `archive_path`:
+    a file, or a postgresql:// URL (sessions then live in its database)."""
+    path: Location = archive_path if is_postgres(archive_path) else Path(archive_path)
     sessions = Sessions(path)
     views = Views(path)
     limiter = LoginLimiter(limits)

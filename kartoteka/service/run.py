@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from kartoteka.service.api import ANCHOR_SECONDS, REQUEST_SECONDS, create_app
+from kartoteka.store.location import is_postgres
 
 GRACE_SECONDS = 5
 
@@ -48,10 +49,11 @@ def serve(
 ) -> None:
     if workers > 1:
         # Several processes, each with its own open archives, sharing sessions
-        # and tokens through the credentials file (access/credentials.py) and
-        # writes through SQLite's locks. uvicorn's supervisor restarts a worker
+        # and tokens through the credentials file or schema (access/credentials.py)
+        # and writes through the store's locks. uvicorn's supervisor restarts a worker
         # that dies; on SIGTERM each worker closes and anchors as one does.
-        settings = {"path": str(Path(path).resolve()), "request": request_seconds, "anchor": anchor_seconds}
+        where = str(path) if is_postgres(path) else str(Path(path).resolve())
+        settings = {"path": where, "request": request_seconds, "anchor": anchor_seconds}
         os.environ[_ENV] = json.dumps(settings)
         uvicorn.run(
             "kartoteka.service.run:app_from_environment",

@@ -26,12 +26,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from kartoteka.archive import Archive
 from kartoteka.archive.common import Context, clearance_of
 from kartoteka.errors import E, NotFound
 from kartoteka.service.auth import Overloaded, Principal, Unauthorised
+from kartoteka.store.location import Location
 
 log = logging.getLogger("kartoteka.service")
 
@@ -94,7 +94,7 @@ class _View:
 class Views:
     """One open Archive per user, each used by one request at a time."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Location) -> None:
         self.path = path
         self.stopping = threading.Event()
         self._views: dict[str, _View] = {}

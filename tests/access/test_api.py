@@ -1,5 +1,6 @@
 """The HTTP API: authentication, the same policy as the CLI, and existence
-probes on every endpoint (a hidden item and a missing item answer alike)."""
+probes on every endpoint (a hidden item and a missing item answer alike);
+on a SQLite file and on PostgreSQL (`where`: tests/backends.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,14 @@ from fastapi.testclient import TestClient
 from kartoteka.archive import Archive
 from kartoteka.service.api import create_app
 from tests.access.test_policy import OPEN_REPORT, SECRET_CABLE, _doc
+from tests.backends import Where
 
 PASSWORDS = {"ivan": "correct horse", "sveta": "battery staple"}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    path = tmp_path_factory.mktemp("api") / "api.db"
+def world(tmp_path_factory: pytest.TempPathFactory, where: Where) -> dict[str, Any]:
+    path = where(tmp_path_factory.mktemp("api"), "api.db")
     arch = Archive(path)
     [open_doc] = list(arch.ingest([_doc("open.txt", OPEN_REPORT)]))
     [secret_doc] = list(arch.ingest([_doc("secret.txt", SECRET_CABLE)], label="S:HUM"))

@@ -12,16 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
 from kartoteka.service.api import create_app
+from kartoteka.store.location import parse
+from tests.backends import Where
 from tests.service.world import HIGH, LOW, PASSWORDS, as_owner, build, login
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> dict[str, Any]:
-    return build(tmp_path / "authority.db")
+def world(tmp_path: Path, where: Where) -> dict[str, Any]:
+    return build(where(tmp_path, "authority.db"))  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -86,8 +89,13 @@ def test_clearance_is_read_on_every_request_not_once_per_session(client: TestCli
     """Even an unchanged session re-reads the stored user: a user removed from the
     file by hand (no CLI command removes users) has no session left."""
     ulla = login(client, LOW)
-    db = sqlite3.connect(world["path"])
-    with db:
-        db.execute("DELETE FROM users WHERE name=?", (LOW,))
-    db.close()
+    if isinstance(world["path"], str):  # PostgreSQL: by hand in its schema
+        libpq, schema, _ = parse(world["path"])
+        with psycopg.connect(libpq) as pg:
+            pg.execute(f'DELETE FROM "{schema}".users WHERE name=%s', (LOW,))
+    else:
+        db = sqlite3.connect(world["path"])
+        with db:
+            db.execute("DELETE FROM users WHERE name=?", (LOW,))
+        db.close()
     assert client.get("/api/stats", headers=ulla).status_code == 401

@@ -1,10 +1,12 @@
-"""Sessions and API tokens in the credentials file: shared by server processes, scoped, revocable, hashed."""
+"""Sessions and API tokens in the credentials file (a PostgreSQL archive: the credentials schema of its
+database): shared by server processes, scoped, revocable, hashed."""
 
 from __future__ import annotations
 
 import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
@@ -12,20 +14,22 @@ from kartoteka.access.credentials import CredentialStore, sessions_path
 from kartoteka.archive import Archive
 from kartoteka.errors import InvalidInput, NotFound
 from kartoteka.service.api import create_app
+from kartoteka.store.location import parse
+from tests.backends import Where
 
 PASSWORD = "anna's long passphrase"
 
 
 @pytest.fixture
-def served(tmp_path: Path) -> Path:
-    path = tmp_path / "a.db"
+def served(tmp_path: Path, where: Where) -> Path:
+    path = where(tmp_path, "a.db")
     arch = Archive(path)
     try:
         arch.add_user("anna", "U", [], PASSWORD)
         arch.add_user("nopass", "U", [])
     finally:
         arch.close()
-    return path
+    return path  # type: ignore[return-value]
 
 
 def _login(client: TestClient) -> dict[str, str]:
@@ -53,6 +57,18 @@ def test_a_session_survives_a_server_restart(served: Path) -> None:
 def test_only_hashes_of_tokens_are_stored(served: Path) -> None:
     with TestClient(create_app(served)) as client:
         token = _login(client)["Authorization"].removeprefix("Bearer ")
+    if isinstance(served, str):
+        libpq, schema, _ = parse(served)
+        with psycopg.connect(libpq) as pg:
+            rows = pg.execute(f'SELECT hash, "user" FROM "{schema}_sessions".credentials').fetchall()
+            tables = pg.execute(
+                "SELECT table_schema FROM information_schema.tables WHERE table_name='credentials'"
+                " AND table_schema IN (%s, %s)",
+                (schema, f"{schema}_trail"),
+            ).fetchall()
+        assert rows and all(token not in str(r) for r in rows)
+        assert tables == []  # not in the archive's schema, so never in its export
+        return
     data = b"".join(p.read_bytes() for p in served.parent.glob("a.db.sessions.sqlite*"))
     assert token.encode() not in data
     assert sessions_path(served).stat().st_mode & 0o077 == 0
