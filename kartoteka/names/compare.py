@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rapidfuzz.distance import OSA
 
@@ -82,6 +83,11 @@ class TokenMatch:
         return calibrate(self.similarity)
 
 
+# A pure function of two tokens, asked about the same pairs again within one
+# search (a candidate family name is compared when retrieved, then again when
+# its record is explained) and across a batch. Bounded: a pair costs about
+# 200 bytes, and an OCR corpus has no end of distinct tokens.
+@lru_cache(maxsize=65_536)
 def match_tokens(a: NameToken, b: NameToken) -> TokenMatch:
     if a.text.casefold() == b.text.casefold():
         return TokenMatch(1.0, "")

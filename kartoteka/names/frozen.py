@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import secrets
 import struct
@@ -56,7 +57,10 @@ def key_hash(key: str) -> int:
 
 
 def key_hashes(keys: Iterable[str]) -> U64:
-    return np.fromiter((key_hash(k) for k in keys), dtype=np.uint64)
+    """`key_hash` of every key: the digests joined and read as little-endian
+    integers in one go, not one Python int per key."""
+    digests = b"".join(hashlib.blake2b(k.encode("utf-8"), digest_size=8).digest() for k in keys)
+    return np.frombuffer(digests, dtype="<u8").astype(np.uint64, copy=False)
 
 
 def encode_keys(token: NameToken) -> str:
@@ -104,6 +108,17 @@ class Rows:
             return self.values[:0]
         return self.values[int(self.offsets[i]) : int(self.offsets[i + 1])]
 
+    def gather(self, rows: I64) -> I32:
+        """The values of `rows` (valid row numbers), one row after another, in one
+        fancy index rather than a slice and a concatenation per row."""
+        starts = self.offsets[rows]
+        sizes = self.offsets[rows + 1] - starts
+        if len(rows) == 1:
+            return self.values[int(starts[0]) : int(starts[0] + sizes[0])]
+        # Output position k of row j reads values[starts[j] + k - (rows before j)].
+        before = np.cumsum(sizes) - sizes
+        return self.values[np.repeat(starts - before, sizes) + np.arange(int(sizes.sum()))]
+
     def pairs(self) -> tuple[I64, I64]:
         """Every (row, value), in order."""
         return np.repeat(np.arange(len(self), dtype=np.int64), np.diff(self.offsets)), self.values.astype(np.int64)
@@ -128,12 +143,12 @@ class KeyTable:
     def lookup(self, hashes: U64) -> I32:
         if len(self.hashes) == 0 or len(hashes) == 0:
             return self.rows.values[:0]
+        # All the keys in one sorted search; each matching row once, in row order.
         pos = np.searchsorted(self.hashes, hashes)
         inside = pos < len(self.hashes)
         pos, hashes = pos[inside], hashes[inside]
-        pos = pos[self.hashes[pos] == hashes]
-        found = [self.rows.row(int(p)) for p in np.unique(pos)]
-        return np.concatenate(found) if found else self.rows.values[:0]
+        pos = np.unique(pos[self.hashes[pos] == hashes])
+        return self.rows.gather(pos) if len(pos) else self.rows.values[:0]
 
     def pairs(self) -> tuple[U64, I64]:
         """Every (hash, value)."""
@@ -284,7 +299,11 @@ class Frozen:
     @staticmethod
     def load(path: Path) -> Frozen:
         try:
-            raw = np.memmap(path, dtype=np.uint8, mode="r")
+            # A plain array over the map, not `np.memmap`: that subclass runs a
+            # Python-level `__getitem__` (and `__array_finalize__`) at every index
+            # and slice, which was most of a warm query's time.
+            with path.open("rb") as f:
+                raw = np.frombuffer(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ), dtype=np.uint8)
         except (OSError, ValueError) as exc:
             raise FrozenError(f"{path}: {exc}") from exc
         if len(raw) < 16 or bytes(raw[:8]) != MAGIC:

@@ -25,7 +25,6 @@ conflicting, which is what `compare_names` would say of almost all of them.
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,111 +48,27 @@ from kartoteka.names.compare import (
     given_evidence,
     match_tokens,
 )
-from kartoteka.names.frozen import ROLES, Blob, Frozen, KeyTable, Rows, encode_keys, key_hashes
+from kartoteka.names.frozen import ROLES, Blob, Frozen, KeyTable, Rows, encode_keys
 from kartoteka.names.layers import Column, Counts, Multi, Strings
 from kartoteka.names.parse import NameToken, ParsedName, Reading, given_classes, parse_name, readings
+from kartoteka.names.postings import Lru, Postings, first_letters, grown, letter_bit
 
 __all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex"]
 
 MIN_REPORTED = 0.3  # below this a candidate is noise, not worth a reviewer's time
 NONE = -1
-# Readings literal enough to carry deletion keys. Deletions of every scheme's
-# reading would multiply postings without finding more real typos.
-_PRIMARY = frozenset({"plain", "cyrillic", "english", "ocr"})
-_MIN_DELETION_KEY = 4
 # The shortlist: 4 × (limit + _SHORTLIST_EXTRA) records by bulk score get
 # their commonness factor, which the bulk score leaves out and which can
 # reorder near-equal candidates; the best `limit` entities are then rescored
 # exactly.
 _SHORTLIST_EXTRA = 20
 _TIED_MAX = 8
+# Query family names whose candidate tokens and evidence are kept (cleared
+# at every add or discard, as the given-name cache is).
+FAMILY_CACHE = 4096
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-
-
-def _deletions(key: str) -> set[str]:
-    if len(key) < _MIN_DELETION_KEY:
-        return set()
-    return {key[:i] + key[i + 1 :] for i in range(len(key))}
-
-
-def _letter_bit(ch: str) -> int:
-    return 1 << (ord(ch) - 97) if "a" <= ch <= "z" else 1 << 26
-
-
-def _first_letters(token: NameToken) -> int:
-    bits = 0
-    for k, _ in token.keys:
-        if k:
-            bits |= _letter_bit(k[0])
-    return bits
-
-
-class _Postings:
-    """Reading → token ids for one role, with deletion keys for typo tolerance:
-    the frozen base's tables, then what this process added."""
-
-    def __init__(self, role: int, members: Column, base: Frozen | None) -> None:
-        self.bit = 1 << role
-        self.members = members  # per token: a bit for each role it is posted under
-        name = ROLES[role]
-        self.base = (base.keys[f"{name}_exact"], base.keys[f"{name}_deleted"]) if base is not None else None
-        self.exact: dict[str, list[int]] = {}
-        self.deleted: dict[str, list[int]] = {}
-
-    def has(self, tid: int) -> bool:
-        return bool(self.members[tid] & self.bit)
-
-    def add(self, tid: int, token: NameToken) -> None:
-        if self.has(tid):
-            return
-        self.members[tid] = self.members[tid] | self.bit
-        dels: set[str] = set()
-        for k, scheme in token.keys:
-            self.exact.setdefault(k, []).append(tid)
-            if scheme in _PRIMARY:
-                dels |= _deletions(k)
-        for d in dels:
-            self.deleted.setdefault(d, []).append(tid)
-
-    def lookup(self, token: NameToken) -> set[int]:
-        found: set[int] = set()
-        dels: set[str] = set()
-        # Every reading of the query deletes one letter, not only the primary
-        # ones: a German spelling's reading differs from the record's Cyrillic
-        # one by a letter, and deleting that letter on both sides meets.
-        for k, _ in token.keys:
-            found.update(self.exact.get(k, ()))
-            found.update(self.deleted.get(k, ()))
-            dels |= _deletions(k)
-        for d in dels:
-            found.update(self.exact.get(d, ()))
-            found.update(self.deleted.get(d, ()))
-        if self.base is not None:
-            hashes = key_hashes({*(k for k, _ in token.keys), *dels})
-            for table in self.base:
-                found.update(table.lookup(hashes).tolist())
-        return found
-
-    def frozen(self) -> tuple[KeyTable, KeyTable]:
-        """Both key tables, base and additions, as one frozen pair."""
-        out = []
-        for i, extra in enumerate((self.exact, self.deleted)):
-            sizes = [len(v) for v in extra.values()]
-            hashes = np.repeat(key_hashes(extra.keys()), sizes).astype(np.uint64)
-            tids = np.fromiter(itertools.chain.from_iterable(extra.values()), np.int64, sum(sizes))
-            out.append(_extended(self.base[i] if self.base is not None else None, hashes, tids))
-        return out[0], out[1]
-
-
-def _extended(base: KeyTable | None, hashes: npt.NDArray[np.uint64], ids: I64) -> KeyTable:
-    return base.extended(hashes, ids) if base is not None else KeyTable.of(hashes, ids)
-
-
-def _grown(base: KeyTable | None, added: list[str], first: int) -> KeyTable:
-    """A base's string → id table with `added` (ids from `first` on) put in."""
-    return _extended(base, key_hashes(added), np.arange(first, first + len(added), dtype=np.int64))
 
 
 @dataclass(frozen=True)
@@ -188,9 +103,9 @@ class NameIndex:
         self._initial_bit = Column(b.initial_bit if b else None, "q", np.int64)  # its own initial
         self._is_initial = Column(b.is_initial if b else None, "b", np.int8)
         self._roles = Column(b.roles if b else None, "b", np.int8)
-        self._surnames = _Postings(0, self._roles, b)
-        self._givens = _Postings(1, self._roles, b)
-        self._patronymics = _Postings(2, self._roles, b)
+        self._surnames = Postings(0, self._roles, b)
+        self._givens = Postings(1, self._roles, b)
+        self._patronymics = Postings(2, self._roles, b)
         self._given_by_class = Multi(b.given_by_class if b else None)
         # Records: one row per (entity, name), token ids per role.
         self._r_surname = Column(b.r_surname if b else None, "i", np.int32)
@@ -222,6 +137,7 @@ class NameIndex:
         self._full_entities = Counts(base_keys=b.full_keys if b else None, base_counts=b.full_counts if b else None)
         self._counted: dict[int, set[tuple[int, int]]] = {}
         self._given_cache: dict[str, tuple[dict[int, float], bool]] = {}
+        self._family_cache: Lru[NameToken, tuple[list[int], list[float], bool]] = Lru(FAMILY_CACHE)
 
     # building ------------------------------------------------------------------
     def __len__(self) -> int:
@@ -248,8 +164,8 @@ class NameIndex:
         if tid is None:
             tid = self.token_count
             self._new_tokens.append(token)
-            self._first_bits.append(_first_letters(token))
-            self._initial_bit.append(_letter_bit(token.initial) if token.initial else 0)
+            self._first_bits.append(first_letters(token))
+            self._initial_bit.append(letter_bit(token.initial) if token.initial else 0)
             self._is_initial.append(1 if token.is_initial else 0)
             self._roles.append(0)
         self._tid[key] = tid
@@ -303,6 +219,7 @@ class NameIndex:
             return True
         names.add(parsed.raw)
         self._given_cache.clear()
+        self._family_cache.clear()
         self._add_record(eix, parsed)
         for reading in readings(parsed):
             self._add_record(eix, reading.name, self._rule_id(reading))
@@ -407,6 +324,7 @@ class NameIndex:
         self._has_full[eix] = 0
         self._weight[eix] = 0.0
         self._given_cache.clear()
+        self._family_cache.clear()
 
     def freeze(self, stamp: dict[str, Any] | None = None) -> Frozen:
         """Both layers folded into one frozen base, without the records of discarded entities."""
@@ -436,7 +354,7 @@ class NameIndex:
             rules=list(self._rules),
             token_text=token_text[0],
             token_keys=token_text[1],
-            token_ids=_grown(
+            token_ids=grown(
                 self._base.token_ids if self._base else None, [t.text.casefold() for t in self._new_tokens], self._t0
             ),
             first_bits=self._first_bits.whole(),
@@ -455,7 +373,7 @@ class NameIndex:
             by_surname=remapped(self._by_surname, n_tokens),
             by_given=remapped(self._by_given, n_tokens),
             eids=self._eids.blob(),
-            entity_ids=_grown(self._base.entity_ids if self._base else None, self._eids.extra, self._e0),
+            entity_ids=grown(self._base.entity_ids if self._base else None, self._eids.extra, self._e0),
             alive=self._alive.whole(),
             has_full=self._has_full.whole(),
             weight=self._weight.whole(),
@@ -520,23 +438,11 @@ class NameIndex:
 
     def _by_family_name(self, q: ParsedName) -> tuple[I64, F64, bool]:
         assert q.surname is not None
-        tids: list[int] = []
-        evidence: list[float] = []
-        exact: list[bool] = []
-        for tid in self._surnames.lookup(q.surname):
-            tm = match_tokens(q.surname, self._tok(tid))
-            if tm.evidence > 0.0:
-                tids.append(tid)
-                evidence.append(tm.evidence)
-                exact.append(tm.similarity == 1.0)
+        tids, evidence, on_file = self._family_candidates(q.surname)
         if not tids:
             return np.empty(0, dtype=np.int64), np.empty(0), False
-        on_file = any(exact)
-        if on_file:
-            evidence = [e if x else e * NAME_ON_FILE for e, x in zip(evidence, exact, strict=True)]
-        postings = [self._by_surname.get(t) for t in tids]
-        sizes = [len(p) for p in postings]
-        rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
+        postings, sizes = self._by_surname.get_many(tids)
+        rids = postings.astype(np.int64)
         score = np.repeat(np.asarray(evidence), sizes)
         g1 = self._r_given1.take(rids)
         if q.given:
@@ -554,7 +460,7 @@ class NameIndex:
                     pc = self._r_patronymic.take(rids)[has_given]
                     vs_patronymic = (g2 == NONE) & (pc != NONE) & (gf > GIVEN_CONFLICT)
                     if vs_patronymic.any():
-                        bit = _letter_bit(q.given[1].initial)
+                        bit = letter_bit(q.given[1].initial)
                         fits = (self._first_bits.take(pc[vs_patronymic]) & bit) != 0
                         gf[vs_patronymic] *= np.where(fits, 1.0, MIDDLE_CONFLICT)
             factor[has_given] = gf
@@ -569,15 +475,37 @@ class NameIndex:
             score *= self._patronymic_factor(q.patronymic, rids)
         return rids, score * self._rule_factors(rids), on_file
 
+    def _family_candidates(self, token: NameToken) -> tuple[list[int], list[float], bool]:
+        """Family-name tokens that fit `token` (in token id order), their evidence,
+        and whether `token` is itself a family name on file. Kept for recently
+        asked tokens: a batch asks the same family names again and again."""
+        cached = self._family_cache.get(token)
+        if cached is not None:
+            return cached
+        tids: list[int] = []
+        evidence: list[float] = []
+        exact: list[bool] = []
+        for tid in sorted(self._surnames.lookup(token)):
+            tm = match_tokens(token, self._tok(tid))
+            if tm.evidence > 0.0:
+                tids.append(tid)
+                evidence.append(tm.evidence)
+                exact.append(tm.similarity == 1.0)
+        on_file = any(exact)
+        if on_file:
+            evidence = [e if x else e * NAME_ON_FILE for e, x in zip(evidence, exact, strict=True)]
+        out = tids, evidence, on_file
+        self._family_cache.put(token, out)
+        return out
+
     def _by_address_form(self, q: ParsedName) -> tuple[I64, F64]:
         """ "Oleg Danilovich": the given name and the patronymic must both agree."""
         compat, _ = self._given_compatible(q.given[0])
-        tids = [t for t in compat if self._by_given.has(t)]
-        if not tids:
+        tids = list(compat)
+        postings, sizes = self._by_given.get_many(tids)
+        if len(postings) == 0:
             return np.empty(0, dtype=np.int64), np.empty(0)
-        postings = [self._by_given.get(t) for t in tids]
-        sizes = [len(p) for p in postings]
-        rids = np.fromiter(itertools.chain.from_iterable(postings), dtype=np.int64, count=sum(sizes))
+        rids = postings.astype(np.int64)
         g = np.repeat(np.asarray([compat[t] for t in tids]), sizes)
         if q.patronymic is None:
             return rids, 0.45 * g * self._rule_factors(rids)
@@ -623,11 +551,11 @@ class NameIndex:
         if len(gcol) == 0:
             return out
         if token.is_initial:
-            fits = (self._first_bits.take(gcol) & _letter_bit(token.initial)) != 0
+            fits = (self._first_bits.take(gcol) & letter_bit(token.initial)) != 0
             out[fits] = INITIAL_FITS
             return out
         is_init = self._is_initial.take(gcol) == 1
-        init_fits = (self._initial_bit.take(gcol) & _first_letters(token)) != 0
+        init_fits = (self._initial_bit.take(gcol) & first_letters(token)) != 0
         out[is_init & init_fits] = INITIAL_FITS
         compat, _ = self._given_compatible(token)
         if compat:
@@ -662,17 +590,34 @@ class NameIndex:
             surname=self._tok(s) if s != NONE else None,
         )
 
-    def _common_factor(self, q: ParsedName, rid: int) -> tuple[float, str, int]:
-        s, g1 = self._r_surname[rid], self._r_given1[rid]
-        if s == NONE:
-            return 1.0, "", 0
-        if q.given and g1 != NONE:
-            n = max(1, self._full_entities.get((s << 32) | g1))
-            return commonness(n, *FULL_NAME_COMMONNESS), "name", n
-        n = max(1, self._surname_entities.get(s))
-        return commonness(n, *SURNAME_ONLY_COMMONNESS), "family name", n
+    def _common_factors(self, q: ParsedName, rids: I64) -> tuple[F64, I64, npt.NDArray[np.bool_]]:
+        """The commonness factor of every record, the count of entities behind it,
+        and whether that count is of the full name (else of the family name alone;
+        no count without a family name). The counts are read in one go."""
+        s = self._r_surname.take(rids).astype(np.int64)
+        g1 = self._r_given1.take(rids).astype(np.int64)
+        factor = np.ones(len(rids))
+        count = np.zeros(len(rids), dtype=np.int64)
+        full = (s != NONE) & (g1 != NONE) if q.given else np.zeros(len(rids), dtype=bool)
+        alone = (s != NONE) & ~full
+        for mask, counts, params in (
+            (full, self._full_entities.get_many((s[full] << 32) | g1[full]), FULL_NAME_COMMONNESS),
+            (alone, self._surname_entities.get_many(s[alone]), SURNAME_ONLY_COMMONNESS),
+        ):
+            if len(counts):
+                counts = np.maximum(counts, 1)
+                # `commonness` itself on each distinct count (few): the factor is
+                # the very float a scalar computation gives.
+                distinct, inverse = np.unique(counts, return_inverse=True)
+                factor[mask] = np.asarray([commonness(int(n), *params) for n in distinct.tolist()])[inverse]
+                count[mask] = counts
+        return factor, count, full
 
-    def _explained(self, q: ParsedName, rid: int, on_file: frozenset[str]) -> NameMatch:
+    def _explained(
+        self, q: ParsedName, rid: int, on_file: frozenset[str], common: tuple[float, int, bool]
+    ) -> NameMatch:
+        """The record rescored by `compare_names`, with its reading rule and `common`
+        (factor, count, of the full name?) from `_common_factors`."""
         match = compare_names(q, self._record_name(rid), on_file)
         rule, rule_factor = self._rules[self._r_rule[rid]]
         if rule:
@@ -680,10 +625,11 @@ class NameIndex:
             match = NameMatch(
                 round(match.score * rule_factor, 4), (*match.parts, Part("rule:", None, None, "note", note))
             )
-        factor, what, n = self._common_factor(q, rid)
+        factor, n, full = common
         if factor >= 1.0:
             return match
         note = f"shared by {n:,} people in the index (×{factor:.2f})"
+        what = "name" if full else "family name"
         return NameMatch(round(match.score * factor, 4), (*match.parts, Part(what, None, None, "note", note)))
 
     def _rescore(
@@ -700,33 +646,36 @@ class NameIndex:
             if len(top) > _TIED_MAX * cap:
                 top = np.argpartition(-base, cap)[:cap]
             rids, base = rids[top], base[top]
-        adjusted = base * np.fromiter((self._common_factor(q, int(r))[0] for r in rids), np.float64, len(rids))
+        factor, count, full = self._common_factors(q, rids)
+        adjusted = base * factor
         order = np.argsort(-adjusted, kind="stable")
-        chosen: dict[int, tuple[float, int]] = {}  # entity -> (adjusted score, record)
+        # Python lists, read once: the loops below would otherwise box a numpy scalar per access.
+        rid_of, score_of, entity_of = rids.tolist(), adjusted.tolist(), self._r_entity.take(rids).tolist()
+        chosen: dict[int, tuple[float, int]] = {}  # entity -> (adjusted score, shortlist position)
         boundary = -1.0
-        for i in order:
-            rid, a = int(rids[i]), float(adjusted[i])
+        for i in order.tolist():
+            a, eix = score_of[i], entity_of[i]
             if len(chosen) >= limit and a < boundary:
                 break
-            eix = self._r_entity[rid]
             cur = chosen.get(eix)
             if cur is None:
-                chosen[eix] = (a, rid)
+                chosen[eix] = (a, i)
                 if len(chosen) == limit:
                     boundary = a  # keep every entity tied with the last place
-            elif a == cur[0] and _fuller(self._r_raw[rid], self._r_raw[cur[1]]):
+            elif a == cur[0] and _fuller(self._r_raw[rid_of[i]], self._r_raw[rid_of[cur[1]]]):
                 # Prefer the fuller record name on equal scores: it explains more.
-                chosen[eix] = (a, rid)
-        hits: list[tuple[float, float, str, Hit]] = []
-        for eix, (_, rid) in chosen.items():
-            match = self._explained(q, rid, on_file)
+                chosen[eix] = (a, i)
+        factor_of, count_of, full_of = factor.tolist(), count.tolist(), full.tolist()
+        ranked: list[tuple[float, float, str, int, NameMatch]] = []
+        for eix, (_, i) in chosen.items():
+            rid = rid_of[i]
+            match = self._explained(q, rid, on_file, (factor_of[i], count_of[i], full_of[i]))
             if match.score >= floor:
-                eid = self._eids[eix]
-                hits.append(
-                    (-match.score, -self._weight[eix], eid, Hit(eid, self._r_raw[rid], match.score, match.explanation))
-                )
-        hits.sort(key=lambda h: h[:3])
-        return [h[3] for h in hits[:limit]]
+                ranked.append((-match.score, -self._weight[eix], self._eids[eix], rid, match))
+        ranked.sort(key=lambda h: h[:3])
+        # Explanations are written for the hits returned only: an entity tied
+        # with the last place is scored, but seldom shown.
+        return [Hit(eid, self._r_raw[rid], match.score, match.explanation) for _, _, eid, rid, match in ranked[:limit]]
 
 
 def _fuller(a: str, b: str) -> bool:

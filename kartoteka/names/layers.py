@@ -114,6 +114,16 @@ class Multi:
         tail = np.frombuffer(more, dtype=np.int32)
         return tail if head is None or len(head) == 0 else np.concatenate([head, tail])
 
+    def get_many(self, keys: list[int]) -> tuple[npt.NDArray[np.int32], I64]:
+        """The rows of `keys` one after another, and each row's length."""
+        if self.base is not None and not self.extra and keys and min(keys) >= 0 and max(keys) < len(self.base):
+            # Only base rows: one gather out of the file, no slice per key.
+            idx = np.asarray(keys, dtype=np.int64)
+            return self.base.gather(idx), self.base.offsets[idx + 1] - self.base.offsets[idx]
+        rows = [self.get(k) for k in keys]
+        sizes = np.fromiter((len(r) for r in rows), dtype=np.int64, count=len(rows))
+        return (np.concatenate(rows) if rows else np.empty(0, dtype=np.int32)), sizes
+
     def has(self, key: int) -> bool:
         return key in self.extra or (self.base is not None and len(self.base.row(key)) > 0)
 
@@ -162,6 +172,20 @@ class Counts:
 
     def get(self, key: int) -> int:
         return self.base(key) + self.delta.get(key, 0)
+
+    def get_many(self, keys: I64) -> I64:
+        """`get` of every key, the base read in one go."""
+        out = np.zeros(len(keys), dtype=np.int64)
+        if self.dense is not None:
+            inside = (keys >= 0) & (keys < len(self.dense))
+            out[inside] = self.dense[keys[inside]]
+        elif self.keys is not None and self.counts is not None and len(self.keys):
+            pos = np.minimum(np.searchsorted(self.keys, keys), len(self.keys) - 1)
+            hit = self.keys[pos] == keys
+            out[hit] = self.counts[pos[hit]]
+        if self.delta:
+            out += np.fromiter((self.delta.get(k, 0) for k in keys.tolist()), dtype=np.int64, count=len(keys))
+        return out
 
     def add(self, key: int, n: int) -> None:
         self.delta[key] = self.delta.get(key, 0) + n
