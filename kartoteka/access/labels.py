@@ -294,6 +294,44 @@ class Clearance:
 
 OWNER = Clearance(Level.TS, frozenset(), everything=True)
 
+# Bound on the token sets `readers_see` enumerates; past it, it answers no (never a wrong yes).
+_MAX_TERMS = 64
+
+
+def _satisfying(expr: Expr | None) -> list[frozenset[str]] | None:
+    """The token sets that each satisfy `expr` minimally enough: its disjunctive
+    terms (None when there are more than `_MAX_TERMS`)."""
+    if expr is None:
+        return [frozenset()]
+    if isinstance(expr, Token):
+        return [frozenset({expr.name})]
+    parts = [_satisfying(c) for c in expr.children]
+    if any(p is None for p in parts):
+        return None
+    if expr.op == "|":
+        out = [t for p in parts for t in p or ()]
+        return out if len(out) <= _MAX_TERMS else None
+    terms = [frozenset[str]()]
+    for p in parts:
+        terms = [a | b for a in terms for b in p or ()]
+        if len(terms) > _MAX_TERMS:
+            return None
+    return terms
+
+
+def readers_see(reader: Label, other: Label) -> bool:
+    """May everyone who may read an item labelled `reader` also read one labelled `other`?
+
+    Whatever is decided for the readers of one passage may rest only on what
+    they all see. A reader holds the level and some set of tokens that
+    satisfies `reader`; each disjunctive term of it is the least such set."""
+    if other.level > reader.level:
+        return False
+    terms = _satisfying(reader.expression)
+    if terms is None:
+        return False
+    return all(evaluate(other.expression, t) for t in terms)
+
 
 DISSEMINATION = ("NOFORN", "NF")
 REL_PREFIX = "REL_"

@@ -15,19 +15,25 @@ Two passes, both conservative:
 Analyst corrections are respected: pinned mentions are never moved, and
 entities an analyst split apart are never joined again.
 
-An author who is not the archive owner resolves against their own view
-(`AuthorView`): a mention joins only a card they may see, matched only by
-names they may see, so what their document becomes in the card index is the
-same whatever the archive hides from them.
+Every decision is read from what the readers of the mentions it moves may
+see, whoever ingests (the owner too): within a document, a mention is drawn
+only by mentions its readers see; across documents, a cluster is matched by
+the names of its own that every reader of any of its mentions sees, against
+the names of each card from sources (passages, imported records, analysts'
+aliases) those readers all see. So which card a visible mention joins, and
+which visible mentions share a card, is the same whatever the archive hides
+from their readers. An author who is not the archive owner also resolves
+against their own view (`AuthorView`): a mention joins only a card they may
+see.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from kartoteka.access.labels import Clearance, Label
+from kartoteka.access.labels import Label, readers_see
 from kartoteka.index.keys import plain_label_key
 from kartoteka.names.compare import compare_names
 from kartoteka.names.index import NameIndex
@@ -100,10 +106,29 @@ class Cluster:
         self.mentions.append(idx)
         self.forms[form] = None
         self.parsed.append(p)
-        if completeness(p) > completeness(self.best) or (
-            completeness(p) == completeness(self.best) and self.best.display.isupper() and not p.display.isupper()
-        ):
+        if fuller(p, self.best):
             self.best = p
+
+    def best_seen_from(self, idx: int, sees: Callable[[int, int], bool] | None) -> ParsedName | None:
+        """The fullest of the cluster's names that the readers of mention `idx` may see."""
+        if sees is None:
+            return self.best
+        return fullest(q for m, q in zip(self.mentions, self.parsed, strict=True) if sees(m, idx))
+
+
+def fuller(p: ParsedName, than: ParsedName) -> bool:
+    """Is `p` a better name of a person than `than`: more complete, or as complete and not in capitals."""
+    return completeness(p) > completeness(than) or (
+        completeness(p) == completeness(than) and than.display.isupper() and not p.display.isupper()
+    )
+
+
+def fullest(names: Iterable[ParsedName]) -> ParsedName | None:
+    best: ParsedName | None = None
+    for p in names:
+        if best is None or fuller(p, best):
+            best = p
+    return best
 
 
 def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool] | None = None) -> list[Cluster]:
@@ -131,8 +156,12 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                         seen.add(id(c))
                         fitting.append(c)
             if p.given:
-                # A full name or initials must fit the cluster's given name.
-                fitting = [c for c in fitting if not c.best.given or given_compatible(c.best.given[0], p.given[0])]
+                # A full name or initials must fit the cluster's given name, as
+                # this mention's readers see the cluster (a hidden "Pavel Zorin"
+                # must not keep a visible "Arkady Zorin" off a visible "Zorin").
+                given = p.given[0]
+                views = [(c, c.best_seen_from(idx, sees)) for c in fitting]
+                fitting = [c for c, v in views if v is None or not v.given or given_compatible(v.given[0], given)]
             sex = sex_of(p)
             if sex is not None:
                 # "Mrs. Kennedy" does not join "John F. Kennedy" of the same page.
@@ -147,13 +176,18 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
             elif fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
         elif p.given:
-            fitting = [
-                c
-                for c in clusters
-                if c.best.given
-                and given_compatible(c.best.given[0], p.given[0])
-                and (p.patronymic is None or c.best.patronymic is None or same_token(c.best.patronymic, p.patronymic))
-            ]
+            # A lone given name joins the one person of the document it fits,
+            # among those its readers see, by the names they see.
+            fitting = []
+            for c in clusters:
+                shown = c.best_seen_from(idx, sees)
+                if (
+                    shown is not None
+                    and shown.given
+                    and given_compatible(shown.given[0], p.given[0])
+                    and (p.patronymic is None or shown.patronymic is None or same_token(shown.patronymic, p.patronymic))
+                ):
+                    fitting.append(c)
             if len(fitting) == 1:
                 target = fitting[0]
             elif p.patronymic is None:
@@ -198,32 +232,29 @@ class Resolver:
         self.store = store
         self.names = names if names is not None else build_name_index(store)
         self.view = view
-        # Cards this resolver made or named during the ingest: the author's own.
+        # Cards this resolver made during the ingest: the author's own.
         self._made: set[str] = set()
-        self._given: dict[str, list[str]] = {}
 
     def _visible(self, entity_id: str) -> bool:
         return self.view is None or entity_id in self._made or self.view.entity_visible(entity_id)
 
-    def _names(self, entity_id: str) -> list[ParsedName]:
-        if self.view is None:
-            names = self.store.entity_names([entity_id]).get(entity_id, [])
-        else:
-            names = [*self.view.names.get(entity_id, []), *self._given.get(entity_id, [])]
-        return [p for p in (parse_name(n) for n in names) if not p.is_empty]
-
     def _add_names(self, entity_id: str, names: list[tuple[str, str]]) -> None:
         self.store.add_names(entity_id, names)
-        if self.view is not None:
-            self._given.setdefault(entity_id, []).extend(n for n, _ in names)
 
     def _match_person(
         self,
         cluster: Cluster,
         here: Mapping[str, list[tuple[int, str]]] | None = None,
         sees: Callable[[int, int], bool] | None = None,
+        readers: list[Label] | None = None,
     ) -> str | None:
         """The card a document's cluster joins, or None for a new one.
+
+        `readers`: the reader label of each of the cluster's mentions (see
+        `resolve`). The cluster is matched by its names that all its readers
+        see, against each card's names from sources they all see: a card no
+        source of which they see is no candidate, and neither are hidden
+        namesakes counted when a match is judged ambiguous.
 
         `here`: the cards this document already made or joined, with their
         (mention index, form); a card of one sex there is not joined by a
@@ -231,14 +262,21 @@ class Resolver:
         mentions the cluster's readers may see (`sees`). Cards of other
         documents are not judged by sex: their names may come from passages
         above this mention's readers."""
-        best = cluster.best
         first = cluster.mentions[0]
+        if sees is None:
+            best: ParsedName | None = cluster.best
+        else:
+            shared = [m for m in cluster.mentions if all(sees(m, other) for other in cluster.mentions)]
+            best = fullest(q for m, q in zip(cluster.mentions, cluster.parsed, strict=True) if m in shared)
+        if best is None:
+            return None  # no name of the cluster that all its readers see: nothing to match by
         sex = cluster.sex_seen_from(first, sees)
         # Enough candidates to see ambiguity: two equal winners join neither.
         candidates = sorted({h.entity_id for h in self.names.search(best, limit=50) if self._visible(h.entity_id)})
+        sourced = self._sourced_names(candidates, readers)
         scored: list[tuple[float, str]] = []
         for eid in candidates:
-            names = self._names(eid)
+            names = sourced.get(eid, [])
             if not names:
                 continue
             if sex is not None and here and eid in here:
@@ -282,29 +320,62 @@ class Resolver:
         # "Not done yet".)
         return None
 
+    def _sourced_names(self, candidates: list[str], readers: list[Label] | None) -> dict[str, list[ParsedName]]:
+        """Each candidate's names from sources every one of `readers` may see (all, without labels)."""
+        out: dict[str, list[ParsedName]] = {}
+        if not candidates:
+            return out
+        seen: set[tuple[str, str]] = set()
+        for eid, name, doc_label, label in self.store.person_name_sources(candidates):
+            form = alias_form(name)
+            if (eid, form) in seen:
+                continue
+            if readers is not None:
+                source = (
+                    Label.parse(label)
+                    if doc_label is None
+                    else Label.join([Label.parse(doc_label), Label.parse(label)])
+                )
+                if not all(readers_see(r, source) for r in readers):
+                    continue
+            seen.add((eid, form))
+            parsed = parse_name(form)
+            if not parsed.is_empty:
+                out.setdefault(eid, []).append(parsed)
+        return out
+
     def resolve(
         self,
         document_id: str,
         mentions: list[tuple[int, int, int, str, str]],
         labels: dict[int, Label] | None = None,
+        document_label: Label | None = None,
     ) -> list[str | None]:
         """Entity ids for (portion_seq, start, end, text, kind) mentions of one document,
         as `relabel_people` gives them (ingest stores the kinds it gives, too).
 
-        `labels` (portion seq → governing label) keeps what is inferred about
-        a mention to evidence its readers may see."""
+        `labels` (portion seq → governing label) and `document_label` keep what
+        is inferred about a mention to what its readers may see: a reader of a
+        mention is one who may read its document and its passage."""
         out: list[str | None] = [None] * len(mentions)
         people = [(i, m[3]) for i, m in enumerate(mentions) if m[4] == "PERSON"]
+        reader: dict[int, Label] = {}
+        if labels is not None:
+            for i, m in enumerate(mentions):
+                own = labels.get(m[0], document_label)
+                if own is not None:
+                    reader[i] = own if document_label is None else Label.join([document_label, own])
 
         def sees(a: int, b: int) -> bool:
-            if labels is None or mentions[b][0] not in labels:
+            """May every reader of mention b see mention a?"""
+            if b not in reader:
                 return True
-            own = labels[mentions[b][0]]
-            return Clearance(own.level, own.tokens).can_see(labels.get(mentions[a][0], own))
+            return a in reader and readers_see(reader[b], reader[a])
 
         here: dict[str, list[tuple[int, str]]] = {}
-        for cluster in cluster_people(people, sees):
-            eid = self._match_person(cluster, here, sees)
+        for cluster in cluster_people(people, sees if labels is not None else None):
+            readers = [reader[m] for m in cluster.mentions] if labels is not None and reader else None
+            eid = self._match_person(cluster, here, sees if labels is not None else None, readers)
             first = mentions[cluster.mentions[0]]
             if eid is None:
                 eid = entity_id_for(self.store, "PERSON", document_id, first[1], first[2])
@@ -375,8 +446,7 @@ def relabel_people(
         if labels is None or m[0] not in labels:
             return True
         own = labels[m[0]]
-        reader = Clearance(own.level, own.tokens)
-        return any(reader.can_see(labels.get(q, own)) for q in seqs)
+        return any(readers_see(own, labels.get(q, own)) for q in seqs)
 
     return [
         (m[0], m[1], m[2], m[3], "PERSON") if m[4] != "PERSON" and " " not in m[3] and evidenced(m) else m

@@ -375,7 +375,7 @@ class Ingestor:
                 # Stored with the kind resolution gives them: a lone "Sorin"
                 # the model read as ORG or NORP is a PERSON mention of the card.
                 mentions = relabel_people(mentions, governing)
-                entity_ids = self.resolver.resolve(doc_id, mentions, governing)
+                entity_ids = self.resolver.resolve(doc_id, mentions, governing, stored_label(p.label))
                 self.store.add_mentions(
                     doc_id,
                     portion_ids,

@@ -107,6 +107,11 @@ class Store(Protocol):
         """`person_names` of these cards only (those that are live persons)."""
         ...
 
+    def person_name_sources(self, entity_ids: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
+        """(entity id, name, document label or None, label) of each labelled source of these
+        cards' names (queries.person_name_sources): what resolution may weigh for a reader."""
+        ...
+
     def name_change_seq(self) -> int:
         """The change log's clock: rises with every change to a person card's names or mentions."""
         ...

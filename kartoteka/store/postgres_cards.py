@@ -130,6 +130,11 @@ class PgCardRows:
         ).fetchall()  # the condition stands twice
         return [(r[0], r[1], int(r[2])) for r in rows]
 
+    def person_name_sources(self, entity_ids: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
+        ids = list(entity_ids)
+        rows = self.db.execute(queries.person_name_sources("entity_id = ANY(%s)"), (ids, ids)).fetchall()
+        return [(str(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
+
     def name_change_seq(self) -> int:
         row = self.db.execute(queries.NAME_CHANGE_SEQ).fetchone()
         return int(row[0]) if row else 0

@@ -33,3 +33,17 @@ NAME_CHANGE_SEQ = "SELECT seq FROM name_change_clock"
 
 def name_changes_since(placeholder: str) -> str:
     return f"SELECT entity_id FROM name_changes WHERE seq > {placeholder} ORDER BY entity_id"
+
+
+def person_name_sources(only: str) -> str:
+    """(entity id, name, document label, governing portion label) of every name a
+    person card has from a source with a label: each person mention (labelled by
+    its passage), each imported record's and analyst's name (its own label, the
+    document label NULL). `only` is a condition on `entity_id`; bind it twice."""
+    return (
+        "SELECT m.entity_id, m.text, d.label, coalesce(p.label, d.label) FROM mentions m"
+        " JOIN portions p ON p.id=m.portion_id JOIN documents d ON d.id=p.document_id"
+        f" WHERE m.kind='PERSON' AND m.{only}"
+        " UNION ALL SELECT n.entity_id, n.name, NULL, coalesce(n.label, 'U') FROM entity_names n"
+        f" WHERE n.source IN ('import', 'analyst') AND n.{only}"
+    )

@@ -128,6 +128,15 @@ class CardRows:
             out.extend(self.db.execute(sql, chunk * 2))  # the condition stands twice
         return out
 
+    def person_name_sources(self, entity_ids: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
+        out: list[tuple[str, str, str | None, str]] = []
+        ids = list(entity_ids)
+        for i in range(0, len(ids), 400):
+            chunk = ids[i : i + 400]
+            sql = queries.person_name_sources(f"entity_id IN ({','.join('?' * len(chunk))})")
+            out.extend(self.db.execute(sql, chunk * 2))  # the condition stands twice
+        return out
+
     def name_change_seq(self) -> int:
         row = self.db.execute(queries.NAME_CHANGE_SEQ).fetchone()
         return int(row[0]) if row else 0

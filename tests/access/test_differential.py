@@ -107,6 +107,9 @@ INTERVIEW_MARKED_HIDDEN_FIRST = Doc(
     "(U) — Who else did you meet?\n",
 )
 
+SEEN_DINNER = Doc("a.txt", "(U) The station reported that Mr. Zorin had dinner with Mr. Mendes at the embassy.\n")
+SEEN_LUNCH = Doc("b.txt", "(U) The station reported that Mr. Zorin had lunch with Mr. Mendes at the hotel.\n")
+
 NAMES = [
     "Arkady Zorin",
     "Kennedy",
@@ -185,6 +188,21 @@ SCENARIOS = {
             [
                 Doc("t.txt", "(U) The report was read by Tichborn at the desk.\n"),
                 Doc("h.txt", "(S//HUM) Mr. Tichborn of the consulate met the source.\n", "S:HUM"),
+            ]
+        ),
+    ),
+    # Resolution across documents: two hidden namesakes ("Arkady Zorin",
+    # "Nikolai Zorin") made a visible "Mr. Zorin" ambiguous, so the two visible
+    # mentions got a card each, where without them they share one. A match is
+    # now judged only by names from sources the mentions' readers see.
+    "hidden namesakes make a visible surname ambiguous": (
+        World([SEEN_DINNER, SEEN_LUNCH]),
+        World(
+            [
+                Doc("h1.txt", "(S//HUM) Arkady Zorin met Duarte Mendes in Lisbon in 1977.\n", "S:HUM"),
+                Doc("h2.txt", "(S//HUM) Nikolai Zorin met Duarte Mendes in Lisbon in 1977.\n", "S:HUM"),
+                SEEN_DINNER,
+                SEEN_LUNCH,
             ]
         ),
     ),
