@@ -135,3 +135,24 @@ def test_normalising_never_changes_a_decision(text: str, held: set[str]) -> None
 def test_fuzz_parser_fails_only_cleanly(text: str) -> None:
     with contextlib.suppress(LabelError):
         parse_expression(text)
+
+
+def test_readers_see_is_what_every_reader_sees() -> None:
+    """`readers_see(r, o)`: every clearance that may read `r` may read `o`, checked against all
+    clearances over three tokens and four levels, for labels with &, | and nesting."""
+    import itertools
+
+    from kartoteka.access.labels import Clearance, Label, Level, readers_see
+
+    exprs = ["", ":A", ":B", ":A&B", ":A|B", ":(A|B)&C", ":A|(B&C)", ":A&B&C", ":(A|C)&(B|C)"]
+    labels = [Label.parse(level + e) for level in ("U", "S") for e in exprs]
+    tokens = ["A", "B", "C"]
+    clearances = [
+        Clearance(level, frozenset(held))
+        for level in Level
+        for n in range(len(tokens) + 1)
+        for held in itertools.combinations(tokens, n)
+    ]
+    for r, o in itertools.product(labels, labels):
+        truth = all(c.can_see(o) for c in clearances if c.can_see(r))
+        assert readers_see(r, o) == truth, (str(r), str(o))
