@@ -113,15 +113,19 @@ def _reverse(scheme: str, preferred: bool = True) -> _Reverse:
     return _Reverse(rev, max(len(s) for s in rev))
 
 
+_DOUBLED = re.compile(r"(.)\1+")
+_SIBILANT_O = re.compile(r"([SCZ])o")
+
+
 def _collapse(s: str) -> str:
     """Doubled letters carry no weight across schemes (Kallugin, Aleksandrr)."""
-    return re.sub(r"(.)\1+", r"\1", s)
+    return _DOUBLED.sub(r"\1", s)
 
 
 def _sibilant_vowel(s: str) -> str:
     """ё after ж, ч, ш, щ is written "e" in English and "o" in German
     (Khrushchev / Chruschtschow): both are one sound class here."""
-    return re.sub(r"([SCZ])o", r"\1e", s)
+    return _SIBILANT_O.sub(r"\1e", s)
 
 
 def skeleton_of_cyrillic(text: str) -> str:
@@ -168,6 +172,32 @@ def ocr_key(latin: str) -> str:
     return s
 
 
+_Rule = tuple[re.Pattern[str], tuple[str, ...]]
+
+
+@cache
+def _rules_at(language: str) -> tuple[dict[str, tuple[_Rule, ...]], tuple[_Rule, ...]]:
+    """The language's transcription rules by the letter at the position tried, and
+    those for any other letter. A rule whose pattern begins with a plain letter
+    can match only where that letter stands, so it is left out elsewhere; the
+    rest keep their order, and the first rule that matches is the one it was
+    when every rule was tried (about 70 regular expressions at every letter)."""
+    rules = transcription()[language]
+    firsts = [_literal_first(pattern.pattern) for pattern, _ in rules]
+    by_letter = {
+        c: tuple(r for r, f in zip(rules, firsts, strict=True) if f in (c, None)) for c in set(firsts) if c is not None
+    }
+    return by_letter, tuple(r for r, f in zip(rules, firsts, strict=True) if f is None)
+
+
+def _literal_first(pattern: str) -> str | None:
+    """The letter every match of `pattern` begins with, where that is plain to see."""
+    body = pattern.removeprefix("^")
+    if "|" in body or not body or not body[0].isalpha() or body[1:2] in ("?", "*", "{"):
+        return None
+    return body[0]
+
+
 def transcribe(latin: str, language: str = "english") -> tuple[str, ...]:
     """A Latin word written in Russian Cyrillic by the practical transcription
     rules of `language` (vocab/transcription.yml): a few likely spellings.
@@ -178,11 +208,11 @@ def transcribe(latin: str, language: str = "english") -> tuple[str, ...]:
     the mixed cases.
     """
     word = plain_key(latin) if not latin.isalpha() or not latin.isascii() else latin.lower()
-    rules = transcription()[language]
+    by_letter, anywhere = _rules_at(language)
     pieces: list[tuple[str, ...]] = []
     i = 0
     while i < len(word):
-        for pattern, spellings in rules:
+        for pattern, spellings in by_letter.get(word[i], anywhere):
             m = pattern.match(word, i)
             if m is not None and m.end() > i:
                 pieces.append(spellings)

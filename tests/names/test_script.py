@@ -39,3 +39,17 @@ def test_romanise_schemes() -> None:
     assert romanise("Крючков", "english") == "Kryuchkov"
     assert romanise("Крючков", "german") == "Krjutschkow"
     assert romanise("Крючков", "french") == "Krioutchkov"
+
+
+def test_transcription_rules_picked_by_letter_as_when_all_are_tried(monkeypatch: pytest.MonkeyPatch) -> None:
+    # transcribe tries at each letter only the rules that can match there;
+    # the first that matches must be the one found by trying every rule.
+    from kartoteka.names import lexicon, script
+    from kartoteka.vocab import transcription
+
+    words = {"harvey", "oswald", "mcnamara", "angleton", "hoover", "whitehead", "schmidt", "yates", "müller", "x"}
+    words |= set(lexicon._census("dist.male.first")) | set(lexicon._census("dist.all.last"))
+    picked = {w: script.transcribe(w) for w in words}
+    monkeypatch.setattr(script, "_rules_at", lambda language: ({}, transcription()[language]))
+    assert {w: script.transcribe(w) for w in words} == picked
+    assert len(words) > 1000
