@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
@@ -37,14 +38,20 @@ Where = Callable[[Path, str], Location]
 def pg_database() -> Iterator[str]:
     """The URL of a fresh database for this session (dropped at its end)."""
     try:
-        admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5)
+        psycopg.connect(f"{SERVER}/postgres", autocommit=True, connect_timeout=5).close()  # reachable?
     except psycopg.OperationalError as exc:
         reason = f"no PostgreSQL server at {SERVER} ({str(exc).strip().splitlines()[-1]})"
         if os.environ.get("KARTOTEKA_REQUIRE_POSTGRES") == "1":
             pytest.fail(f"{reason}; KARTOTEKA_REQUIRE_POSTGRES=1 says the PostgreSQL tests must run")
         pytest.skip(reason)
-    name = f"kartoteka_test_{secrets.token_hex(4)}"
-    with admin:
+    with fresh_database(f"kartoteka_test_{secrets.token_hex(4)}") as url:
+        yield url
+
+
+@contextmanager
+def fresh_database(name: str) -> Iterator[str]:
+    """The URL of a new database `name` on the test server, dropped (with its connections) after."""
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
         admin.execute(f"CREATE DATABASE {name} TEMPLATE template0 ENCODING 'UTF8'")
     try:
         yield f"{SERVER}/{name}"

@@ -42,7 +42,7 @@ from kartoteka.store.postgres import PostgresStore, failed
 from kartoteka.store.postgres_pool import connect, quote_ident, release
 from kartoteka.store.postgres_trail import create as create_trail
 from kartoteka.store.postgres_trail import trail_schema
-from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value
+from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value, check_tables
 
 Conn = psycopg.Connection[TupleRow]
 BATCH = 1000
@@ -226,14 +226,7 @@ class PostgresTransfer:
         return counts
 
     def _fill(self, db: Conn, reader: TableReader, progress: Progress | None) -> dict[str, int]:
-        have = {(t.store, t.name): t for t in tables(db, self.url)}
-        wanted = {(t.store, t.name): t for t in reader.tables()}
-        for key in sorted(set(have) ^ set(wanted)):
-            where = "the export" if key in wanted else "this Kartoteka's schema"
-            raise KartotekaError(E.E140, path="the export", reason=f"table {key[0]}/{key[1]} is only in {where}")
-        for key, table in wanted.items():
-            if set(table.column_names) != set(have[key].column_names):
-                raise KartotekaError(E.E140, path="the export", reason=f"the columns of {table.file} differ")
+        check_tables(tables(db, self.url), reader.tables())
         archive, trail = quote_ident(self.schemas["archive"]), quote_ident(self.schemas["trail"])
         db.execute(f"DELETE FROM {archive}.archive_secret")
         db.execute(f"DELETE FROM {trail}.meta")

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from kartoteka.store import partitions, queries
 from kartoteka.store.records import (
@@ -119,23 +120,21 @@ class CardRows:
         # nothing else uses the connection.
         yield from self.db.execute(queries.person_names())
 
-    def person_names_of(self, entity_ids: Sequence[str]) -> list[tuple[str, str, int]]:
-        out: list[tuple[str, str, int]] = []
-        ids = list(entity_ids)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            sql = queries.person_names(f"e.id IN ({','.join('?' * len(chunk))})")
-            out.extend(self.db.execute(sql, chunk * 2))  # the condition stands twice
-        return out
-
-    def person_name_sources(self, entity_ids: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
-        out: list[tuple[str, str, str | None, str]] = []
+    def _by_ids(self, query: Callable[[str], str], column: str, entity_ids: Sequence[str]) -> list[Any]:
+        """The rows of a queries.py text whose condition on `column` stands twice, for
+        these ids, in chunks that keep within SQLite's bound on parameters."""
+        out: list[Any] = []
         ids = list(entity_ids)
         for i in range(0, len(ids), 400):
             chunk = ids[i : i + 400]
-            sql = queries.person_name_sources(f"entity_id IN ({','.join('?' * len(chunk))})")
-            out.extend(self.db.execute(sql, chunk * 2))  # the condition stands twice
+            out.extend(self.db.execute(query(f"{column} IN ({','.join('?' * len(chunk))})"), chunk * 2))
         return out
+
+    def person_names_of(self, entity_ids: Sequence[str]) -> list[tuple[str, str, int]]:
+        return self._by_ids(queries.person_names, "e.id", entity_ids)
+
+    def person_name_sources(self, entity_ids: Sequence[str]) -> list[tuple[str, str, str | None, str]]:
+        return self._by_ids(queries.person_name_sources, "entity_id", entity_ids)
 
     def name_change_seq(self) -> int:
         row = self.db.execute(queries.NAME_CHANGE_SEQ).fetchone()

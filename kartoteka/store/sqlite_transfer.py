@@ -34,7 +34,7 @@ from kartoteka.store import search
 from kartoteka.store.private import create_private
 from kartoteka.store.trail import _SCHEMA as TRAIL_SCHEMA
 from kartoteka.store.trail import TRAIL_APPLICATION_ID, TRAIL_VERSION, busy_seconds, immediate, is_locked
-from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value
+from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value, check_tables
 
 BATCH = 1000
 IMPORT_CACHE_KIB = 256 * 1024  # 256 MiB of page cache for the import's connection
@@ -239,14 +239,7 @@ class SQLiteTransfer:
         return counts
 
     def _fill(self, db: sqlite3.Connection, reader: TableReader, progress: Progress | None) -> dict[str, int]:
-        have = {(t.store, t.name): t for t in tables(db, "main", "archive") + tables(db, "trail", "trail")}
-        wanted = {(t.store, t.name): t for t in reader.tables()}
-        for key in sorted(set(have) ^ set(wanted)):
-            where = "the export" if key in wanted else "this Kartoteka's schema"
-            raise KartotekaError(E.E140, path="the export", reason=f"table {key[0]}/{key[1]} is only in {where}")
-        for key, table in wanted.items():
-            if set(table.column_names) != set(have[key].column_names):
-                raise KartotekaError(E.E140, path="the export", reason=f"the columns of {table.file} differ")
+        check_tables(tables(db, "main", "archive") + tables(db, "trail", "trail"), reader.tables())
         db.execute("DELETE FROM main.archive_secret")
         db.execute("DELETE FROM trail.meta")
         counts: dict[str, int] = {}

@@ -97,6 +97,18 @@ def decode_row(table: Table, line: str, where: str) -> tuple[Value, ...]:
     return tuple(out)
 
 
+def check_tables(have: list[Table], wanted: list[Table]) -> None:
+    """E140 unless the export's tables and their columns are the target schema's."""
+    ours = {(t.store, t.name): t for t in have}
+    theirs = {(t.store, t.name): t for t in wanted}
+    for key in sorted(set(ours) ^ set(theirs)):
+        where = "the export" if key in theirs else "this Kartoteka's schema"
+        raise KartotekaError(E.E140, path="the export", reason=f"table {key[0]}/{key[1]} is only in {where}")
+    for key, table in theirs.items():
+        if set(table.column_names) != set(ours[key].column_names):
+            raise KartotekaError(E.E140, path="the export", reason=f"the columns of {table.file} differ")
+
+
 class TableReader(Protocol):
     """What an import reads: the export's tables and rows, checked as they are read."""
 

@@ -13,17 +13,8 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from kartoteka.cli import app
-from tests.store.transfer_helpers import answers, digest, rich_archive, tables, trail_file
-
-runner = CliRunner()
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, list(args))
-    return r.exit_code, r.stdout, r.stderr
+from tests.store.transfer_helpers import answers, cli, digest, rich_archive, tables, trail_file
 
 
 @pytest.fixture(scope="module")

@@ -15,28 +15,20 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 from kartoteka.archive import Archive
 from kartoteka.archive.transfer import import_archive
-from kartoteka.cli import app
 from tests.store.transfer_helpers import (
     ANALYST_PASSWORD,
     TRUE_NAME,
     answers,
+    cli,
     digest,
     rewrite,
     rich_archive,
     tables,
     trail_file,
 )
-
-runner = CliRunner()
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, list(args))
-    return r.exit_code, r.stdout, r.stderr
 
 
 @pytest.fixture(scope="module")

@@ -17,20 +17,11 @@ from urllib.parse import quote
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
 from kartoteka.archive import Archive
-from kartoteka.cli import app
 from kartoteka.store.location import parse
-from tests.backends import pg_location
-from tests.store.transfer_helpers import ANALYST_PASSWORD, TRUE_NAME, answers, rewrite, rich_archive, tables
-
-runner = CliRunner()
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    r = runner.invoke(app, list(args))
-    return r.exit_code, r.stdout, r.stderr
+from tests.backends import fresh_database, pg_location
+from tests.store.transfer_helpers import ANALYST_PASSWORD, TRUE_NAME, answers, cli, rewrite, rich_archive, tables
 
 
 @pytest.fixture(scope="module")
@@ -173,18 +164,8 @@ def test_a_row_pointing_at_nothing_leaves_postgresql_as_it_was(
 @pytest.fixture
 def other_database(pg_database: str) -> Iterator[str]:
     """A second database on the same server, for a restore that keeps the schema's name."""
-    server, name = pg_database.rsplit("/", 1)
-    other = f"{name}_restore"
-    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {other} TEMPLATE template0 ENCODING 'UTF8'")
-    try:
-        yield f"{server}/{other}"
-    finally:
-        from kartoteka.store.postgres_pool import close_pools
-
-        close_pools()
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f"DROP DATABASE IF EXISTS {other} WITH (FORCE)")
+    with fresh_database(pg_database.rsplit("/", 1)[1] + "_restore") as url:
+        yield url
 
 
 def test_a_postgresql_backup_restores_with_pg_restore(

@@ -8,11 +8,23 @@ import json
 import sqlite3
 from pathlib import Path
 
+from typer.testing import CliRunner
+
 from kartoteka.archive import Archive
+from kartoteka.cli import app
 from kartoteka.demo import build
 
 TRUE_NAME = "Ivan Testovich Lebedev"
 ANALYST_PASSWORD = "correct horse battery staple"
+
+
+_runner = CliRunner()
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    """`kartoteka ARGS` in process: (exit code, stdout, stderr)."""
+    r = _runner.invoke(app, list(args))
+    return r.exit_code, r.stdout, r.stderr
 
 
 def rich_archive(path: Path) -> Path:
