@@ -37,6 +37,10 @@ class E(StrEnum):
     E115 = "[E115] {path}: {reason}; not read"
     E116 = "[E116] The archive check found problems: {problems}"
     E117 = "[E117] Can't open or write {path}: {reason}"
+    E118 = (
+        "[E118] The disk of {path} is full ({reason}). Free space and run the command again: what was stored"
+        " is whole, and an ingest goes on where it stopped."
+    )
     # Export, import and backup (E140-E149)
     E140 = "[E140] {path} is not a Kartoteka export ({reason})"
     E141 = "[E141] {path}: {file} does not match the manifest ({reason}); nothing was imported"

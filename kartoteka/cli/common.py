@@ -134,7 +134,8 @@ class _Root(typer.core.TyperGroup):
             if exc.errno == errno.EPIPE:
                 raise  # a closed pipe (`| head`): Click quiets it
             path = exc.filename if exc.filename is not None else state.archive_path
-            _fail(KartotekaError(E.E117, path=path, reason=exc.strerror or type(exc).__name__).message)
+            err = E.E118 if exc.errno in (errno.ENOSPC, errno.EDQUOT) else E.E117
+            _fail(KartotekaError(err, path=path, reason=exc.strerror or type(exc).__name__).message)
         except Exception as exc:  # last: it re-raises what is not PostgreSQL's
             # psycopg is imported only by an archive on PostgreSQL: a SQLite
             # archive's command does not pay for loading it.

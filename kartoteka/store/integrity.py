@@ -40,9 +40,25 @@ def is_damage(exc: sqlite3.DatabaseError) -> bool:
     )
 
 
+def disk_full(path: str | os.PathLike[str]) -> bool:
+    """Is the file system of `path` out of space (less than 64 KiB left to its user)?
+
+    SQLite reports a full disk as SQLITE_FULL when a write fails, but as a plain
+    "disk I/O error" when it cannot even make a connection's -wal or -shm file,
+    which is all a read needs: the file system is asked instead."""
+    folder = os.path.dirname(os.path.abspath(os.fspath(path))) or "."
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < 64 * 1024
+
+
 def database_error(path: str, exc: sqlite3.DatabaseError) -> KartotekaError:
     """The one-line error for an SQLite failure on the archive at `path`."""
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if getattr(exc, "sqlite_errorname", "").startswith(("SQLITE_FULL", "SQLITE_IOERR")) and disk_full(path):
+        return KartotekaError(E.E118, path=path, reason=reason)
     if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB" or reason == "file is not a database":
         return KartotekaError(E.E010, path=path, reason=reason)  # not SQLite at all, or its header is gone
     if is_damage(exc):

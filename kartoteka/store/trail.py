@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kartoteka.errors import E, KartotekaError
+from kartoteka.store.integrity import disk_full
 
 TRAIL_APPLICATION_ID = 0x4B54_4B4C  # "KTKL": a Kartoteka audit trail
 TRAIL_VERSION = 1
@@ -139,6 +140,8 @@ class SQLiteAuditTrail:
         except sqlite3.Error as exc:
             if is_locked(exc):
                 raise busy_error(self.path) from exc
+            if isinstance(exc, sqlite3.OperationalError) and disk_full(self.path):
+                raise KartotekaError(E.E118, path=self.path, reason=str(exc)) from exc
             raise KartotekaError(E.E092, path=self.path, reason=str(exc)) from exc
 
     def _version(self) -> int:

@@ -1,0 +1,175 @@
+"""Faults (issue "A team server on PostgreSQL ..."): a full disk, kill -9 of an ingest on either
+backend, and kill -9 of the server in the middle of requests. After each, nothing stored is lost,
+nothing is stored twice or half, the audit log verifies, and running the work again finishes it.
+
+The full disk is a small tmpfs, mounted by the test (it needs root and skips with the reason
+otherwise); the two-ingests-at-once case is in tests/store/test_concurrency.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from kartoteka.archive import Archive
+from kartoteka.store.location import Location
+from tests.backends import Where
+from tests.store.test_concurrency import _corpus
+from tests.web.conftest import start_server, stop_server
+
+ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
+PASSWORD = "anna's long passphrase"
+
+
+def _cli(db: Location, *args: str) -> list[str]:
+    return [sys.executable, "-m", "kartoteka.cli", "--archive", str(db), *args]
+
+
+def _sound(db: Location, documents: int) -> None:
+    """The archive opens, holds `documents` documents each once, and its audit log verifies."""
+    arch = Archive(db)
+    try:
+        assert arch.stats()["documents"] == documents
+        assert len({d["id"] for d in arch.documents(limit=10_000)}) == documents
+        result = arch.audit_verify()
+        assert result["ok"], result["problems"]
+    finally:
+        arch.close()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1.5 MB tmpfs, unmounted after the test."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1500k", "tmpfs", str(mount)], capture_output=True)
+    if made.returncode != 0:
+        pytest.skip(f"can't mount a tmpfs here: {made.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_full_disk_stops_the_ingest_in_one_line_and_loses_nothing(small_disk: Path, tmp_path: Path) -> None:
+    _corpus(tmp_path / "docs", 0, 60)  # about 3 MB of archive: more than the disk holds
+    db = small_disk / "k.db"
+    run = subprocess.run(_cli(db, "ingest", str(tmp_path / "docs"), "--json"), capture_output=True, text=True, env=ENV)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    [error] = [json.loads(line) for line in run.stderr.splitlines() if line.startswith("{")]
+    assert error["error"] == "E118" and "is full" in error["message"]
+    added = [json.loads(line)["document_id"] for line in run.stdout.splitlines()]
+    assert 0 < len(added) < 60
+    # Even a read needs room (SQLite makes the trail's -wal and -shm files): the same one line.
+    read = subprocess.run(_cli(db, "stats", "--json"), capture_output=True, text=True, env=ENV)
+    assert read.returncode == 1 and json.loads(read.stderr)["error"] == "E118"
+    # With room again, what was reported added is there, whole, and the ingest finishes.
+    subprocess.run(["mount", "-o", "remount,size=64m", str(small_disk)], check=True)
+    _sound(db, len(added))
+    again = subprocess.run(
+        _cli(db, "ingest", str(tmp_path / "docs"), "--json"), capture_output=True, text=True, env=ENV
+    )
+    assert again.returncode == 0, again.stderr
+    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
+    assert statuses.count("unchanged") == len(added) and statuses.count("added") == 60 - len(added)
+    _sound(db, 60)
+    doctor = subprocess.run(_cli(db, "doctor", "--json"), capture_output=True, text=True, env=ENV)
+    assert doctor.returncode == 0 and json.loads(doctor.stdout)["ok"] is True
+
+
+def test_kill_9_of_an_ingest_then_resume(where: Where, tmp_path: Path) -> None:
+    """On SQLite and on PostgreSQL: what was reported added is stored, and the re-run adds only the rest."""
+    _corpus(tmp_path / "docs", 0, 60)
+    db = where(tmp_path, "k.db")
+    proc = subprocess.Popen(
+        _cli(db, "ingest", str(tmp_path / "docs"), "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=ENV,
+    )
+    assert proc.stdout is not None
+    printed: list[str] = []
+    for line in proc.stdout:
+        printed.append(json.loads(line)["document_id"])
+        if len(printed) == 20:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait()
+    arch = Archive(db)
+    try:
+        stored = {d["id"] for d in arch.documents(limit=1000)}
+    finally:
+        arch.close()
+    assert set(printed) <= stored and len(stored) < 60
+    _sound(db, len(stored))
+    again = subprocess.run(
+        _cli(db, "ingest", str(tmp_path / "docs"), "--json"), capture_output=True, text=True, env=ENV
+    )
+    assert again.returncode == 0, again.stderr
+    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
+    assert statuses.count("unchanged") == len(stored) and statuses.count("added") == 60 - len(stored)
+    _sound(db, 60)
+
+
+def test_kill_9_of_the_server_mid_request_then_resume(where: Where, tmp_path: Path) -> None:
+    """Batch checks and a correction in flight when the server is killed: the next server serves the
+    same sessions, the correction is there or not (never half), and the audit log verifies."""
+    _corpus(tmp_path / "docs", 0, 12)
+    db = where(tmp_path, "k.db")
+    assert subprocess.run(_cli(db, "ingest", str(tmp_path / "docs")), capture_output=True, env=ENV).returncode == 0
+    arch = Archive(db)
+    try:
+        arch.add_user("anna", "S", [], PASSWORD)
+        zorin = arch.check("Arkady Zorin")["matches"][0]["entity_id"]
+    finally:
+        arch.close()
+    proc, url = start_server(db)  # type: ignore[arg-type]
+    try:
+        token = httpx.post(url + "/api/login", json={"user": "anna", "password": PASSWORD}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        names = [
+            {"query_id": f"q{i}", "name": n} for i, n in enumerate(["Arkady Zorin", "Yelena Vetrova", "Nobody"] * 3000)
+        ]
+        answers: list[object] = []
+
+        def batch() -> None:
+            try:
+                answers.append(httpx.post(url + "/api/check/batch", json={"names": names}, headers=auth, timeout=60))
+            except httpx.HTTPError as exc:
+                answers.append(exc)
+
+        threads = [threading.Thread(target=batch) for _ in range(4)]
+        for t in threads:
+            t.start()
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for t in threads:
+            t.join()
+        assert any(isinstance(a, httpx.HTTPError) for a in answers)  # cut off, not answered
+    finally:
+        stop_server(proc)
+    # A correction by the command line meanwhile, then a new server on the same archive.
+    alias = subprocess.run(_cli(db, "alias", zorin, "Arkasha"), capture_output=True, text=True, env=ENV)
+    assert alias.returncode == 0, alias.stderr
+    proc, url = start_server(db)  # type: ignore[arg-type]
+    try:
+        r = httpx.get(url + "/api/check", params={"name": "Arkasha"}, headers=auth)
+        assert r.status_code == 200, r.text  # the session outlived the killed server
+        assert [m["entity_id"] for m in r.json()["matches"]][:1] == [zorin]
+    finally:
+        stop_server(proc)
+    _sound(db, 12)
