@@ -1,21 +1,24 @@
 """Faults (issue "A team server on PostgreSQL ..."): a full disk, kill -9 of an ingest on either
-backend, and kill -9 of the server in the middle of requests. After each, nothing stored is lost,
+backend, kill -9 of the server in the middle of requests, and PostgreSQL restarted mid-ingest. After each, nothing stored is lost,
 nothing is stored twice or half, the audit log verifies, and running the work again finishes it.
 
-The full disk is a small tmpfs, mounted by the test (it needs root and skips with the reason
-otherwise); the two-ingests-at-once case is in tests/store/test_concurrency.py.
+The full disk is a small tmpfs, and the restarted PostgreSQL a server of the test's own, made
+with initdb: both need root, and skip with the reason otherwise. The two-ingests-at-once case is
+in tests/store/test_concurrency.py.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -23,9 +26,9 @@ import pytest
 
 from kartoteka.archive import Archive
 from kartoteka.store.location import Location
-from tests.backends import Where
+from tests.backends import Where, pg_location
 from tests.store.test_concurrency import _corpus
-from tests.web.conftest import start_server, stop_server
+from tests.web.conftest import free_port, start_server, stop_server
 
 ENV = {**os.environ, "PYTHONUNBUFFERED": "1"}
 PASSWORD = "anna's long passphrase"
@@ -173,3 +176,80 @@ def test_kill_9_of_the_server_mid_request_then_resume(where: Where, tmp_path: Pa
     finally:
         stop_server(proc)
     _sound(db, 12)
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
+    """A PostgreSQL server of this test's own (initdb in a temporary folder, run as the
+    postgres user), so that restarting it touches nothing else; (URL, restart)."""
+    if os.geteuid() != 0 or not (PG_BIN / "initdb").exists():
+        pytest.skip("a private PostgreSQL server needs root (to run it as postgres) and PostgreSQL 15's binaries")
+    # Outside pytest's folders, which only root may walk through.
+    home = Path(tempfile.mkdtemp(prefix="kartoteka-pg-"))
+    os.chmod(home, 0o755)
+    data, sockets = home / "data", home / "sockets"
+    for folder in (data, sockets):
+        folder.mkdir()
+        shutil.chown(folder, "postgres", "postgres")
+
+    def as_postgres(*argv: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *argv], check=True, capture_output=True)
+
+    as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "--auth=trust", "-U", "postgres", "-E", "UTF8")
+    port = free_port()
+    options = f"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off"
+    ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-o", options, "-l", str(sockets / "server.log")]
+    as_postgres(*ctl, "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", lambda: as_postgres(*ctl, "-m", "fast", "restart")
+    finally:
+        from kartoteka.store.postgres_pool import close_pools
+
+        close_pools()
+        subprocess.run(["runuser", "-u", "postgres", "--", *ctl, "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_postgresql_restarted_mid_ingest_then_resume(
+    own_postgres: tuple[str, Callable[[], None]], tmp_path: Path
+) -> None:
+    server, restart = own_postgres
+    _corpus(tmp_path / "docs", 0, 60)
+    db = pg_location(server, tmp_path / "keys", "k.db")
+    proc = subprocess.Popen(
+        _cli(db, "ingest", str(tmp_path / "docs"), "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=ENV,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    printed: list[str] = []
+    for line in proc.stdout:
+        printed.append(json.loads(line)["document_id"])
+        if len(printed) == 15:
+            restart()
+            break
+    printed.extend(json.loads(line)["document_id"] for line in proc.stdout)
+    err = proc.stderr.read()
+    proc.wait()
+    # The connection the ingest held is gone: it stops with one line, not a traceback.
+    assert proc.returncode == 1 and "Traceback" not in err, err
+    assert any(code in err for code in ("E161", "E162")), err
+    arch = Archive(db)
+    try:
+        stored = {d["id"] for d in arch.documents(limit=1000)}
+    finally:
+        arch.close()
+    assert set(printed) <= stored and len(stored) < 60
+    _sound(db, len(stored))
+    again = subprocess.run(
+        _cli(db, "ingest", str(tmp_path / "docs"), "--json"), capture_output=True, text=True, env=ENV
+    )
+    assert again.returncode == 0, again.stderr
+    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
+    assert statuses.count("unchanged") == len(stored) and statuses.count("added") == 60 - len(stored)
+    _sound(db, 60)
