@@ -253,3 +253,29 @@ def test_postgresql_restarted_mid_ingest_then_resume(
     statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
     assert statuses.count("unchanged") == len(stored) and statuses.count("added") == 60 - len(stored)
     _sound(db, 60)
+
+
+def test_the_server_outlives_a_postgresql_restart(own_postgres: tuple[str, Callable[[], None]], tmp_path: Path) -> None:
+    """A restart of PostgreSQL under a running server costs the requests in flight at most:
+    the next ones are answered, on the sessions made before it."""
+    server, restart = own_postgres
+    _corpus(tmp_path / "docs", 0, 6)
+    db = pg_location(server, tmp_path / "keys", "k.db")
+    assert subprocess.run(_cli(db, "ingest", str(tmp_path / "docs")), capture_output=True, env=ENV).returncode == 0
+    arch = Archive(db)
+    try:
+        arch.add_user("anna", "S", [], PASSWORD)
+    finally:
+        arch.close()
+    proc, url = start_server(db)  # type: ignore[arg-type]
+    try:
+        token = httpx.post(url + "/api/login", json={"user": "anna", "password": PASSWORD}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        assert httpx.get(url + "/api/search", params={"q": "Lisbon"}, headers=auth).status_code == 200
+        restart()
+        codes = [httpx.get(url + "/api/search", params={"q": "Lisbon"}, headers=auth).status_code for _ in range(3)]
+        assert codes[0] in (200, 503) and codes[1:] == [200, 200], codes  # the first may find the connection lost
+        assert httpx.get(url + "/api/check", params={"name": "Arkady Zorin"}, headers=auth).status_code == 200
+    finally:
+        stop_server(proc)
+    _sound(db, 6)

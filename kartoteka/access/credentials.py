@@ -112,33 +112,53 @@ class _SQLite:
 
 class _Postgres:
     """The schema `NAME_sessions` beside the archive's: apart from it, so a log-in
-    moves neither its data version nor its export (whose tables are the schema's)."""
+    moves neither its data version nor its export (whose tables are the schema's).
+    A connection the server dropped (a restart) is replaced before the next statement."""
 
     def __init__(self, url: str) -> None:
-        from kartoteka.store.postgres_pool import connect, quote_ident
+        from kartoteka.store.postgres_pool import quote_ident
 
         self.url = url
-        self.db = connect(url)
-        schema = quote_ident(f"{parse(url)[1]}_sessions")
+        self.stale = False  # set when another connection to the server was found lost
+        self.schema = quote_ident(f"{parse(url)[1]}_sessions")
+        self.db = self._connect()
         with self.write():
-            self.db.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(schema)}))".encode())
-            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}".encode())
-            self.db.execute(f"SET search_path TO {schema}".encode())
+            self.db.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(self.schema)}))".encode())
+            self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}".encode())
+            self.db.execute(f"SET search_path TO {self.schema}".encode())
             for statement in _PG_SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement.encode())
 
+    def _connect(self) -> Any:
+        from kartoteka.store.postgres_pool import connect
+
+        db = connect(self.url)
+        db.execute(f"SET search_path TO {self.schema}".encode())
+        return db
+
+    def _live(self) -> Any:
+        if self.stale or self.db.closed or self.db.broken:
+            self.stale = False
+            self._release()
+            self.db = self._connect()
+        return self.db
+
     def execute(self, sql: str, params: Sequence[object] = ()) -> Any:
-        return self.db.execute(sql.replace("?", "%s").encode(), params)
+        return self._live().execute(sql.replace("?", "%s").encode(), params)
 
     def write(self) -> AbstractContextManager[None]:
-        return self.db.transaction()  # type: ignore[return-value]
+        return self._live().transaction()  # type: ignore[no-any-return]
 
-    def close(self) -> None:
+    def _release(self) -> None:
         from kartoteka.store.postgres_pool import release
 
-        self.db.execute("RESET search_path")
+        if not (self.db.closed or self.db.broken):
+            self.db.execute("RESET search_path")
         release(self.url, self.db)
+
+    def close(self) -> None:
+        self._release()
 
 
 def _literal(text: str) -> str:
@@ -197,6 +217,11 @@ class CredentialStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def reset(self) -> None:
+        """Connect anew before the next statement (a PostgreSQL restart was seen elsewhere)."""
+        if isinstance(self._db, _Postgres):
+            self._db.stale = True
 
     def secret(self, name: str) -> bytes:
         """A random key shared by every server process of this archive (the web's CSRF key), made on first use."""

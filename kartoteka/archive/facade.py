@@ -78,6 +78,10 @@ class Archive:
     def actor(self) -> str:
         return self._ctx.actor
 
+    def alive(self) -> bool:
+        """Are the archive's connections usable? A server reopens an archive that is not."""
+        return self._store.alive() and self._ctx.audit.trail.alive()
+
     def close(self) -> None:
         try:
             self._ctx.audit.anchor()

@@ -13,6 +13,7 @@ addition or discard (additions are looked up in the dicts every time).
 from __future__ import annotations
 
 import itertools
+import threading
 from collections import OrderedDict
 from typing import Generic, TypeVar
 
@@ -38,29 +39,45 @@ V = TypeVar("V")
 
 
 class Lru(Generic[K, V]):
-    """A dict that forgets the least recently used entry beyond `size`."""
+    """A dict that forgets the least recently used entry beyond `size`.
+
+    Locked: a server's threads may search one index at once, and a lookup
+    followed by a move to the end must not meet another thread's eviction.
+    A copy (pickled for a Ray worker) starts empty."""
 
     def __init__(self, size: int) -> None:
         self.size = size
         self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
 
     def get(self, key: K) -> V | None:
-        value = self._items.get(key)
-        if value is not None:
-            self._items.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
 
     def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def clear(self) -> None:
-        self._items.clear()
+        with self._lock:
+            self._items.clear()
+
+    def __getstate__(self) -> dict[str, int]:
+        return {"size": self.size}
+
+    def __setstate__(self, state: dict[str, int]) -> None:
+        self.size = state["size"]
+        self._items = OrderedDict()
+        self._lock = threading.Lock()
 
 
 def deletions(key: str) -> set[str]:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -183,6 +184,15 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def _internal(request: Request, exc: Exception) -> Response:
+        psycopg = sys.modules.get("psycopg")  # imported only for an archive on PostgreSQL
+        if psycopg is not None and isinstance(exc, psycopg.OperationalError):
+            # The connection to PostgreSQL was lost (a restart): every connection of the
+            # server is taken for lost too, so the next request, not the third, succeeds.
+            request.app.state.sessions.reset()
+            request.app.state.users.reset()
+            request.app.state.views.reset()
+            log.warning("PostgreSQL connection lost, answered with 503: %s", str(exc).strip().splitlines()[:1])
+            return _answer(request, *_error_of(E.E082), 503, retry_after=1)
         log.error("unexpected error", exc_info=exc)
         return _answer(request, *_error_of(E.E085, kind=type(exc).__name__), 500)
 
@@ -227,7 +237,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.sessions = sessions
-    app.state.users = Users(open_store(path))  # the server's own connection, for user rows
+    app.state.users = Users(open_store(path), lambda: open_store(path))  # the server's own connection, for user rows
     app.state.views = views
     app.state.request_seconds = request_seconds
     # Called by the server on SIGTERM or Ctrl-C, before it waits for requests

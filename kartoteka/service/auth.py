@@ -14,10 +14,12 @@ whether it exists or not, so it tells nothing about which names exist.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -74,12 +76,24 @@ class Principal:
 class Users:
     """The server's own connection for reading user rows, one query at a time."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, reopen: Callable[[], Store] | None = None) -> None:
         self._store = store
+        self._reopen = reopen
+        self._stale = False
         self._lock = threading.Lock()
+
+    def reset(self) -> None:
+        """Open the store anew before the next read (its connection was lost)."""
+        self._stale = True
 
     def row(self, user: str) -> UserRow | None:
         with self._lock:
+            if (self._stale or not self._store.alive()) and self._reopen is not None:
+                self._stale = False
+                # The database's server was restarted: a connection anew.
+                with contextlib.suppress(Exception):
+                    self._store.close()
+                self._store = self._reopen()
             return self._store.user(user)
 
     def close(self) -> None:
@@ -125,6 +139,9 @@ class Sessions:
 
     def shutdown(self) -> None:
         self.store.close()
+
+    def reset(self) -> None:
+        self.store.reset()
 
     def __len__(self) -> int:
         return self.store.sessions()

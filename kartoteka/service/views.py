@@ -89,6 +89,7 @@ def time_limited(arch: Archive, deadline: Deadline) -> Iterator[None]:
 class _View:
     lock: threading.Lock = field(default_factory=threading.Lock)
     archive: Archive | None = None
+    generation: int = 0  # of Views.reset, when the archive was opened
 
 
 class Views:
@@ -99,6 +100,13 @@ class Views:
         self.stopping = threading.Event()
         self._views: dict[str, _View] = {}
         self._lock = threading.Lock()
+        self._generation = 0
+
+    def reset(self) -> None:
+        """The database's connections were lost (a PostgreSQL restart): every user's
+        archive is opened anew at their next request, whichever connection failed."""
+        with self._lock:
+            self._generation += 1
 
     def deadline(self, seconds: float) -> Deadline:
         return Deadline(seconds, self.stopping)
@@ -132,13 +140,17 @@ class Views:
         """The user's archive, reopened if their stored clearance is not the one it holds."""
         wanted = clearance_of(principal.row)
         arch = view.archive
-        if arch is not None and context_of(arch).policy.clearance != wanted:
+        # A PostgreSQL server restarted since the last request left the archive's
+        # connections dead: the request in flight failed, this one reopens.
+        stale = view.generation != self._generation
+        if arch is not None and (stale or not arch.alive() or context_of(arch).policy.clearance != wanted):
             view.archive = None
             self._close(arch)
             arch = None
         if arch is None:
             try:
                 arch = view.archive = Archive(self.path, user=principal.user)
+                view.generation = self._generation
             except NotFound:
                 raise Unauthorised from None  # removed since the session check
             if context_of(arch).policy.clearance != wanted:

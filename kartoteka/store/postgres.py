@@ -176,6 +176,9 @@ class PostgresStore(PgBoilerplateRows, PgCardRows, PgCompartmentRows, PgPeopleRo
         with self.db.transaction():
             yield
 
+    def alive(self) -> bool:
+        return not (self._closed or self.db.closed or self.db.broken)
+
     def close(self) -> None:
         if not self._closed:
             self._closed = True

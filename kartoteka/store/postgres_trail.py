@@ -101,6 +101,9 @@ class PostgresAuditTrail:
             finally:
                 self._depth = 0
 
+    def alive(self) -> bool:
+        return self.db is not None and not (self.db.closed or self.db.broken)
+
     def close(self) -> None:
         with self._lock:
             if self.db is not None:

@@ -149,6 +149,9 @@ class SQLiteStore(BoilerplateRows, CardRows, CompartmentRows, PeopleRows, Analys
     def close(self) -> None:
         self.db.close()
 
+    def alive(self) -> bool:
+        return True
+
     # registry ------------------------------------------------------------
     def keyed_id(self, prefix: str, material: str) -> str:
         """An id keyed with the archive's secret: stable within this archive, not

@@ -179,6 +179,9 @@ class SQLiteAuditTrail:
         with self._lock:
             self.db.close()
 
+    def alive(self) -> bool:
+        return True
+
     # entries -------------------------------------------------------------------
     def last(self) -> tuple[int, str] | None:
         """(seq, head) of the newest entry, live or sealed into a segment."""
