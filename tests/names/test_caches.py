@@ -3,6 +3,7 @@ of the plain paths, before and after the index changes."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from pathlib import Path
 
@@ -78,6 +79,16 @@ def test_an_lru_forgets_the_least_recently_used() -> None:
     lru.put("c", 3)
     assert lru.get("b") is None and lru.get("a") == 1 and lru.get("c") == 3
     assert len(lru) == 2
+
+
+def test_an_index_with_filled_caches_pickles_and_answers_the_same(tmp_path: Path) -> None:
+    # A Ray screen sends the index to its workers pickled; the caches (and their locks) stay behind.
+    built(names(600, seed=4)).freeze().save(tmp_path / "x")
+    index = NameIndex(Frozen.load(tmp_path / "x"))
+    before = answers(index)
+    copy = pickle.loads(pickle.dumps(index))
+    assert len(copy._family_cache) == 0
+    assert answers(copy) == before
 
 
 def test_caches_filled_before_a_change_answer_as_a_rebuild_after_it(tmp_path: Path) -> None:
