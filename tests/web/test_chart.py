@@ -88,6 +88,32 @@ def test_owner_draws_expands_filters_and_reads_an_edge(owner: Any, linked: Serve
     shot(page, "chart-owner-filtered")
 
 
+def test_the_chart_keeps_its_state_in_the_address(owner: Any, linked: Server) -> None:
+    """An expanded, filtered chart can be bookmarked: its fragment restores it, and a fragment
+    naming a card that is not there (or not the reader's to see) is skipped."""
+    page = owner
+    zorin, wetrowa = entity(linked.archive, ZORIN), entity(linked.archive, VETROVA)
+    page.goto(f"/chart/{zorin}")
+    _drawn(page)
+    page.get_by_role("button", name="Expand Jelena Wetrowa").click()
+    page.get_by_role("button", name="Expanded: Jelena Wetrowa").wait_for()
+    page.get_by_label("succeeded").uncheck()
+    page.get_by_label("From (year, month or day)").fill("1970")
+    page.get_by_role("button", name="Apply").click()
+    address = page.url
+    assert f"expand={wetrowa}" in address and "hide=succeeded" in address and "since=1970" in address
+    shown = page.locator("#edge-list summary").all_inner_texts()
+    again = page.context.new_page()
+    again.goto(address.replace(f"expand={wetrowa}", f"expand={MISSING}%2C{wetrowa}"))
+    _drawn(again)
+    again.get_by_role("button", name="Expanded: Jelena Wetrowa").wait_for()
+    assert not again.get_by_label("succeeded").is_checked()
+    assert again.get_by_label("From (year, month or day)").input_value() == "1970"
+    assert again.locator("#edge-list summary").all_inner_texts() == shown
+    assert int(again.evaluate(f"window.kartotekaChart.cy.getElementById('{wetrowa}').hasClass('expanded')")) == 1
+    again.close()
+
+
 def test_the_chart_lists_and_filters_without_script(browser: Any, linked: Server) -> None:
     context = browser.new_context(base_url=linked.url, java_script_enabled=False)
     page = context.new_page()

@@ -19,6 +19,16 @@
   const expanded = new Set();
   const labels = new Set();
 
+  // The chart's state lives in the address's fragment (#expand=ID,ID&hide=TYPE,TYPE&since=&until=),
+  // so an expanded, filtered chart can be bookmarked or sent. A fragment never reaches the
+  // server; an id the reader may not see is skipped as a missing one is.
+  const state = (() => {
+    const p = new URLSearchParams(location.hash.slice(1));
+    const list = (k) => (p.get(k) || "").split(",").filter(Boolean);
+    return { expand: list("expand"), hide: new Set(list("hide")), since: p.get("since") || "", until: p.get("until") || "" };
+  })();
+  let restoring = true; // while the fragment is being applied, it is not written
+
   const COLOURS = { PERSON: "#0b4f8a", ORG: "#7a3b00", PLACE: "#1f6b1f", DATE: "#6b1f6b" };
 
   // Drawing cost is what keeps a 200-neighbour expansion fast. Zoomed in, where a reader can
@@ -133,7 +143,7 @@
       input.type = "checkbox";
       input.name = "type";
       input.value = t;
-      input.checked = true;
+      input.checked = !state.hide.has(t);
       label.append(input, " " + t.replace(/_/g, " "));
       set.append(label);
     }
@@ -227,6 +237,21 @@
 
   function applyFilters() {
     renderLists(...filterDrawing());
+    saveState();
+  }
+
+  function saveState() {
+    if (restoring) return;
+    const p = new URLSearchParams();
+    const more = [...expanded].filter((id) => id !== center);
+    if (more.length) p.set("expand", more.join(","));
+    const hidden = [...form.querySelectorAll("input[name=type]")].filter((b) => !b.checked).map((b) => b.value);
+    if (hidden.length) p.set("hide", hidden.join(","));
+    const f = filters();
+    if (f.since) p.set("since", f.since);
+    if (f.until) p.set("until", f.until);
+    const hash = p.toString();
+    history.replaceState(null, "", hash ? "#" + hash : location.pathname + location.search);
   }
 
   function nextPaint() {
@@ -338,6 +363,7 @@
     await nextPaint();
     const t4 = performance.now();
     await banner();
+    saveState();
     // How long the last expansion took, in parts (bench/web_chart.py reads it).
     api.last = {
       fetch: t1 - t0,
@@ -368,14 +394,28 @@
   });
   form.addEventListener("change", applyFilters);
 
-  const ready = load(center).then((hood) => {
+  const ready = load(center).then(async (hood) => {
     expanded.add(center);
     add(hood, null);
     cy.getElementById(center).addClass("expanded");
     layoutFirst();
+    // The page's own type boxes (it lists and filters without script too), then the drawing's.
+    for (const b of form.querySelectorAll("input[name=type]")) if (state.hide.has(b.value)) b.checked = false;
+    if (state.since) form.elements.since.value = state.since;
+    if (state.until) form.elements.until.value = state.until;
     const shown = filterDrawing();
     fit(shown[1]);
     renderLists(...shown);
+    // The nodes the address names, in its order; one that can't be loaded is skipped.
+    for (const id of state.expand) {
+      try {
+        await expand(id);
+      } catch (err) {
+        status.textContent = "";
+      }
+    }
+    restoring = false;
+    if (state.expand.length || state.hide.size || state.since || state.until) applyFilters();
   });
   ready.catch((err) => (status.textContent = String(err.message || err)));
   api.ready = ready;
