@@ -13,7 +13,7 @@ import typer
 
 from kartoteka import render
 from kartoteka.archive import Archive
-from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, app
+from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _notice, _progress, app
 from kartoteka.errors import E, KartotekaError
 from kartoteka.names.compare import LIKELY
 from kartoteka.store.private import open_private
@@ -80,7 +80,7 @@ def _read_batch(path: Path) -> Iterator[tuple[str, str]]:
         for row_no, row in enumerate(reader, start=2):
             qid, qname = (row.get("query_id") or "").strip(), (row.get("name") or "").strip()
             if not qname:
-                print(KartotekaError(E.E030, path=path, row=row_no, reason="empty 'name'").message, file=sys.stderr)
+                _notice(KartotekaError(E.E030, path=path, row=row_no, reason="empty 'name'").message)
                 continue
             yield qid, qname
 
@@ -100,7 +100,7 @@ def _check_batch(
         for result in arch.check_batch(rows, limit, workers=workers, ray_actors=actors):
             matches: list[dict[str, Any]] = result["matches"]
             if "error" in result:
-                print(result["error"], file=sys.stderr)
+                _notice(str(result["error"]))
             if any(m["score"] >= LIKELY for m in matches):
                 hits += 1
             if writer:

@@ -19,7 +19,7 @@ from kartoteka import render
 from kartoteka.archive.sources import DEFAULT_SOURCE_LABEL
 from kartoteka.channels import codename as cn
 from kartoteka.channels.drop_store import MAX_UPLOAD_BYTES, NEWSROOM_KEY, Drop, init_drop, write_key_pair
-from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, state
+from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _notice, _progress, state
 from kartoteka.errors import E, KartotekaError
 
 drop_app = typer.Typer(help="The drop: where sources leave material and read replies.", no_args_is_help=True)
@@ -160,14 +160,14 @@ def drop_collect(
         pending = collector.pending()
         problems = collector.problems
         for line in problems:
-            print(line, file=sys.stderr)
+            _notice(line)
         progress = _progress()
         with progress:
             task = progress.add_task("Collecting", total=len(pending), detail="")
             for result in collector.run(pending, tick=lambda: progress.advance(task)):
                 if result["status"] == "error":
                     failed += 1
-                    print(result["error"], file=sys.stderr)
+                    _notice(str(result["error"]))
                 if json_out:
                     render.emit_json(result)
         s = collector.summary
@@ -335,10 +335,10 @@ def cable_receive(
     try:
         for result in Receiver(arch, here).run(files):
             for warning in result.get("warnings", []):
-                print(warning, file=sys.stderr)
+                _notice(warning, "warning")
             if result["status"] == "error":
                 failed += 1
-                print(result["error"], file=sys.stderr)
+                _notice(str(result["error"]))
             if json_out:
                 render.emit_json(result)
             elif result["status"] != "error":

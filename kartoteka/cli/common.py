@@ -75,6 +75,17 @@ def _report(message: str) -> None:
         print(f"Error: [{code}] {text}", file=sys.stderr)
 
 
+def _notice(message: str, kind: str = "error") -> None:
+    """A problem that a batch goes on after (a file, a row, a page), on stderr: the line as it
+    is, or under --json an object `{"error": CODE, "message": TEXT}` (`"warning"` for a warning)."""
+    sys.stdout.flush()
+    if state.json:
+        code, text = _error(message)
+        print(json.dumps({kind: code, "message": text}, ensure_ascii=False), file=sys.stderr)
+    else:
+        print(message, file=sys.stderr)
+
+
 def _fail(message: str, code: int = 1) -> NoReturn:
     _report(message)
     raise typer.Exit(code)

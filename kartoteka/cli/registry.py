@@ -12,7 +12,7 @@ import typer
 from rich.progress import TaskID
 
 from kartoteka import render
-from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _progress, _shown, app
+from kartoteka.cli.common import JsonOpt, _archive, _call, _fail, _notice, _progress, _report, _shown, app
 from kartoteka.errors import E, KartotekaError
 from kartoteka.registry.ingest import IngestRun
 from kartoteka.registry.readers import (
@@ -112,7 +112,7 @@ def ingest(
         for item in read_files():
             if isinstance(item, RawDocument):
                 for warning in item.warnings:
-                    print(warning, file=sys.stderr)
+                    _notice(warning, "warning")
             yield item
 
     try:
@@ -135,7 +135,7 @@ def ingest(
                 counts[result.status] += 1
                 chars += result.chars
                 if result.status == "error":
-                    print(result.error, file=sys.stderr)
+                    _notice(result.error or "")
                 if json_out:
                     render.emit_json(result.as_json())
                 progress.update(
@@ -151,7 +151,7 @@ def ingest(
         )
         raise typer.Exit(130) from None
     except KartotekaError as exc:  # the archive stayed locked past the busy timeout, say
-        print(f"Error: {exc.message} ({stored()} new document(s) were stored)", file=sys.stderr)
+        _report(f"{exc.message} ({stored()} new document(s) were stored)")
         raise typer.Exit(1) from None
     finally:
         arch.close()
@@ -190,7 +190,7 @@ def import_(
         for r in arch.import_persons(file):
             counts[str(r["status"])] += 1
             if r["status"] == "error":
-                print(r["error"], file=sys.stderr)
+                _notice(str(r["error"]))
             if json_out:
                 render.emit_json(r)
     except KartotekaError as exc:

@@ -57,8 +57,9 @@ def test_broken_links_are_reported_and_the_batch_goes_on(tree: Path, tmp_path: P
     assert "points to nowhere.txt, which does not exist" in errors["dangling.txt"]
     assert "loops" in errors["loop1.txt"] and "leads back to" in errors["sub/up"]
     assert all(e.startswith("[E115]") for e in errors.values())
-    err_lines = r.stderr.strip().splitlines()
-    assert sorted(err_lines) == sorted(errors.values())  # one line each
+    # One JSON object on stderr each (under --json), the same code and text as the document's.
+    err_lines = [json.loads(line) for line in r.stderr.strip().splitlines()]
+    assert sorted(f"[{e['error']}] {e['message']}" for e in err_lines) == sorted(errors.values())
 
 
 def _discover_as_nobody(paths: list[str]) -> list[str]:
