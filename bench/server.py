@@ -15,6 +15,11 @@ users u1..u5 (U) and t1 (TS); `--archive` reuses one built before.
 * load: `--clients` threads for `--seconds` each, spread over 1 user and then
   over 5 users, each looping over check, search, dossier, documents and stats.
   Reports req/s, p50, p99 and the status codes.
+
+`--postgres postgresql://USER@HOST/DB` runs the load again on the same archive
+in PostgreSQL (exported from the SQLite file and imported into a new schema
+of that database, dropped afterwards), for figures side by side. `--save
+FILE` keeps the SQLite archive built (with its side files) for `--archive`.
 """
 
 from __future__ import annotations
@@ -77,8 +82,29 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def to_postgres(tree: Path, archive: Path, database: str, folder: Path) -> str:
+    """The archive exported and imported into a new schema of `database`; its URL."""
+    schema = f"bench_{os.getpid()}_{int(time.time())}"
+    url = f"{database}?schema={schema}&keys={folder / 'keys'}"
+    cli = [sys.executable, "-m", "kartoteka.cli"]
+    env = _env(tree)
+    subprocess.run([*cli, "--archive", str(archive), "export", str(folder / "export")], env=env, cwd=tree, check=True)
+    subprocess.run([*cli, "--archive", url, "import", str(folder / "export")], env=env, cwd=tree, check=True)
+    return url
+
+
+def drop_schema(url: str) -> None:
+    import psycopg
+
+    database, query = url.split("?", 1)
+    schema = dict(kv.split("=", 1) for kv in query.split("&"))["schema"]
+    with psycopg.connect(database, autocommit=True) as db:
+        for name in (schema, f"{schema}_trail", f"{schema}_sessions"):
+            db.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+
+
 class Server:
-    def __init__(self, tree: Path, archive: Path) -> None:
+    def __init__(self, tree: Path, archive: Path | str) -> None:
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "kartoteka.cli", "--archive", str(archive), "serve", "--port", str(self.port)]
@@ -107,7 +133,7 @@ class Server:
             self.proc.wait()
 
 
-def logins(tree: Path, archive: Path, n: int = 40) -> dict[str, object]:
+def logins(tree: Path, archive: Path | str, n: int = 40) -> dict[str, object]:
     server = Server(tree, archive)
     try:
         before = server.rss()
@@ -163,7 +189,7 @@ QUERIES = [
 ]
 
 
-def load(tree: Path, archive: Path, users: int, clients: int, seconds: float, stats: bool) -> dict[str, object]:
+def load(tree: Path, archive: Path | str, users: int, clients: int, seconds: float, stats: bool) -> dict[str, object]:
     queries = [q for q in QUERIES if stats or q != "/api/stats"]
     server = Server(tree, archive)
     try:
@@ -215,23 +241,38 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--clients", type=int, default=10)
     ap.add_argument("--skip-logins", action="store_true")
+    ap.add_argument("--postgres", help="Also run the load on PostgreSQL: postgresql://USER@HOST/DB.")
+    ap.add_argument("--save", type=Path, help="Keep the SQLite archive built here (and its side files).")
     ap.add_argument(
         "--no-stats", action="store_true", help="Leave /api/stats out of the load (it hangs before the fix)."
     )
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "server.db"
+        suffixes = ("", ".audit.sqlite", ".audit-key", ".audit-anchors", ".sources-key")
         if args.archive:
-            for suffix in ("", ".audit-key", ".audit-anchors", ".sources-key"):
+            for suffix in suffixes:
                 src = Path(f"{args.archive}{suffix}")
                 if src.exists():
                     shutil.copy(src, f"{path}{suffix}")
         else:
             build(args.tree, path, args.records)
+            if args.save:
+                for suffix in suffixes:
+                    if Path(f"{path}{suffix}").exists():
+                        shutil.copy(f"{path}{suffix}", f"{args.save}{suffix}")
         out: dict[str, object] = {"tree": str(args.tree)}
         if not args.skip_logins:
             out["logins"] = logins(args.tree, path)
         out["load"] = [load(args.tree, path, u, args.clients, args.seconds, not args.no_stats) for u in (1, 5)]
+        if args.postgres:
+            url = to_postgres(args.tree, path, args.postgres, Path(tmp))
+            try:
+                out["load_postgres"] = [
+                    load(args.tree, url, u, args.clients, args.seconds, not args.no_stats) for u in (1, 5)
+                ]
+            finally:
+                drop_schema(url)
         print(json.dumps(out, indent=1))
 
 
