@@ -223,9 +223,8 @@ def audit_verify(json_out: JsonOpt = False) -> None:
             )
         )
     if not result["ok"]:
-        if not json_out:
-            _fail(KartotekaError(E.E043, problems="; ".join(result["problems"])).message)
-        raise typer.Exit(1)
+        # Under --json too: the report on stdout, the error object on stderr (as doctor's E116).
+        _fail(KartotekaError(E.E043, problems="; ".join(result["problems"])).message)
 
 
 @audit_app.command("anchor")

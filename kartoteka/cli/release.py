@@ -51,6 +51,5 @@ def verify_release(
     elif not result["leaks"]:
         render.out.print(f"{file}: clean; none of {result['withheld']} withheld portion(s) appears in it.")
     if result["leaks"]:
-        if not json_out:
-            _fail(KartotekaError(E.E044, path=file, found="; ".join(result["leaks"][:3])).message)
-        raise typer.Exit(1)
+        # Under --json too: the report on stdout, the error object on stderr.
+        _fail(KartotekaError(E.E044, path=file, found="; ".join(result["leaks"][:3])).message)
