@@ -57,6 +57,12 @@ def dossier(d: dict[str, Any], max_snippets: int = 3) -> None:
             "\n[bold]Dates near the mentions:[/bold] "
             + ", ".join(f"{escape(x['text'])} ({x['value']})" for x in dated[:12])
         )
+    if d.get("marked"):
+        out.print(
+            "\n[bold]Read but not asserted[/bold] [dim](questions, hypotheticals, speculation, reported claims)[/dim]"
+        )
+        for m in d["marked"]:
+            out.print(f"  {escape(m['relation'])} [dim]({m['modality']}; {escape(m['source'])} ¶{m['portion']})[/dim]")
     if d["associates"]:
         out.print(
             "[bold]Mentioned with:[/bold] "

@@ -454,6 +454,40 @@ class Analysis:
         self.ctx.audit.record(self.ctx.actor, "assess", [eid])
         return {"entity_id": eid, "facts": facts}
 
+    def marked(self, eid: str) -> list[dict[str, Any]]:
+        """Relations naming the entity that their sentence does not assert: a question, a
+        hypothetical, speculation or someone's reported claim (relations.MODALITIES). They are
+        no facts of the graph; the dossier lists them apart, each with its passage. Shown only
+        where the viewer may see every passage it was read from and both cards."""
+        ctx, policy = self.ctx, self.ctx.policy
+        labels: dict[str, dict[int, str]] = {}
+        out = []
+        for rtype, a, b, doc_id, pid, start, end, support, modality, source in ctx.store.marked_relations(eid):
+            if a == b or not policy.portions_visible((pid, *support)):
+                continue
+            if not (policy.entity_visible(a) and policy.entity_visible(b)):
+                continue
+            _seq, text, pstart = ctx.store.portion_text(pid)
+            names = []
+            for e in (a, b):
+                entity = ctx.store.entity(e)
+                names.append(self.cards.display(e, entity.name) if entity else e)
+            out.append(
+                {
+                    "relation": f"{names[0]} {rtype.replace('_', ' ')} {names[1]}",
+                    "type": rtype,
+                    "subject": a,
+                    "object": b,
+                    "modality": modality,
+                    "document_id": doc_id,
+                    "source": source,
+                    "portion": ctx.portion_number(doc_id, pid),
+                    "snippet": " ".join(text[start - pstart : end - pstart].split()),
+                    "label": ctx.portion_label(labels, doc_id, pid),
+                }
+            )
+        return out
+
     def facts(self, eid: str) -> list[dict[str, Any]]:
         """The assessed facts about an entity, without an audit record (the dossier shows them too)."""
         facts = []

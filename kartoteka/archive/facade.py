@@ -144,7 +144,9 @@ class Archive:
         return self._cards.cards(kind, sort, limit, offset, unconfirmed)
 
     def dossier(self, ref: str, associates: int = 10) -> dict[str, Any]:
-        return self._cards.dossier(ref, associates, self._analysis.facts)
+        d = self._cards.dossier(ref, associates, self._analysis.facts)
+        d["marked"] = self._analysis.marked(str(d["entity_id"]))
+        return d
 
     def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
         return self._cards.merge(keep_ref, gone_ref)

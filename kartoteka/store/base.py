@@ -227,6 +227,9 @@ class Store(Protocol):
     def relations(
         self,
     ) -> list[tuple[int, str, str, str, str, int, int, int, float, str | None, str | None, str, tuple[int, ...]]]: ...
+    def marked_relations(
+        self, entity_id: str
+    ) -> list[tuple[str, str, str, str, int, int, int, tuple[int, ...], str, str]]: ...
     def portion_text(self, portion_id: int) -> tuple[int, str, int]: ...
 
     # assessment

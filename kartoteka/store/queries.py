@@ -47,3 +47,18 @@ def person_name_sources(only: str) -> str:
         " UNION ALL SELECT n.entity_id, n.name, NULL, coalesce(n.label, 'U') FROM entity_names n"
         f" WHERE n.source IN ('import', 'analyst') AND n.{only}"
     )
+
+
+def marked_relations(placeholder: str) -> str:
+    """(type, subject, object, document id, portion id, start, end, support, modality, source) of
+    every relation naming an entity that its sentence does not assert (a question, a hypothetical,
+    speculation, a reported claim), merged cards followed, in stored order. Bind the id twice."""
+    return (
+        "SELECT r.type, coalesce(ms.merged_into, r.subject_id), coalesce(mo.merged_into, r.object_id),"
+        ' r.document_id, r.portion_id, r.start, r."end", r.support, r.modality, d.source'
+        " FROM relations r JOIN documents d ON d.id=r.document_id"
+        " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id"
+        " WHERE r.modality <> 'asserted'"
+        f" AND (coalesce(ms.merged_into, r.subject_id) = {placeholder}"
+        f" OR coalesce(mo.merged_into, r.object_id) = {placeholder}) ORDER BY r.id"
+    )

@@ -10,6 +10,7 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from kartoteka.store import queries
 from kartoteka.store.records import (
     now_iso,
     support_ids,
@@ -82,6 +83,15 @@ class AnalysisRows:
                 " JOIN entities ms ON ms.id=r.subject_id JOIN entities mo ON mo.id=r.object_id"
                 " WHERE r.modality='asserted'"
             )
+        ]
+
+    def marked_relations(
+        self, entity_id: str
+    ) -> list[tuple[str, str, str, str, int, int, int, tuple[int, ...], str, str]]:
+        """queries.marked_relations: the relations naming an entity that are kept, marked, but are no fact."""
+        return [
+            (r[0], r[1], r[2], r[3], int(r[4]), int(r[5]), int(r[6]), support_ids(r[7]), r[8], r[9])
+            for r in self.db.execute(queries.marked_relations("?"), (entity_id, entity_id))
         ]
 
     def portion_text(self, portion_id: int) -> tuple[int, str, int]:

@@ -44,3 +44,30 @@ def test_only_asserted_relations_are_in_the_graph(tmp_path: Path) -> None:
     assert [tuple(r) for r in rows] == [("met", "asserted"), ("met", "question")]
     assert len(arch._store.relations()) == 1
     arch.close()
+
+
+def test_the_dossier_lists_what_was_read_but_not_asserted(tmp_path: Path) -> None:
+    """The question is no fact of the graph but is kept: the dossier lists it with its passage,
+    to the owner and to a reader of its passage, and to nobody who may not see that passage."""
+    arch = Archive(tmp_path / "m.db")
+    text = (
+        "(U) Colonel Arkady Zorin met the journalist Duarte Mendes in Lisbon.\n\n"
+        "(S) Did Colonel Arkady Zorin meet General Oleg Sokolov in Vienna?\n"
+    )
+    list(arch.ingest([RawDocument("m.txt", "txt", "test.v1", text)]))
+    arch.build_relations()
+    arch.add_user("clerk", "U", [])
+    arch.add_user("analyst", "S", [])
+    zorin = arch.resolve_ref("Arkady Zorin")
+    marked = arch.dossier(zorin)["marked"]
+    arch.close()
+    assert [(m["relation"], m["modality"], m["portion"], m["label"]) for m in marked] == [
+        ("Arkady Zorin met Oleg Sokolov", "question", 2, "S")
+    ]
+    assert "Did Colonel Arkady Zorin meet General Oleg Sokolov" in marked[0]["snippet"]
+    for user, expected in (("analyst", 1), ("clerk", 0)):
+        viewer = Archive(tmp_path / "m.db", user=user)
+        try:
+            assert len(viewer.dossier(zorin)["marked"]) == expected, user
+        finally:
+            viewer.close()

@@ -132,10 +132,12 @@ def dossier_view(a: Archive, ref: str) -> tuple[dict[str, Any], list[str | None]
     labels: list[str | None] = [s["label"] for s in mentions]
     labels += [e["label"] for e in timeline["events"]] + [u["label"] for u in timeline["undated"]]
     labels += [ev["label"] for f in d["facts"] for ev in f["evidence"]]
+    labels += [m["label"] for m in d["marked"]]
     view = {
         "d": d,
         "eid": eid,
         "facts": _facts(d["facts"]),
+        "marked": d["marked"],
         "events": events,
         "undated": timeline["undated"],
         "associates": associates,
