@@ -317,12 +317,33 @@ class NameIndex(Tables):
         return factor, count, full
 
     def _explained(
-        self, q: ParsedName, rid: int, on_file: frozenset[str], common: tuple[float, int, bool]
+        self,
+        q: ParsedName,
+        rid: int,
+        on_file: frozenset[str],
+        common: tuple[float, int, bool],
+        alike: dict[tuple[object, ...], NameMatch],
     ) -> NameMatch:
         """The record rescored by `compare_names`, with its reading rule and `common`
-        (factor, count, of the full name?) from `_common_factors`."""
+        (factor, count, of the full name?) from `_common_factors`.
+
+        `compare_names` reads only the record's tokens, and for an address form
+        ("Sergey Fedorovich") not its family name: records alike in those, rule
+        and commonness answer alike, and hundreds of them can tie at the last
+        place. `alike` keeps this query's answers by that likeness."""
+        rule_id = self._r_rule[rid]
+        surname = NONE if q.surname is None else self._r_surname[rid]
+        key = (surname, self._r_given1[rid], self._r_given2[rid], self._r_patronymic[rid], rule_id, common)
+        known = alike.get(key)
+        if known is None:
+            known = alike[key] = self._rescored(q, rid, on_file, rule_id, common)
+        return known
+
+    def _rescored(
+        self, q: ParsedName, rid: int, on_file: frozenset[str], rule_id: int, common: tuple[float, int, bool]
+    ) -> NameMatch:
         match = compare_names(q, self._record_name(rid), on_file)
-        rule, rule_factor = self._rules[self._r_rule[rid]]
+        rule, rule_factor = self._rules[rule_id]
         if rule:
             note = f"{rule} in record (×{rule_factor:.2f})"
             match = NameMatch(
@@ -370,11 +391,13 @@ class NameIndex(Tables):
                 chosen[eix] = (a, i)
         factor_of, count_of, full_of = factor.tolist(), count.tolist(), full.tolist()
         ranked: list[tuple[float, float, str, int, NameMatch]] = []
-        for eix, (_, i) in chosen.items():
+        alike: dict[tuple[object, ...], NameMatch] = {}
+        weights = self._weight.take(np.fromiter(chosen, dtype=np.int64, count=len(chosen))).tolist()
+        for (eix, (_, i)), weight in zip(chosen.items(), weights, strict=True):
             rid = rid_of[i]
-            match = self._explained(q, rid, on_file, (factor_of[i], count_of[i], full_of[i]))
+            match = self._explained(q, rid, on_file, (factor_of[i], count_of[i], full_of[i]), alike)
             if match.score >= floor:
-                ranked.append((-match.score, -self._weight[eix], self._eids[eix], rid, match))
+                ranked.append((-match.score, -weight, self._eids[eix], rid, match))
         ranked.sort(key=lambda h: h[:3])
         # Explanations are written for the hits returned only: an entity tied
         # with the last place is scored, but seldom shown.

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
+from kartoteka.names.compare import compare_names
 from kartoteka.names.frozen import Frozen, KeyTable, Rows, key_hash, key_hashes
 from kartoteka.names.index import NameIndex
 from kartoteka.names.layers import Counts, Multi
+from kartoteka.names.parse import parse_name
 from kartoteka.names.postings import Lru
 from tests.names.test_frozen import FAMILY, GIVEN, QUERIES, answers, built, names
 
@@ -115,3 +117,21 @@ def test_caches_filled_before_a_change_answer_as_a_rebuild_after_it(tmp_path: Pa
     first = [[(h.entity_id, h.score) for h in fresh.search(q, 10)] for q in QUERIES]
     for _ in range(3):
         assert [[(h.entity_id, h.score) for h in fresh.search(q, 10)] for q in QUERIES] == first
+
+
+def test_records_alike_rescored_once_answer_as_each_rescored() -> None:
+    # Hundreds of "Oleg Danilovich ..." tie at the last place of an address-form
+    # query; records alike share one rescoring, which must be each one's own.
+    index = NameIndex()
+    family = ["Kalugin", "Petrov", "Sokolov", "Zorin", "Bortnik"]
+    for i in range(120):
+        index.add(f"p{i}", f"Oleg Danilovich {family[i % 5]}{'' if i < 5 else i}", i % 3)
+    index.add("q1", "Oleg Daniilovich Orlov")
+    index.add("q2", "O. Danilovich Orlov")
+    for query in ("Oleg Danilovich", "Oleg Daniilovich", "Oleg Kalugin", "Oleg D. Kalugin"):
+        q = parse_name(query)
+        hits = index.search(q, limit=200, floor=0.0)
+        assert hits
+        for h in hits:
+            alone = compare_names(q, parse_name(h.matched))
+            assert (h.score, h.explanation) == (alone.score, alone.explanation), (query, h)
