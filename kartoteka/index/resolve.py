@@ -207,6 +207,34 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
     return clusters
 
 
+def _match_score(best: ParsedName, names: list[ParsedName]) -> float:
+    """How well a cluster's name fits a card known by `names`: 1.0 full names agree, 0.9 a
+    given name and patronymic agree, 0.8 one side knows only the family name, 0 no fit."""
+    has_full = any(n.is_full for n in names)
+    score = 0.0
+    for n in names:
+        if best.surname and n.surname:
+            if not same_token(best.surname, n.surname):
+                continue
+            if best.is_full and n.is_full:
+                if given_compatible(best.given[0], n.given[0]) and compare_names(best, n).score >= 0.9:
+                    score = max(score, 1.0)
+            elif not (best.is_full and has_full):
+                # One side knows only the family name: join only if it is
+                # unambiguous (the caller checks over all candidates).
+                score = max(score, 0.8)
+        elif (
+            best.surname is None
+            and best.given
+            and best.patronymic
+            and n.given
+            and n.patronymic
+            and compare_names(best, n).score >= 0.85
+        ):
+            score = max(score, 0.9)
+    return score
+
+
 @dataclass(frozen=True)
 class AuthorView:
     """The card index as an author other than the owner may see it.
@@ -271,78 +299,63 @@ class Resolver:
         if best is None:
             return None  # no name of the cluster that all its readers see: nothing to match by
         sex = cluster.sex_seen_from(first, sees)
-        # Enough candidates to see ambiguity: two equal winners join neither.
-        candidates = sorted({h.entity_id for h in self.names.search(best, limit=50) if self._visible(h.entity_id)})
-        sourced = self._sourced_names(candidates, readers)
-        scored: list[tuple[float, str]] = []
-        for eid in candidates:
-            names = sourced.get(eid, [])
-            if not names:
-                continue
+        # Enough candidates to see ambiguity: two equal winners join neither. The family
+        # name alone is asked too: a full-name query passes over a card's short names
+        # when the card has a full name, and that full name may be one the readers
+        # may not see (which must not keep them from a card they see as "Zorin").
+        found = self.names.search(best, limit=50)
+        if best.surname is not None and best.given:
+            found += self.names.search(best.surname.text, limit=50)
+        candidates = sorted({h.entity_id for h in found if self._visible(h.entity_id)})
+        usable, unseen = self._sourced_names(candidates, readers)
+
+        def fits(eid: str, names: list[ParsedName]) -> float:
             if sex is not None and here and eid in here:
                 theirs = {sex_of(parse_name(f)) for i, f in here[eid] if sees is None or sees(i, first)}
                 if theirs - {None, sex}:
-                    continue
-            has_full = any(n.is_full for n in names)
-            score = 0.0
-            for n in names:
-                if best.surname and n.surname:
-                    if not same_token(best.surname, n.surname):
-                        continue
-                    if best.is_full and n.is_full:
-                        if given_compatible(best.given[0], n.given[0]) and compare_names(best, n).score >= 0.9:
-                            score = max(score, 1.0)
-                    elif not (best.is_full and has_full):
-                        # One side knows only the family name: join only if it
-                        # is unambiguous (checked below over all candidates).
-                        score = max(score, 0.8)
-                elif (
-                    best.surname is None
-                    and best.given
-                    and best.patronymic
-                    and n.given
-                    and n.patronymic
-                    and compare_names(best, n).score >= 0.85
-                ):
-                    score = max(score, 0.9)
-            if score > 0:
-                scored.append((score, eid))
-        if not scored:
-            return None
-        top = max(s for s, _ in scored)
-        winners = [e for s, e in scored if s == top]
-        if len(winners) == 1:
-            return winners[0]
-        # Several people fit equally well: conservative, so join none of them.
-        # (Choosing the card the collection names most often, or the one card
-        # of the bare family name, would decide by counts and names that
-        # include passages above the readers of this mention: see README,
-        # "Not done yet".)
+                    return 0.0
+            return _match_score(best, names)
+
+        # First the cards the readers see, by the names they see. Failing those, a card
+        # none of whose sources all the readers see: joining it or making a new card
+        # looks the same to them (a card holding only this mention of what they see),
+        # and those who see its sources see what the match was made by.
+        for pool in (usable, unseen):
+            scored = [(score, eid) for eid, names in sorted(pool.items()) if (score := fits(eid, names)) > 0]
+            if scored:
+                top = max(sc for sc, _ in scored)
+                winners = [e for sc, e in scored if sc == top]
+                # Several people fit equally well: conservative, so join none of them.
+                # (Choosing the card the collection names most often would decide by
+                # counts that include passages above the readers of this mention.)
+                return winners[0] if len(winners) == 1 else None
         return None
 
-    def _sourced_names(self, candidates: list[str], readers: list[Label] | None) -> dict[str, list[ParsedName]]:
-        """Each candidate's names from sources every one of `readers` may see (all, without labels)."""
-        out: dict[str, list[ParsedName]] = {}
+    def _sourced_names(
+        self, candidates: list[str], readers: list[Label] | None
+    ) -> tuple[dict[str, list[ParsedName]], dict[str, list[ParsedName]]]:
+        """Each candidate's names, split by what every one of `readers` may see: (the names of
+        the cards with a source they all see, from those sources only; every name of the cards
+        with no source that they all see). Without labels, every name is seen."""
+        seen_by_all: dict[str, list[ParsedName]] = {}
+        every: dict[str, list[ParsedName]] = {}
         if not candidates:
-            return out
-        seen: set[tuple[str, str]] = set()
+            return seen_by_all, every
         for eid, name, doc_label, label in self.store.person_name_sources(candidates):
-            form = alias_form(name)
-            if (eid, form) in seen:
+            parsed = parse_name(alias_form(name))
+            if parsed.is_empty:
                 continue
             if readers is not None:
-                source = (
-                    Label.parse(label)
-                    if doc_label is None
-                    else Label.join([Label.parse(doc_label), Label.parse(label)])
-                )
-                if not all(readers_see(r, source) for r in readers):
-                    continue
-            seen.add((eid, form))
-            parsed = parse_name(form)
-            if not parsed.is_empty:
-                out.setdefault(eid, []).append(parsed)
-        return out
+                own = Label.parse(label)
+                source = own if doc_label is None else Label.join([Label.parse(doc_label), own])
+                shown = all(readers_see(r, source) for r in readers)
+            else:
+                shown = True
+            every.setdefault(eid, []).append(parsed)
+            if shown:
+                seen_by_all.setdefault(eid, []).append(parsed)
+        unseen = {eid: names for eid, names in every.items() if eid not in seen_by_all}
+        return seen_by_all, unseen
 
     def resolve(
         self,

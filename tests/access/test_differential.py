@@ -206,6 +206,21 @@ SCENARIOS = {
             ]
         ),
     ),
+    # Found by the hostile review: a hidden "Nikolai Zorin" joined the visible
+    # "Mr. Zorin" card, whose full name then hid its short name from the search
+    # for the visible "Arkady Zorin" (a name index passes over a card's short names
+    # when it has a full one), which made a card of its own. Candidates are now also
+    # sought by the family name alone.
+    "a hidden full name hides a visible surname from a visible full name": (
+        World([SEEN_DINNER, Doc("c.txt", "(U) Arkady Zorin met Duarte Mendes in Lisbon in 1977.\n")]),
+        World(
+            [
+                SEEN_DINNER,
+                Doc("h.txt", "(S//HUM) Nikolai Zorin met Duarte Mendes in Lisbon in 1977.\n", "S:HUM"),
+                Doc("c.txt", "(U) Arkady Zorin met Duarte Mendes in Lisbon in 1977.\n"),
+            ]
+        ),
+    ),
     "watch-list person named in a hidden document": (
         World([REPORT], imports=[("watch-1", "Oleg Sokolov")]),
         World([REPORT, SECRET_CABLE], imports=[("watch-1", "Oleg Sokolov")]),
