@@ -56,9 +56,10 @@ def fresh_database(name: str) -> Iterator[str]:
     try:
         yield f"{SERVER}/{name}"
     finally:
-        from kartoteka.store.postgres_pool import close_pools
+        # Only this database's pool: archives of others (session fixtures) keep theirs.
+        from kartoteka.store.postgres_pool import close_pool
 
-        close_pools()
+        close_pool(f"{SERVER}/{name}")
         with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as admin:
             admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 

@@ -206,9 +206,9 @@ def own_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/postgres", lambda: as_postgres(*ctl, "-m", "fast", "restart")
     finally:
-        from kartoteka.store.postgres_pool import close_pools
+        from kartoteka.store.postgres_pool import close_pool
 
-        close_pools()
+        close_pool(f"postgresql://postgres@127.0.0.1:{port}/postgres")
         subprocess.run(["runuser", "-u", "postgres", "--", *ctl, "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
 

@@ -102,6 +102,16 @@ def archive_exists(url: str) -> bool:
         release(url, conn)
 
 
+def close_pool(url: str) -> None:
+    """Close the pool of one database (any archive URL in it), if there is one: before that
+    database is dropped, without touching the pools of others."""
+    libpq, _schema, _keys = parse(url)
+    with _lock:
+        pool = _pools.pop(libpq, None)
+    if pool is not None:
+        pool.close()
+
+
 def close_pools() -> None:
     with _lock:
         pools = list(_pools.values())
