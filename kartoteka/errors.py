@@ -109,6 +109,7 @@ class E(StrEnum):
     E084 = "[E084] The server is shutting down."
     E085 = "[E085] Internal error ({kind}); the server's log has the details."
     E086 = "[E086] --{option} must be a positive number of seconds, not {value}."
+    E087 = "[E087] The archive's database can't be reached just now. Try again in a few seconds."
     # The web application (E120-E129)
     E120 = "[E120] The form has expired or came from another site: reload the page and try again."
     E121 = "[E121] This API token's scopes do not cover this request (it needs '{scope}')."

@@ -182,9 +182,9 @@ PG_BIN = Path("/usr/lib/postgresql/15/bin")
 
 
 @pytest.fixture
-def own_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
+def own_postgres() -> Iterator[tuple[str, Callable[[str], None]]]:
     """A PostgreSQL server of this test's own (initdb in a temporary folder, run as the
-    postgres user), so that restarting it touches nothing else; (URL, restart)."""
+    postgres user), so that restarting it touches nothing else; (URL, pg_ctl ACTION)."""
     if os.geteuid() != 0 or not (PG_BIN / "initdb").exists():
         pytest.skip("a private PostgreSQL server needs root (to run it as postgres) and PostgreSQL 15's binaries")
     # Outside pytest's folders, which only root may walk through.
@@ -204,7 +204,7 @@ def own_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
     ctl = [str(PG_BIN / "pg_ctl"), "-D", str(data), "-w", "-o", options, "-l", str(sockets / "server.log")]
     as_postgres(*ctl, "start")
     try:
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", lambda: as_postgres(*ctl, "-m", "fast", "restart")
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres", lambda action: as_postgres(*ctl, "-m", "fast", action)
     finally:
         from kartoteka.store.postgres_pool import close_pool
 
@@ -214,9 +214,9 @@ def own_postgres() -> Iterator[tuple[str, Callable[[], None]]]:
 
 
 def test_postgresql_restarted_mid_ingest_then_resume(
-    own_postgres: tuple[str, Callable[[], None]], tmp_path: Path
+    own_postgres: tuple[str, Callable[[str], None]], tmp_path: Path
 ) -> None:
-    server, restart = own_postgres
+    server, pg_ctl = own_postgres
     _corpus(tmp_path / "docs", 0, 60)
     db = pg_location(server, tmp_path / "keys", "k.db")
     proc = subprocess.Popen(
@@ -231,7 +231,7 @@ def test_postgresql_restarted_mid_ingest_then_resume(
     for line in proc.stdout:
         printed.append(json.loads(line)["document_id"])
         if len(printed) == 15:
-            restart()
+            pg_ctl("restart")
             break
     printed.extend(json.loads(line)["document_id"] for line in proc.stdout)
     err = proc.stderr.read()
@@ -255,10 +255,12 @@ def test_postgresql_restarted_mid_ingest_then_resume(
     _sound(db, 60)
 
 
-def test_the_server_outlives_a_postgresql_restart(own_postgres: tuple[str, Callable[[], None]], tmp_path: Path) -> None:
+def test_the_server_outlives_a_postgresql_restart(
+    own_postgres: tuple[str, Callable[[str], None]], tmp_path: Path
+) -> None:
     """A restart of PostgreSQL under a running server costs the requests in flight at most:
     the next ones are answered, on the sessions made before it."""
-    server, restart = own_postgres
+    server, pg_ctl = own_postgres
     _corpus(tmp_path / "docs", 0, 6)
     db = pg_location(server, tmp_path / "keys", "k.db")
     assert subprocess.run(_cli(db, "ingest", str(tmp_path / "docs")), capture_output=True, env=ENV).returncode == 0
@@ -272,10 +274,24 @@ def test_the_server_outlives_a_postgresql_restart(own_postgres: tuple[str, Calla
         token = httpx.post(url + "/api/login", json={"user": "anna", "password": PASSWORD}).json()["token"]
         auth = {"Authorization": f"Bearer {token}"}
         assert httpx.get(url + "/api/search", params={"q": "Lisbon"}, headers=auth).status_code == 200
-        restart()
+        pg_ctl("restart")
         codes = [httpx.get(url + "/api/search", params={"q": "Lisbon"}, headers=auth).status_code for _ in range(3)]
         assert codes[0] in (200, 503) and codes[1:] == [200, 200], codes  # the first may find the connection lost
         assert httpx.get(url + "/api/check", params={"name": "Arkady Zorin"}, headers=auth).status_code == 200
+        # While the database is down: 503 with Retry-After, and nothing of where it is, even
+        # to a request with a forged token.
+        pg_ctl("stop")
+        for headers in (auth, {"Authorization": "Bearer forged-token"}):
+            down = httpx.get(url + "/api/stats", headers=headers, timeout=90)
+            assert down.status_code == 503 and down.headers["Retry-After"], down.text
+            assert (
+                down.json()["error"] in ("E087", "E083")
+                and "postgresql" not in down.text
+                and "127.0.0.1" not in down.text
+            )
+        pg_ctl("start")
+        codes = [httpx.get(url + "/api/stats", headers=auth, timeout=90).status_code for _ in range(3)]
+        assert codes[1:] == [200, 200], codes
     finally:
         stop_server(proc)
     _sound(db, 6)

@@ -58,6 +58,9 @@ UNAUTHORISED_BODY = {"error": "E046", "message": E.E046.value}
 # not the user's business, so they are answered with the server's own codes.
 _BUSY = frozenset({"E090"})
 _BROKEN = frozenset({"E110", "E111", "E112"})
+# PostgreSQL unreachable or failing: the message names the database (host, port,
+# schema, keys folder), which is the server's to know, not its users'.
+_UNREACHABLE = frozenset({"E161", "E162"})
 _DAMAGE = ("no such table", "no such column", "database disk image is malformed", "file is not a database")
 
 
@@ -149,6 +152,16 @@ def _answer(request: Request, code: str, message: str, status: int, retry_after:
     return error_page(request, code, message, status, retry_after)
 
 
+def _connections_lost(request: Request) -> None:
+    """A connection to PostgreSQL was lost (a restart): every connection of the server is
+    taken for lost too and made anew at its next use, so the next request, not the third,
+    succeeds."""
+    state = request.app.state
+    state.sessions.reset()
+    state.users.reset()
+    state.views.reset()
+
+
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(KartotekaError)
     def _domain_error(request: Request, exc: KartotekaError) -> Response:
@@ -162,6 +175,10 @@ def _install_error_handlers(app: FastAPI) -> None:
             return _answer(request, exc.code, exc.message, exc.status, exc.retry_after)
         if exc.code in _BUSY:
             return _answer(request, *_error_of(E.E082), 503, retry_after=2)
+        if exc.code in _UNREACHABLE:
+            log.warning("database failure answered with 503: %s", exc.message)
+            _connections_lost(request)
+            return _answer(request, *_error_of(E.E087), 503, retry_after=2)
         if exc.code in _BROKEN:
             log.error("archive failure: %s", exc.message)
             return _answer(request, *_error_of(E.E085, kind=exc.code), 500)
@@ -186,13 +203,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     def _internal(request: Request, exc: Exception) -> Response:
         psycopg = sys.modules.get("psycopg")  # imported only for an archive on PostgreSQL
         if psycopg is not None and isinstance(exc, psycopg.OperationalError):
-            # The connection to PostgreSQL was lost (a restart): every connection of the
-            # server is taken for lost too, so the next request, not the third, succeeds.
-            request.app.state.sessions.reset()
-            request.app.state.users.reset()
-            request.app.state.views.reset()
+            _connections_lost(request)
             log.warning("PostgreSQL connection lost, answered with 503: %s", str(exc).strip().splitlines()[:1])
-            return _answer(request, *_error_of(E.E082), 503, retry_after=1)
+            return _answer(request, *_error_of(E.E087), 503, retry_after=1)
         log.error("unexpected error", exc_info=exc)
         return _answer(request, *_error_of(E.E085, kind=type(exc).__name__), 500)
 
