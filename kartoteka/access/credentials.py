@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from kartoteka.errors import E, InvalidInput
-from kartoteka.store.location import Location, is_postgres, parse
+from kartoteka.errors import E, InvalidInput, KartotekaError
+from kartoteka.store.location import Location, display, is_postgres, parse
 from kartoteka.store.private import create_private
 from kartoteka.store.trail import immediate
 
@@ -122,6 +122,18 @@ class _Postgres:
         self.stale = False  # set when another connection to the server was found lost
         self.schema = quote_ident(f"{parse(url)[1]}_sessions")
         self.db = self._connect()
+        foreign = self.db.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema=%s"
+            " AND table_name NOT IN ('credentials', 'secrets') ORDER BY 1",
+            (f"{parse(url)[1]}_sessions",),
+        ).fetchone()
+        if foreign is not None:
+            self._release()
+            raise KartotekaError(
+                E.E162,
+                url=display(url),
+                reason=f"the schema of its credentials holds another application's {foreign[0]}",
+            )
         with self.write():
             self.db.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(self.schema)}))".encode())
             self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}".encode())

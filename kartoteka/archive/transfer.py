@@ -292,6 +292,8 @@ class ExportReader:
             self._tables = [self._table(t) for t in m["tables"]]
             self._files = [self._file(f) for f in m["files"]]
             self._sequences = {str(k): int(v) for k, v in dict(m["sequences"]).items()}
+            if any(not 0 <= v < 2**53 for v in self._sequences.values()):
+                raise ValueError("a sequence out of range (0 to 2^53)")
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise KartotekaError(E.E140, path=folder, reason=f"manifest.json is malformed ({exc!r})") from exc
         self._read: set[str] = set()

@@ -33,6 +33,7 @@ from kartoteka.errors import E, KartotekaError
 SCHEMES = ("postgresql://", "postgres://")
 DEFAULT_SCHEMA = "kartoteka"
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,50}$")
+_DERIVED = ("_trail", "_sessions")
 
 Location = Path | str
 
@@ -49,6 +50,13 @@ def parse(url: str) -> tuple[str, str, Path]:
     schema = ours.get("schema", DEFAULT_SCHEMA)
     if not _SCHEMA_NAME.match(schema):
         raise KartotekaError(E.E160, url=display(url), reason=f"schema '{schema}' is not a lower-case identifier")
+    if schema.endswith(_DERIVED):
+        # NAME_trail and NAME_sessions are the schemas of archive NAME's trail and credentials.
+        raise KartotekaError(
+            E.E160,
+            url=display(url),
+            reason=f"schema '{schema}' ends in {' or '.join(_DERIVED)}, kept for an archive's own",
+        )
     if not parts.path.strip("/"):
         raise KartotekaError(E.E160, url=display(url), reason="it names no database (postgresql://HOST/DB)")
     keys = ours.get("keys") or os.environ.get("KARTOTEKA_KEYS") or str(Path.home() / ".local/share/kartoteka/keys")

@@ -24,7 +24,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import psycopg
 
@@ -50,7 +50,7 @@ def _dsn_and_env(url: str) -> tuple[str, dict[str, str]]:
     parts = urlsplit(libpq)
     env = dict(os.environ)
     if parts.password is not None:
-        env["PGPASSWORD"] = parts.password
+        env["PGPASSWORD"] = unquote(parts.password)  # libpq decodes a URL's %-escapes; PGPASSWORD is taken as is
         netloc = parts.netloc.replace(f":{parts.password}@", "@", 1)
         libpq = urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
     return libpq, env
@@ -109,6 +109,11 @@ def dumped_schema(path: Path) -> str:
     archives = sorted(n for n in names if f"{n}_trail" in names)
     if len(archives) != 1:
         raise KartotekaError(E.E147, path=path.parent, reason=f"{path.name} holds no single archive's schemas")
+    others = sorted(names - {archives[0], f"{archives[0]}_trail"})
+    if others:
+        # A backup holds the archive and its trail, nothing else: what else a dump holds
+        # was put there by someone else, and would be restored beside the archive.
+        raise KartotekaError(E.E147, path=path.parent, reason=f"{path.name} also holds the schema {others[0]}")
     return archives[0]
 
 
@@ -139,13 +144,29 @@ def restore(url: str, path: Path) -> None:
     """Load the dump at `path` into the URL's database (see `check_target`), in one transaction."""
     pg_restore = tool("pg_restore")
     check_target(url, path)
+    schema = parse(url)[1]
+    names = [quote_ident(schema), quote_ident(f"{schema}_trail")]
+    # pg_restore is told to restore the archive's two schemas' objects and nothing else;
+    # told so, it makes no schema itself: they are made here, and dropped again on failure.
     db = connect(url)
     try:
         db.execute("CREATE EXTENSION IF NOT EXISTS unaccent WITH SCHEMA public")
+        for name in names:
+            db.execute(f"CREATE SCHEMA {name}".encode())
     except psycopg.Error as exc:
         raise failed(url, exc) from exc
     finally:
         release(url, db)
     dsn, env = _dsn_and_env(url)
     argv = [pg_restore, "--single-transaction", "--exit-on-error", "--no-owner", "--no-privileges"]
-    _run([*argv, f"--dbname={dsn}", str(path)], env, url)
+    argv += [f"--schema={schema}", f"--schema={schema}_trail"]
+    try:
+        _run([*argv, f"--dbname={dsn}", str(path)], env, url)
+    except BaseException:
+        db = connect(url)
+        try:
+            for name in names:
+                db.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE".encode())
+        finally:
+            release(url, db)
+        raise

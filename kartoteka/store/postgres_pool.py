@@ -17,6 +17,7 @@ import os
 import threading
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg.rows import TupleRow
 from psycopg_pool import ConnectionPool, PoolTimeout
 
@@ -46,6 +47,14 @@ def _pool(url: str) -> ConnectionPool[psycopg.Connection[TupleRow]]:
         found = _pools.get(libpq)
         if found is not None:
             return found
+        try:
+            # Read before a pool is made of it: a pool retries a bad string for its
+            # whole timeout, logging libpq's complaint, which quotes the password.
+            conninfo_to_dict(libpq)
+        except psycopg.ProgrammingError:
+            raise KartotekaError(
+                E.E160, url=display(url), reason="its connection string can't be read (a %-escape, port or option)"
+            ) from None
         pool: ConnectionPool[psycopg.Connection[TupleRow]] = ConnectionPool(
             libpq,
             min_size=0,

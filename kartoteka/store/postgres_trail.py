@@ -41,6 +41,9 @@ _SCHEMA = [
 ]
 
 
+_OWN_TABLES = ("audit", "meta", "segments", "kartoteka_trail")
+
+
 def trail_schema(schema: str) -> str:
     return f"{schema}_trail"
 
@@ -48,6 +51,16 @@ def trail_schema(schema: str) -> str:
 def create(db: psycopg.Connection[TupleRow], schema: str) -> None:
     """The trail's schema and tables, in the caller's transaction (idempotent)."""
     name = quote_ident(trail_schema(schema))
+    foreign = db.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema=%s AND NOT (table_name = ANY(%s))"
+        " ORDER BY 1",
+        (trail_schema(schema), list(_OWN_TABLES)),
+    ).fetchone()
+    if foreign is not None:
+        # Another application's schema of that name: its tables are not the trail's to join.
+        raise KartotekaError(
+            E.E092, path=trail_schema(schema), reason=f"the schema holds the table {foreign[0]} of another application"
+        )
     db.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
     for statement in _SCHEMA:
         db.execute(statement.replace("IF NOT EXISTS ", f"IF NOT EXISTS {name}.", 1))
