@@ -17,6 +17,7 @@ from kartoteka.archive import backup as backups
 from kartoteka.archive import transfer
 from kartoteka.archive.analysis import Analysis
 from kartoteka.archive.cards import Cards
+from kartoteka.archive.claims import Claims
 from kartoteka.archive.common import Context, clearance_of
 from kartoteka.archive.documents import Documents
 from kartoteka.archive.release import Releases
@@ -63,6 +64,7 @@ class Archive:
         self._cards = Cards(ctx)
         self._documents = Documents(ctx, self._cards)
         self._analysis = Analysis(ctx, self._cards)
+        self._claims = Claims(ctx, self._cards)
         self._releases = Releases(ctx)
         self._sources = Sources(ctx)
         self._users = Users(ctx)
@@ -144,7 +146,7 @@ class Archive:
         return self._cards.cards(kind, sort, limit, offset, unconfirmed)
 
     def dossier(self, ref: str, associates: int = 10) -> dict[str, Any]:
-        d = self._cards.dossier(ref, associates, self._analysis.facts)
+        d = self._cards.dossier(ref, associates, self._claims.facts)
         d["marked"] = self._analysis.marked(str(d["entity_id"]))
         return d
 
@@ -184,7 +186,7 @@ class Archive:
     def grade(
         self, document_id: str, reliability: str, credibility: int, reported_by: str | None = None
     ) -> dict[str, Any]:
-        return self._analysis.grade(document_id, reliability, credibility, reported_by)
+        return self._claims.grade(document_id, reliability, credibility, reported_by)
 
     def claim(
         self,
@@ -196,13 +198,13 @@ class Archive:
         document_id: str | None = None,
         label: str | None = None,
     ) -> dict[str, Any]:
-        return self._analysis.claim(subject_ref, statement, source, reliability, credibility, document_id, label)
+        return self._claims.claim(subject_ref, statement, source, reliability, credibility, document_id, label)
 
     def derive_claims(self) -> dict[str, Any]:
-        return self._analysis.derive_claims()
+        return self._claims.derive_claims()
 
     def assess(self, ref: str) -> dict[str, Any]:
-        return self._analysis.assess(ref)
+        return self._claims.assess(ref)
 
     # release -----------------------------------------------------------------
     def release_copy(self, document_id: str, audience: str, exempt: str | None = None) -> ReleaseCopy:
