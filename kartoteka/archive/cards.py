@@ -270,6 +270,9 @@ class Cards:
     # dossier -------------------------------------------------------------------
     def resolve_ref(self, ref: str) -> str:
         """An entity id, or a name that the name check resolves without doubt."""
+        if "\x00" in ref:
+            # No id or name holds a NUL, and PostgreSQL can't be asked for one: missing.
+            raise NotFound(E.E020, ref=ref.replace("\x00", ""))
         eid = self.ctx.store.resolve_redirect(ref)
         if self.ctx.store.entity(eid) is not None and self.ctx.policy.entity_visible(eid):
             return eid

@@ -145,6 +145,8 @@ class Documents:
         in the answer measures a hidden portion: not its number, not its length.
         """
         ctx = self.ctx
+        if "\x00" in document_id:
+            raise NotFound(E.E025, ref=document_id.replace("\x00", ""))  # no id holds a NUL
         summary = ctx.store.document(document_id)
         if summary is None or not ctx.policy.document_visible(document_id):
             raise NotFound(E.E025, ref=document_id)

@@ -12,9 +12,10 @@ import psycopg
 import pytest
 
 from kartoteka.archive import Archive
+from kartoteka.errors import NotFound
 from kartoteka.store.location import parse
 from kartoteka.store.postgres_backup import _dsn_and_env
-from tests.backends import pg_location
+from tests.backends import Where, pg_location
 from tests.store.transfer_helpers import cli
 
 
@@ -65,3 +66,20 @@ def test_an_export_with_a_sequence_out_of_range_is_refused(pg_database: str, tmp
     url = pg_location(pg_database, tmp_path / "keys", "seq.db")
     code, _, err = cli("--archive", url, "import", str(dest))
     assert code == 1 and "[E140]" in err and "sequence" in err
+
+
+def test_a_reference_holding_a_nul_is_a_missing_one(where: Where, tmp_path: Path) -> None:
+    """PostgreSQL text holds no NUL, and asking for one failed with a raw DataError (a 500 over HTTP):
+    on both backends it is now what a missing card or document is."""
+    arch = Archive(where(tmp_path, "nul.db"))  # type: ignore[arg-type]
+    try:
+        for ask in (
+            lambda: arch.dossier("per-\x00"),
+            lambda: arch.timeline("Zorin\x00"),
+            lambda: arch.links("a\x00", "b"),
+            lambda: arch.document("doc-\x00"),
+        ):
+            with pytest.raises(NotFound):
+                ask()
+    finally:
+        arch.close()
