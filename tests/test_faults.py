@@ -50,6 +50,23 @@ def _sound(db: Location, documents: int) -> None:
         arch.close()
 
 
+def _resumes(db: Location, folder: Path, printed: list[str], total: int) -> None:
+    """After an ingest of `folder` was cut off: what it reported added is stored and sound, and
+    running it again adds exactly the rest."""
+    arch = Archive(db)
+    try:
+        stored = {d["id"] for d in arch.documents(limit=10_000)}
+    finally:
+        arch.close()
+    assert set(printed) <= stored and len(stored) < total
+    _sound(db, len(stored))
+    again = subprocess.run(_cli(db, "ingest", str(folder), "--json"), capture_output=True, text=True, env=ENV)
+    assert again.returncode == 0, again.stderr
+    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
+    assert statuses.count("unchanged") == len(stored) and statuses.count("added") == total - len(stored)
+    _sound(db, total)
+
+
 @pytest.fixture
 def small_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1.5 MB tmpfs, unmounted after the test."""
@@ -111,20 +128,7 @@ def test_kill_9_of_an_ingest_then_resume(where: Where, tmp_path: Path) -> None:
             proc.send_signal(signal.SIGKILL)
             break
     proc.wait()
-    arch = Archive(db)
-    try:
-        stored = {d["id"] for d in arch.documents(limit=1000)}
-    finally:
-        arch.close()
-    assert set(printed) <= stored and len(stored) < 60
-    _sound(db, len(stored))
-    again = subprocess.run(
-        _cli(db, "ingest", str(tmp_path / "docs"), "--json"), capture_output=True, text=True, env=ENV
-    )
-    assert again.returncode == 0, again.stderr
-    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
-    assert statuses.count("unchanged") == len(stored) and statuses.count("added") == 60 - len(stored)
-    _sound(db, 60)
+    _resumes(db, tmp_path / "docs", printed, 60)
 
 
 def test_kill_9_of_the_server_mid_request_then_resume(where: Where, tmp_path: Path) -> None:
@@ -239,20 +243,7 @@ def test_postgresql_restarted_mid_ingest_then_resume(
     # The connection the ingest held is gone: it stops with one line, not a traceback.
     assert proc.returncode == 1 and "Traceback" not in err, err
     assert any(code in err for code in ("E161", "E162")), err
-    arch = Archive(db)
-    try:
-        stored = {d["id"] for d in arch.documents(limit=1000)}
-    finally:
-        arch.close()
-    assert set(printed) <= stored and len(stored) < 60
-    _sound(db, len(stored))
-    again = subprocess.run(
-        _cli(db, "ingest", str(tmp_path / "docs"), "--json"), capture_output=True, text=True, env=ENV
-    )
-    assert again.returncode == 0, again.stderr
-    statuses = [json.loads(line)["status"] for line in again.stdout.splitlines()]
-    assert statuses.count("unchanged") == len(stored) and statuses.count("added") == 60 - len(stored)
-    _sound(db, 60)
+    _resumes(db, tmp_path / "docs", printed, 60)
 
 
 def test_the_server_outlives_a_postgresql_restart(
