@@ -106,8 +106,7 @@ class Cards:
         ctx = self.ctx
         if ctx.policy.is_owner:
             return None
-        self.name_index()  # fills ctx.visible_names
-        view = AuthorView(ctx.policy.entity_visible, ctx.visible_names)
+        view = AuthorView(ctx.policy.entity_visible)
         return Author(ctx.actor, ctx.policy.clearance, ctx.sees_whole, view)
 
     def display(self, eid: str, stored: str) -> str:

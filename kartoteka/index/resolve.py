@@ -237,15 +237,12 @@ def _match_score(best: ParsedName, names: list[ParsedName]) -> float:
 
 @dataclass(frozen=True)
 class AuthorView:
-    """The card index as an author other than the owner may see it.
-
-    `names` are the names of each visible card that the author may see
-    (visible mentions, and imported or analysts' names they may see); the
-    name index handed to the resolver must hold only those.
+    """The card index as an author other than the owner may see it: which cards are
+    theirs to join. The name index handed to the resolver must hold only names they
+    may see; which names weigh in a match is read from the store (`_sourced_names`).
     """
 
     entity_visible: Callable[[str], bool]
-    names: Mapping[str, list[str]]
 
 
 class Resolver:
@@ -253,7 +250,7 @@ class Resolver:
 
     Candidates come from the name index; the store stays the truth, so a
     candidate the store no longer holds (a rolled-back batch) is ignored.
-    With a `view`, only cards and names in it are candidates (see `AuthorView`).
+    With a `view`, only cards in it are candidates (see `AuthorView`).
     """
 
     def __init__(self, store: Store, names: NameIndex | None = None, view: AuthorView | None = None) -> None:
@@ -266,9 +263,6 @@ class Resolver:
     def _visible(self, entity_id: str) -> bool:
         return self.view is None or entity_id in self._made or self.view.entity_visible(entity_id)
 
-    def _add_names(self, entity_id: str, names: list[tuple[str, str]]) -> None:
-        self.store.add_names(entity_id, names)
-
     def _match_person(
         self,
         cluster: Cluster,
@@ -280,9 +274,10 @@ class Resolver:
 
         `readers`: the reader label of each of the cluster's mentions (see
         `resolve`). The cluster is matched by its names that all its readers
-        see, against each card's names from sources they all see: a card no
-        source of which they see is no candidate, and neither are hidden
-        namesakes counted when a match is judged ambiguous.
+        see, first against the cards with a source they all see, by those
+        sources' names only (hidden namesakes are not counted when a match is
+        judged ambiguous), and only failing those against the cards with no
+        source they all see.
 
         `here`: the cards this document already made or joined, with their
         (mention index, form); a card of one sex there is not joined by a
@@ -294,7 +289,7 @@ class Resolver:
         if sees is None:
             best: ParsedName | None = cluster.best
         else:
-            shared = [m for m in cluster.mentions if all(sees(m, other) for other in cluster.mentions)]
+            shared = {m for m in cluster.mentions if all(sees(m, other) for other in cluster.mentions)}
             best = fullest(q for m, q in zip(cluster.mentions, cluster.parsed, strict=True) if m in shared)
         if best is None:
             return None  # no name of the cluster that all its readers see: nothing to match by
@@ -341,16 +336,23 @@ class Resolver:
         every: dict[str, list[ParsedName]] = {}
         if not candidates:
             return seen_by_all, every
+        # A card's sources share a few labels: each pair judged once.
+        judged: dict[tuple[str | None, str], bool] = {}
+
+        def seen(doc_label: str | None, label: str) -> bool:
+            if readers is None:
+                return True
+            if (doc_label, label) not in judged:
+                own = Label.parse(label)
+                source = own if doc_label is None else Label.join([Label.parse(doc_label), own])
+                judged[(doc_label, label)] = all(readers_see(r, source) for r in readers)
+            return judged[(doc_label, label)]
+
         for eid, name, doc_label, label in self.store.person_name_sources(candidates):
             parsed = parse_name(alias_form(name))
             if parsed.is_empty:
                 continue
-            if readers is not None:
-                own = Label.parse(label)
-                source = own if doc_label is None else Label.join([Label.parse(doc_label), own])
-                shown = all(readers_see(r, source) for r in readers)
-            else:
-                shown = True
+            shown = seen(doc_label, label)
             every.setdefault(eid, []).append(parsed)
             if shown:
                 seen_by_all.setdefault(eid, []).append(parsed)
@@ -385,10 +387,11 @@ class Resolver:
                 return True
             return a in reader and readers_see(reader[b], reader[a])
 
+        rule = sees if labels is not None else None
         here: dict[str, list[tuple[int, str]]] = {}
-        for cluster in cluster_people(people, sees if labels is not None else None):
-            readers = [reader[m] for m in cluster.mentions] if labels is not None and reader else None
-            eid = self._match_person(cluster, here, sees if labels is not None else None, readers)
+        for cluster in cluster_people(people, rule):
+            readers = [reader[m] for m in cluster.mentions] if rule is not None and reader else None
+            eid = self._match_person(cluster, here, rule, readers)
             first = mentions[cluster.mentions[0]]
             if eid is None:
                 eid = entity_id_for(self.store, "PERSON", document_id, first[1], first[2])
@@ -407,7 +410,7 @@ class Resolver:
             # A lone given name ("Oleg") is kept as a mention but is too weak
             # to be an alias: it would make every Oleg a candidate.
             names = [(f, "mention") for f in cluster.forms if completeness(parse_name(f)) != 1 or parse_name(f).surname]
-            self._add_names(eid, names)
+            self.store.add_names(eid, names)
             for form, _ in names:
                 self.names.add(eid, form, len(cluster.mentions))
             for i in cluster.mentions:
@@ -427,7 +430,7 @@ class Resolver:
                 self.store.create_entity(eid, kind, alias_form(text), "extracted")
                 self.store.add_keys(eid, [key])
                 self._made.add(eid)
-            self._add_names(eid, [(alias_form(text), "mention")])
+            self.store.add_names(eid, [(alias_form(text), "mention")])
             out[i] = eid
         return out
 

@@ -42,7 +42,7 @@ from kartoteka.store.postgres import PostgresStore, failed
 from kartoteka.store.postgres_pool import connect, quote_ident, release
 from kartoteka.store.postgres_trail import create as create_trail
 from kartoteka.store.postgres_trail import trail_schema
-from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value, check_tables
+from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value, check_tables, why_not_empty
 
 Conn = psycopg.Connection[TupleRow]
 BATCH = 1000
@@ -53,8 +53,6 @@ _NOT_EXPORTED = {
     ("trail", "kartoteka_trail"),
 }
 _SEARCH_TABLE = re.compile(r"^portions_tsv_[0-9]+$")
-# Rows every archive holds of its own from its first open: left out of the emptiness check.
-_OWN_ROWS = {("archive", "archive_secret"), ("trail", "meta")}
 # SQLite keeps a sequence (sqlite_sequence) only for its AUTOINCREMENT tables, whose ids are
 # never reused; the other integer keys continue from their largest id, as identities are set here.
 _AUTOINCREMENT = ("audit_outbox",)
@@ -178,14 +176,11 @@ class PostgresTransfer:
         return row is not None and row[0] is not None
 
     def _why_not_empty(self, db: Conn) -> str | None:
-        first = {"documents": 0, "entities": 1, "users": 2}  # the likeliest reasons are named first
-        for table in sorted(tables(db, self.url), key=lambda t: (first.get(t.name, 3), t.store, t.name)):
-            if (table.store, table.name) in _OWN_ROWS:
-                continue
-            schema = quote_ident(self.schemas[table.store])
-            if db.execute(f"SELECT 1 FROM {schema}.{quote_ident(table.name)} LIMIT 1").fetchone() is not None:
-                return "its audit log holds entries" if table.store == "trail" else f"it holds rows in {table.name}"
-        return None
+        def has_rows(t: Table) -> bool:
+            name = f"{quote_ident(self.schemas[t.store])}.{quote_ident(t.name)}"
+            return db.execute(f"SELECT 1 FROM {name} LIMIT 1").fetchone() is not None
+
+        return why_not_empty(tables(db, self.url), has_rows)
 
     def emptiness(self) -> str | None:
         with self._conn() as db:

@@ -34,12 +34,10 @@ from kartoteka.store import search
 from kartoteka.store.private import create_private
 from kartoteka.store.trail import _SCHEMA as TRAIL_SCHEMA
 from kartoteka.store.trail import TRAIL_APPLICATION_ID, TRAIL_VERSION, busy_seconds, immediate, is_locked
-from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value, check_tables
+from kartoteka.store.transfer import PENDING, Progress, Table, TableReader, Value, check_tables, why_not_empty
 
 BATCH = 1000
 IMPORT_CACHE_KIB = 256 * 1024  # 256 MiB of page cache for the import's connection
-# Left out of an import's emptiness check: an empty archive already holds its own secret and trail binding.
-_OWN_ROWS = {("archive", "archive_secret"), ("trail", "meta")}
 # Bookkeeping of this archive's own writes, not records: the change log that
 # keeps the name index file current (schema 15). An import's inserts fill
 # the new archive's log through its triggers.
@@ -118,15 +116,13 @@ def _journal(db: sqlite3.Connection, schema: str, mode: str, path: Path) -> None
 
 
 def _why_not_empty(db: sqlite3.Connection, schemas: dict[str, str]) -> str | None:
-    first = {"documents": 0, "entities": 1, "users": 2}  # the likeliest reasons are named first
-    for schema, store in schemas.items():
-        for table in sorted(tables(db, schema, store), key=lambda t: (first.get(t.name, 3), t.name)):
-            if (store, table.name) in _OWN_ROWS:
-                continue
-            if db.execute(f'SELECT 1 FROM {schema}."{table.name}" LIMIT 1').fetchone() is not None:
-                what = "its audit log holds entries" if store == "trail" else f"it holds rows in {table.name}"
-                return what
-    return None
+    """transfer.why_not_empty over the attached schemas (name: store)."""
+    schema_of = {store: schema for schema, store in schemas.items()}
+    found = [t for schema, store in schemas.items() for t in tables(db, schema, store)]
+    return why_not_empty(
+        found,
+        lambda t: db.execute(f'SELECT 1 FROM {schema_of[t.store]}."{t.name}" LIMIT 1').fetchone() is not None,
+    )
 
 
 class SQLiteTransfer:

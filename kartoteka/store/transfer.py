@@ -28,7 +28,7 @@ import base64
 import functools
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,6 +107,21 @@ def check_tables(have: list[Table], wanted: list[Table]) -> None:
     for key, table in theirs.items():
         if set(table.column_names) != set(ours[key].column_names):
             raise KartotekaError(E.E140, path="the export", reason=f"the columns of {table.file} differ")
+
+
+# Rows an empty archive holds of its own (its secret, its trail's binding): left out of
+# the emptiness check of an import's target.
+OWN_ROWS = frozenset({("archive", "archive_secret"), ("trail", "meta")})
+
+
+def why_not_empty(tables: list[Table], has_rows: Callable[[Table], bool]) -> str | None:
+    """Why an archive with these tables is not empty enough to import into (None: it is);
+    the likeliest reasons are looked at, and named, first."""
+    first = {"documents": 0, "entities": 1, "users": 2}
+    for table in sorted(tables, key=lambda t: (first.get(t.name, 3), t.store, t.name)):
+        if (table.store, table.name) not in OWN_ROWS and has_rows(table):
+            return "its audit log holds entries" if table.store == "trail" else f"it holds rows in {table.name}"
+    return None
 
 
 class TableReader(Protocol):
