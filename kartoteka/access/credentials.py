@@ -120,12 +120,13 @@ class _Postgres:
 
         self.url = url
         self.stale = False  # set when another connection to the server was found lost
-        self.schema = quote_ident(f"{parse(url)[1]}_sessions")
+        name = f"{parse(url)[1]}_sessions"
+        self.schema = quote_ident(name)
         self.db = self._connect()
         foreign = self.db.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_schema=%s"
             " AND table_name NOT IN ('credentials', 'secrets') ORDER BY 1",
-            (f"{parse(url)[1]}_sessions",),
+            (name,),
         ).fetchone()
         if foreign is not None:
             self._release()
@@ -135,9 +136,9 @@ class _Postgres:
                 reason=f"the schema of its credentials holds another application's {foreign[0]}",
             )
         with self.write():
-            self.db.execute(f"SELECT pg_advisory_xact_lock(hashtext({_literal(self.schema)}))".encode())
+            # One process makes the schema; the connection's search_path already names it.
+            self.db.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (name,))
             self.db.execute(f"CREATE SCHEMA IF NOT EXISTS {self.schema}".encode())
-            self.db.execute(f"SET search_path TO {self.schema}".encode())
             for statement in _PG_SCHEMA.split(";"):
                 if statement.strip():
                     self.db.execute(statement.encode())
@@ -171,10 +172,6 @@ class _Postgres:
 
     def close(self) -> None:
         self._release()
-
-
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def digest(token: str) -> str:
