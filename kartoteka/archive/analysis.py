@@ -79,7 +79,7 @@ class Analysis:
         }
         # The permutation test draws in the order of its events: order them by
         # what the viewer sees (date, the place's shown name), not by place ids.
-        shown = {p: self.cards.display(p, e.name if (e := self.ctx.store.entity(p)) else p) for p, _ in events}
+        shown = {p: self.cards.shown(p) for p, _ in events}
         return sorted(events, key=lambda ev: (ev[1], shown[ev[0]], ev[0]))
 
     def associates(self, ref: str, limit: int = 20) -> dict[str, Any]:
@@ -235,8 +235,7 @@ class Analysis:
         def key(e: str) -> tuple[str, str]:
             # What orders the graph's answers: the name the viewer is shown, then the id.
             if e not in shown:
-                entity = store.entity(e)
-                shown[e] = (self.cards.display(e, entity.name) if entity else e, e)
+                shown[e] = (self.cards.shown(e), e)
             return shown[e]
 
         graph = RelationGraph(key)
@@ -289,8 +288,7 @@ class Analysis:
 
         def name(e: str) -> str:
             if e not in names:
-                entity = self.ctx.store.entity(e)
-                names[e] = self.cards.display(e, entity.name) if entity else e
+                names[e] = self.cards.shown(e)
             return names[e]
 
         for path in graph.shortest_paths(a, b, max_paths):
@@ -347,10 +345,7 @@ class Analysis:
             if not (policy.entity_visible(a) and policy.entity_visible(b)):
                 continue
             _seq, text, pstart = ctx.store.portion_text(pid)
-            names = []
-            for e in (a, b):
-                entity = ctx.store.entity(e)
-                names.append(self.cards.display(e, entity.name) if entity else e)
+            names = [self.cards.shown(a), self.cards.shown(b)]
             out.append(
                 {
                     "relation": f"{names[0]} {rtype.replace('_', ' ')} {names[1]}",

@@ -109,6 +109,12 @@ class Cards:
         view = AuthorView(ctx.policy.entity_visible)
         return Author(ctx.actor, ctx.policy.clearance, ctx.sees_whole, view)
 
+    def shown(self, eid: str) -> str:
+        """The name the viewer is shown for an entity id (`display` of its stored name; the id
+        itself for an id the store does not hold)."""
+        entity = self.ctx.store.entity(eid)
+        return self.display(eid, entity.name) if entity else eid
+
     def display(self, eid: str, stored: str) -> str:
         """The name to show for an entity: for a viewer, the fullest name they may see."""
         if self.ctx.policy.is_owner:

@@ -150,8 +150,7 @@ class Claims:
             if e is None:
                 return None
             if e not in names:
-                entity = self.ctx.store.entity(e)
-                names[e] = self.cards.display(e, entity.name) if entity else e
+                names[e] = self.cards.shown(e)
             return names[e]
 
         visible = self._visible_claims(eid)
