@@ -152,7 +152,7 @@ class E(StrEnum):
     E160 = "[E160] {url} is not a PostgreSQL archive location ({reason})"
     E161 = "[E161] Can't reach PostgreSQL at {url}: {reason}"
     E162 = "[E162] {url}: PostgreSQL failed ({reason})"
-    E163 = "[E163] {what} works on a SQLite archive only; for {url} {instead}"
+    # E163 (doctor on SQLite only) is retired: the doctor checks PostgreSQL archives too. Not to be reused.
     E164 = (
         "[E164] {program} is not installed: a backup or restore of a PostgreSQL archive needs PostgreSQL's"
         " client programs (Debian: apt-get install postgresql-client)"

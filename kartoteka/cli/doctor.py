@@ -79,16 +79,28 @@ def examine(path: Path) -> dict[str, Any]:
     return {
         "archive": str(path),
         "bytes": path.stat().st_size,
-        "ok": all(c.ok is True for c in checks),
+        "ok": all(c.passed for c in checks),
         "checks": [c.as_json() for c in checks],
     }
 
 
 def examine_postgres(url: str) -> dict[str, Any]:
-    """What can be checked of a PostgreSQL archive from here: its audit chain and anchors (the
-    server checks its own pages; `doctor`'s file checks are SQLite's)."""
-    checks = [_audit(url)]
-    return {"archive": display(url), "ok": all(c.ok is True for c in checks), "checks": [c.as_json() for c in checks]}
+    """The doctor's report on the PostgreSQL archive at `url` (kartoteka/store/postgres_integrity.py)."""
+    from kartoteka.store import postgres_integrity
+    from kartoteka.store.location import parse
+    from kartoteka.store.postgres import SCHEMA_VERSION as PG_VERSION
+    from kartoteka.store.postgres import migrations
+    from kartoteka.store.postgres_pool import connect, release
+
+    _libpq, schema, _keys = parse(url)
+    db = connect(url)
+    try:
+        checks = postgres_integrity.full_check(db, schema, migrations(), PG_VERSION)
+    finally:
+        release(url, db)
+    opens = all(c.ok is True for c in checks if c.name in ("header", "schema"))
+    checks.append(_audit(url) if opens else Check("audit", note="the archive has the problems above", ran=False))
+    return {"archive": display(url), "ok": all(c.passed for c in checks), "checks": [c.as_json() for c in checks]}
 
 
 @app.command()
@@ -99,29 +111,28 @@ def doctor(json_out: JsonOpt = False) -> None:
     everything the file holds.
     """
     path = state.archive_path
-    if isinstance(path, str):  # a postgresql:// URL
-        instead = "'kartoteka audit verify' checks the audit log; the server checks its own pages"
-        _fail(KartotekaError(E.E163, what="doctor", url=_shown(), instead=instead).message)
-    if not path.exists():
+    if not isinstance(path, str) and not path.exists():
         _fail(KartotekaError(E.E110, path=path).message)
     if state.user is not None:
         _archive().close()  # an unknown user is E040, as everywhere
         _fail(KartotekaError(E.E042, action="check the archive's integrity", actor=state.user).message)
     try:
-        report = examine(path)
+        # A postgresql:// URL is checked with the server's catalogues, a file with SQLite's pragmas.
+        report = examine_postgres(path) if isinstance(path, str) else examine(path)
     except KartotekaError as exc:
         _fail(exc.message)
     if json_out:
         render.emit_json(report)
     else:
-        render.out.print(f"{path}: {report['bytes']:,} bytes", markup=False, highlight=False)
+        size = f": {report['bytes']:,} bytes" if "bytes" in report else ""
+        render.out.print(f"{report['archive']}{size}", markup=False, highlight=False)
         for c in report["checks"]:
             verdict = {True: "ok", False: "FAILED", None: "not checked"}[c["ok"]]
             note = f"  ({c['note']})" if c["note"] else ""
             render.out.print(f"  {c['check']:<13} {verdict}{note}", markup=False, highlight=False)
             for problem in c["problems"]:
                 render.out.print(f"      {problem}", markup=False, highlight=False)
-    failed = [c for c in report["checks"] if c["ok"] is not True]
+    failed = [c for c in report["checks"] if c["ok"] is False or (c["ok"] is None and c["required"])]
     if failed:
         summary = "; ".join(
             f"{c['check']}: {c['problems'][0] if c['problems'] else c['note']}"

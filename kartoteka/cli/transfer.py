@@ -142,11 +142,11 @@ def restore(
     else:
         render.out.print(f"Restored {result['files']} files → {result['archive']}", markup=False, highlight=False)
     if not report["ok"]:
-        failed = [c for c in report["checks"] if c["ok"] is not True]
+        failed = [c for c in report["checks"] if c["ok"] is False or (c["ok"] is None and c["required"])]
         _report(
             KartotekaError(E.E116, problems="; ".join(f"{c['check']}: {c['problems'][:1]}" for c in failed)).message
         )
         raise typer.Exit(1)
     if not json_out:
-        checked = "its audit log verifies" if isinstance(target, str) else "doctor: every check ok"
+        checked = "doctor: every check ok" if all(c["ok"] for c in report["checks"]) else "doctor: no problem found"
         render.out.print(f"The restored archive is sound ({checked}).")

@@ -128,19 +128,34 @@ def schema_on_open(db: sqlite3.Connection, path: str, version: int) -> None:
 
 @dataclass
 class Check:
-    """One of the doctor's checks; `ran` is False when it could not be made (`ok` is then None)."""
+    """One of the doctor's checks; `ran` is False when it could not be made (`ok` is then None).
+
+    A check that could not be made fails the doctor unless it is not `required`: PostgreSQL's
+    pages are the server's to check, and a server without data checksums or amcheck gives the
+    doctor no way to (it says so, and the rest of its verdict stands)."""
 
     name: str
     problems: list[str] = field(default_factory=list)
     note: str = ""
     ran: bool = True
+    required: bool = True
 
     @property
     def ok(self) -> bool | None:
         return not self.problems if self.ran else None
 
+    @property
+    def passed(self) -> bool:
+        return self.ok is True or (self.ok is None and not self.required)
+
     def as_json(self) -> dict[str, Any]:
-        return {"check": self.name, "ok": self.ok, "problems": self.problems, "note": self.note}
+        return {
+            "check": self.name,
+            "ok": self.ok,
+            "problems": self.problems,
+            "note": self.note,
+            "required": self.required,
+        }
 
 
 def _rows(db: sqlite3.Connection, sql: str, check: Check) -> list[Any]:
