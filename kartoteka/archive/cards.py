@@ -1,4 +1,4 @@
-"""The card index: name checks, dossiers, corrections, imported persons.
+"""The card index: name checks, cards and dossiers (corrections: corrections.py; imports: imports.py).
 
 The name index the checks search is built here, per viewer: a person named
 only in passages above the viewer's clearance is never a candidate.
@@ -6,20 +6,16 @@ only in passages above the viewer's clearance is never a candidate.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from kartoteka.access.labels import LabelError
 from kartoteka.archive.common import UNCLASSIFIED_LABEL, Context, snippet
 from kartoteka.errors import E, InvalidInput, KartotekaError, NotFound
 from kartoteka.index.evidence import person_evidence
 from kartoteka.index.name_snapshot import owner_index
-from kartoteka.index.resolve import AuthorView, display_rank, entity_id_for
+from kartoteka.index.resolve import AuthorView, display_rank
 from kartoteka.names.compare import LIKELY
 from kartoteka.names.index import Hit, NameIndex
 from kartoteka.names.parse import ParsedName, parse_name
@@ -370,74 +366,7 @@ class Cards:
             rows = sorted(shown, key=lambda r: (-r[3], r[1], r[0]))[:limit]
         return [{"entity_id": a, "name": n, "kind": k, "portions": c} for a, n, k, c in rows]
 
-    # corrections -----------------------------------------------------------------
-    def _existing(self, ref: str) -> str:
-        eid = self.ctx.store.resolve_redirect(ref)
-        if self.ctx.store.entity(eid) is None or not self.ctx.policy.entity_visible(eid):
-            raise NotFound(E.E020, ref=ref)
-        return eid
-
-    def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
-        self.ctx.require("merge")
-        ctx = self.ctx
-        keep, gone = self._existing(keep_ref), self._existing(gone_ref)
-        if keep == gone:
-            raise InvalidInput(E.E023, entity=keep)
-        with ctx.write():
-            ctx.store.merge_entities(keep, gone)
-            ctx.store.record_correction("merge", {"keep": keep, "merged": gone})
-            ctx.audit.record(ctx.actor, "merge", [keep, gone])
-        return {"entity_id": keep, "merged": gone}
-
-    def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
-        self.ctx.require("split")
-        ctx = self.ctx
-        eid = self._existing(ref)
-        entity = ctx.store.entity(eid)
-        assert entity is not None
-        # Mention ids as the dossier gave them (document, visible portion,
-        # offsets in the portion); one naming nothing the author sees is
-        # refused exactly like one naming another card's mention.
-        keys = [ctx.mention_key(m) for m in mention_keys]
-        for given, key in zip(mention_keys, keys, strict=True):
-            if key is None or ctx.store.mention_entity(key) != eid:
-                raise InvalidInput(E.E022, mention=given, entity=eid)
-        mention_keys = [k for k in keys if k is not None]
-        doc, _, span = mention_keys[0].rpartition(":")
-        start, _, end = span.partition("-")
-        new_id = entity_id_for(self.ctx.store, entity.kind, f"split:{doc}", int(start), int(end))
-        moved_texts = {h.text for h in ctx.store.mentions_of(eid) if h.mention_key in set(mention_keys)}
-        with ctx.write():
-            new_name = max(moved_texts, key=lambda t: (len(parse_name(t).display), t))
-            ctx.store.create_entity(new_id, entity.kind, parse_name(new_name).display or new_name, "analyst")
-            ctx.store.move_mentions(mention_keys, new_id, pin=True)
-            ctx.store.add_names(new_id, [(t, "mention") for t in moved_texts])
-            ctx.store.mark_distinct(eid, new_id)
-            ctx.store.record_correction("split", {"from": eid, "new": new_id, "mentions": mention_keys})
-            ctx.audit.record(ctx.actor, "split", [eid, new_id])
-        return {"entity_id": eid, "new_entity_id": new_id, "moved": len(mention_keys)}
-
-    def alias(self, ref: str, name: str, label: str | None = None) -> dict[str, Any]:
-        """Add a name a person is also known by. The alias is a fact its author
-        knows: it carries `label` (default: the author's clearance)."""
-        self.ctx.require("alias")
-        ctx = self.ctx
-        eid = self._existing(ref)
-        parsed = parse_name(name)
-        if parsed.is_empty:
-            raise InvalidInput(E.E024, name=name)
-        try:
-            alias_label = ctx.policy.authored_label(label)
-        except LabelError as exc:
-            raise InvalidInput(E.E070, field="--label", reason=str(exc)) from exc
-        with ctx.write():
-            # Given, not extracted: a hidden mention of the same name must not swallow it.
-            ctx.store.add_given_names(eid, [(name, "analyst")], alias_label)
-            ctx.store.record_correction("alias", {"entity": eid, "name": name})
-            ctx.audit.record(ctx.actor, "alias", [eid], detail=name)
-        return {"entity_id": eid, "alias": name, "label": alias_label}
-
-    # imports -----------------------------------------------------------------------
+    # imported persons ---------------------------------------------------------------
     def recorded(self, record_id: str) -> list[str]:
         """The visible cards imported under this id of their file, or that bear it as their own id."""
         store, policy = self.ctx.store, self.ctx.policy
@@ -447,125 +376,3 @@ class Cards:
         if entity is not None and entity.kind == "PERSON":
             found.add(own)
         return sorted(e for e in found if policy.entity_visible(e))
-
-    def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
-        """Load known persons (CSV id,name,aliases or FollowTheMoney JSON lines).
-
-        Yields one result per record; bad records are reported and skipped.
-        Re-importing adds nothing new. The owner's imports keep the file's
-        ids. Anyone else's answer is computed from what they may see: a record
-        joins a visible card that bears its id, else it becomes a card of the
-        importer's own, whose id is keyed with the file's id and the importer
-        (never the file's id itself, which a hidden card may hold), so that
-        "added" or "unchanged" says nothing about hidden cards. The file's id
-        is kept as `record_id`, and `dossier RECORD_ID` finds the card.
-        """
-        self.ctx.require("import")
-        return self._import_persons(path)
-
-    def _import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
-        ctx = self.ctx
-        suffix = path.suffix.lower()
-        if suffix == ".csv":
-            records = _csv_persons(path)
-        elif suffix in (".json", ".jsonl", ".ndjson", ".ftm"):
-            records = _ftm_persons(path)
-        else:
-            raise InvalidInput(E.E032, path=path)
-        rows = list(_guarded(records, path))
-        # Which records name a card the importer may see, looked up before
-        # anything is written: visibility is computed once, not once a record.
-        known = {r[0]: self.recorded(r[0]) for r in rows if not isinstance(r, str)}
-        made: dict[str, str] = {}  # record id -> card, for a record given twice
-        for rec in rows:
-            if isinstance(rec, str):
-                yield {"status": "error", "error": rec}
-                continue
-            eid, names = rec
-            parsed = [parse_name(n) for n in names]
-            if not names or parsed[0].is_empty:
-                yield {
-                    "entity_id": eid,
-                    "status": "error",
-                    "error": KartotekaError(E.E024, name=names[0] if names else "").message,
-                }
-                continue
-            record_id = eid
-            target = made.get(record_id) or next(iter(known[record_id]), None)
-            if target is not None:
-                eid = target
-            elif not ctx.policy.is_owner:
-                eid = ctx.store.keyed_id("per", f"import:{record_id}\x00{ctx.actor}\x00{ctx.policy.clearance.key}")
-            # A card of the importer's own that they can no longer see is
-            # theirs from an earlier import: it is not made twice.
-            existing = target is not None or ctx.store.entity(eid) is not None
-            made[record_id] = eid
-            with ctx.write():
-                if not existing:
-                    ctx.store.create_entity(eid, "PERSON", parsed[0].display or names[0], "imported")
-                ctx.store.add_keys(eid, [RECORD_KEY + record_id])
-                ctx.store.add_given_names(eid, [(n, "import") for n in names])
-                ctx.audit.record(ctx.actor, "import", [eid])
-            yield {
-                "entity_id": eid,
-                "record_id": record_id,
-                "name": names[0],
-                "status": "unchanged" if existing else "added",
-            }
-
-
-def _guarded(records: Iterator[tuple[str, list[str]] | str], path: Path) -> Iterator[tuple[str, list[str]] | str]:
-    """A file that cannot be decoded or read is one clean error, not a traceback."""
-    try:
-        yield from records
-    except UnicodeDecodeError as exc:
-        raise InvalidInput(E.E001, path=path, reason=f"not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise InvalidInput(E.E001, path=path, reason=exc.strerror or str(exc)) from exc
-
-
-def _csv_persons(path: Path) -> Iterator[tuple[str, list[str]] | str]:
-    with path.open(newline="", encoding="utf-8-sig") as fh:
-        reader = csv.DictReader(fh)
-        fields = [f.strip() for f in reader.fieldnames or []]
-        if "id" not in fields or "name" not in fields:
-            raise InvalidInput(E.E031, path=path, expected="id,name[,aliases]", found=",".join(fields) or "(none)")
-        for row_no, row in enumerate(reader, start=2):
-            eid, name = (row.get("id") or "").strip(), (row.get("name") or "").strip()
-            if not eid or not name:
-                yield KartotekaError(E.E030, path=path, row=row_no, reason="'id' and 'name' are required").message
-                continue
-            aliases = [a.strip() for a in (row.get("aliases") or "").split(";") if a.strip()]
-            yield eid, [name, *aliases]
-
-
-def _ftm_persons(path: Path) -> Iterator[tuple[str, list[str]] | str]:
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield KartotekaError(E.E030, path=path, row=line_no, reason=f"invalid JSON: {exc.msg}").message
-                continue
-            if not isinstance(obj, dict) or obj.get("schema") != "Person" or not obj.get("id"):
-                yield KartotekaError(
-                    E.E030,
-                    path=path,
-                    row=line_no,
-                    reason="expected a FollowTheMoney entity with schema 'Person' and an 'id'",
-                ).message
-                continue
-            props = obj.get("properties") or {}
-            names: list[str] = []
-            for prop in ("name", "alias", "weakAlias", "previousName"):
-                names.extend(str(v) for v in props.get(prop, []) if str(v).strip())
-            if not names and (props.get("firstName") or props.get("lastName")):
-                names.append(
-                    " ".join(str(v) for v in [*props.get("firstName", [])[:1], *props.get("lastName", [])[:1]])
-                )
-            if not names:
-                yield KartotekaError(E.E030, path=path, row=line_no, reason="no 'name' property").message
-                continue
-            yield str(obj["id"]), list(dict.fromkeys(names))

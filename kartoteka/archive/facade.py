@@ -19,7 +19,9 @@ from kartoteka.archive.analysis import Analysis
 from kartoteka.archive.cards import Cards
 from kartoteka.archive.claims import Claims
 from kartoteka.archive.common import Context, clearance_of
+from kartoteka.archive.corrections import Corrections
 from kartoteka.archive.documents import Documents
+from kartoteka.archive.imports import Imports
 from kartoteka.archive.release import Releases
 from kartoteka.archive.sources import DEFAULT_SOURCE_LABEL, Sources
 from kartoteka.archive.users import Users
@@ -62,6 +64,8 @@ class Archive:
         ctx.target = self.path
         self._ctx = ctx
         self._cards = Cards(ctx)
+        self._corrections = Corrections(ctx)
+        self._imports = Imports(ctx, self._cards.recorded)
         self._documents = Documents(ctx, self._cards)
         self._analysis = Analysis(ctx, self._cards)
         self._claims = Claims(ctx, self._cards)
@@ -151,16 +155,16 @@ class Archive:
         return d
 
     def merge(self, keep_ref: str, gone_ref: str) -> dict[str, Any]:
-        return self._cards.merge(keep_ref, gone_ref)
+        return self._corrections.merge(keep_ref, gone_ref)
 
     def split(self, ref: str, mention_keys: list[str]) -> dict[str, Any]:
-        return self._cards.split(ref, mention_keys)
+        return self._corrections.split(ref, mention_keys)
 
     def alias(self, ref: str, name: str, label: str | None = None) -> dict[str, Any]:
-        return self._cards.alias(ref, name, label)
+        return self._corrections.alias(ref, name, label)
 
     def import_persons(self, path: Path) -> Iterator[dict[str, Any]]:
-        return self._cards.import_persons(path)
+        return self._imports.import_persons(path)
 
     # analysis ----------------------------------------------------------------
     def build_relations(self, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
