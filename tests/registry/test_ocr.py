@@ -20,7 +20,7 @@ from PIL import Image
 
 from bench.ocr import FONT_SANS, cer, fictional_paragraphs, scan_page
 from kartoteka.errors import InvalidInput
-from kartoteka.registry import ocr, readers
+from kartoteka.registry import ocr, paged
 from kartoteka.registry.readers import RawDocument, ReadError, discover, read_path
 
 pytestmark = pytest.mark.skipif(
@@ -286,13 +286,13 @@ def test_long_scanned_pdf_reads_with_bounded_memory(tmp_path: Path, monkeypatch:
     del images
 
     rendered = {"n": 0}
-    render = readers._render_pdf_page
+    render = paged._render_pdf_page
 
     def counting(pdf: pypdfium2.PdfDocument, index: int) -> Image.Image:
         rendered["n"] += 1
         return render(pdf, index)
 
-    monkeypatch.setattr(readers, "_render_pdf_page", counting)
+    monkeypatch.setattr(paged, "_render_pdf_page", counting)
     in_flight: list[int] = []
     proc = psutil.Process()
     one(pdf_of(tmp_path / "warm.pdf", [_line("Zorin")]))  # libraries loaded before the baseline
