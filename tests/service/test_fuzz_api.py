@@ -79,5 +79,25 @@ def test_every_get_operation_answers_cleanly(served: tuple[TestClient, dict[str,
     assert r.status_code in ALLOWED, (route, query, r.status_code, r.text[:300])
     if r.status_code != 200:
         body = r.json()
-        assert ("error" in body and "message" in body) or "detail" in body, body
+        # One error shape for every refusal, FastAPI's own validation answers included.
+        assert isinstance(body.get("error"), str) and isinstance(body.get("message"), str), body
+        if "detail" in body:  # FastAPI's own validation, not a domain refusal (E024 ... are 422 too)
+            assert r.status_code == 422 and body["error"] == "E113" and body["message"].startswith("[E113] Bad "), body
         assert "Traceback" not in r.text and str(Path.cwd()) not in r.text
+
+
+def test_a_bad_query_parameter_is_a_usage_error_in_the_error_shape(
+    served: tuple[TestClient, dict[str, str], list[Any]],
+) -> None:
+    client, auth, _ = served
+    r = client.get("/api/check", params={"name": "Zorin", "limit": "0"}, headers=auth)
+    assert r.status_code == 422
+    body = r.json()
+    assert (
+        body["error"] == "E113"
+        and body["message"] == "[E113] Bad query parameter 'limit': Input should be greater than or equal to 1"
+    )
+    assert body["detail"][0]["loc"] == ["query", "limit"]
+    assert client.get("/api/no-such-thing", headers=auth).json() == {"error": "E020", "message": "Not found."}
+    wrong = client.delete("/api/check", headers=auth)
+    assert wrong.status_code == 405 and wrong.json()["error"] == "E113" and "GET" in wrong.headers["allow"]

@@ -7,9 +7,9 @@ is one constant body: it names nothing asked for and no viewer.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kartoteka.service.web.render import HEADERS, fragment
@@ -54,7 +54,8 @@ def error_page(request: Request, code: str, message: str, status: int, retry_aft
 
 
 def install(app: FastAPI) -> None:
-    from kartoteka.service.api import _is_api, _json_error
+    from kartoteka.errors import E
+    from kartoteka.service.api import NOT_FOUND_BODY, _error_of, _is_api, _json_error
     from kartoteka.service.web.pages.auth import login_redirect
 
     @app.exception_handler(LoginRequired)
@@ -66,15 +67,36 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         if _is_api(request):
-            return await http_exception_handler(request, exc)  # the API's answers as before
+            # The API's one error shape: an unknown address is the same 404 as a missing
+            # record, a wrong method a usage error (E113), with the headers (Allow) kept.
+            if exc.status_code == 404:
+                return JSONResponse(NOT_FOUND_BODY, status_code=404)
+            code, message = _error_of(E.E113, reason=str(exc.detail))
+            return JSONResponse(
+                {"error": code, "message": message}, status_code=exc.status_code, headers=dict(exc.headers or {})
+            )
         if exc.status_code == 404:
             return not_found_page()
         return error_page(request, "", str(exc.detail), exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        reason = _validation_reason(exc)
         if _is_api(request):
-            return await request_validation_exception_handler(request, exc)
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(x) for x in first.get("loc", ()) if x not in ("body", "query", "path"))
-        return error_page(request, "E113", f"Bad {where or 'request'}: {first.get('msg', 'invalid')}", 422)
+            # The CLI's usage error (E113) in the API's error shape; FastAPI's list of what
+            # failed stays under "detail" for programs that read it.
+            code, message = _error_of(E.E113, reason=reason)
+            body = {"error": code, "message": message, "detail": jsonable_encoder(exc.errors())}
+            return JSONResponse(body, status_code=422)
+        return error_page(request, "E113", reason, 422)
+
+
+def _validation_reason(exc: RequestValidationError) -> str:
+    """The first thing wrong with a request, as one line: "Bad query parameter 'limit': ..."."""
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = [str(x) for x in first.get("loc", ())]
+    where = {"query": "query parameter", "path": "address part", "body": "form field", "header": "header"}
+    kind = where.get(loc[0], "value") if loc else "value"
+    name = ".".join(loc[1:]) if len(loc) > 1 else ""
+    what = f"{kind} '{name}'" if name else "request"
+    return f"Bad {what}: {first.get('msg', 'invalid')}"
