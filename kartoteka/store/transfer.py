@@ -82,19 +82,46 @@ def decode_row(table: Table, line: str, where: str) -> tuple[Value, ...]:
     if type(obj) is not dict or obj.keys() != table.column_set:
         raise KartotekaError(E.E144, where=where, reason=f"expected an object with the columns of {table.name}")
     out: list[Value] = []
-    for name in table.column_names:
+    for name, declared in table.columns:
         value = obj[name]
         kind = type(value)
-        if kind is str or kind is int or kind is float or value is None:  # bool is not int here
-            out.append(value)
-        elif kind is dict:
+        if kind is dict:
             try:
-                out.append(base64.b64decode(value["b64"], validate=True))
+                value = base64.b64decode(value["b64"], validate=True)
             except (KeyError, TypeError, ValueError) as exc:
                 raise KartotekaError(E.E144, where=where, reason=f"{name}: bad bytes value") from exc
-        else:
+        elif not (kind is str or kind is int or kind is float or value is None):  # bool is not int here
             raise KartotekaError(E.E144, where=where, reason=f"{name}: a {kind.__name__} is not a stored value")
+        # SQLite would store "zero" in an integer column as it stands and PostgreSQL refuse it
+        # without naming the line: a value of the wrong type is refused here, for both.
+        if value is not None and type(value) not in _TYPES.get(affinity(declared), (type(value),)):
+            shown = "bytes" if isinstance(value, bytes) else json.dumps(value, ensure_ascii=False)[:40]
+            raise KartotekaError(E.E144, where=where, reason=f"{name}: {shown} is not a value of type {declared}")
+        out.append(value)
     return tuple(out)
+
+
+# The Python types each kind of column takes (REAL takes integers, as SQL does).
+_TYPES: dict[str, tuple[type, ...]] = {"integer": (int,), "real": (float, int), "text": (str,), "blob": (bytes,)}
+# PostgreSQL's names for the kinds SQLite declares: an export from either backend says which.
+_PG_KINDS = {
+    "bigint": "integer",
+    "smallint": "integer",
+    "double precision": "real",
+    "numeric": "real",
+    "bytea": "blob",
+    "character varying": "text",
+}
+
+
+def affinity(declared: str) -> str:
+    """The kind of a declared column type, the same for both backends ("bigint" is "integer")."""
+    name = declared.lower()
+    return _PG_KINDS.get(name, name)
+
+
+def _affinities(table: Table) -> dict[str, str]:
+    return {name: affinity(kind) for name, kind in table.columns}
 
 
 def check_tables(have: list[Table], wanted: list[Table]) -> None:
@@ -105,7 +132,8 @@ def check_tables(have: list[Table], wanted: list[Table]) -> None:
         where = "the export" if key in theirs else "this Kartoteka's schema"
         raise KartotekaError(E.E140, path="the export", reason=f"table {key[0]}/{key[1]} is only in {where}")
     for key, table in theirs.items():
-        if set(table.column_names) != set(ours[key].column_names):
+        # Names and declared types: the types are what each row's values are checked against.
+        if _affinities(table) != _affinities(ours[key]):
             raise KartotekaError(E.E140, path="the export", reason=f"the columns of {table.file} differ")
 
 

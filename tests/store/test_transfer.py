@@ -245,6 +245,31 @@ def test_a_forged_manifest_still_gets_row_checks(exported: tuple[Path, object, o
     assert not target.exists() or target.stat().st_size == 0
 
 
+@pytest.mark.parametrize(
+    ("rel", "column", "value"),
+    [
+        ("archive/portions.jsonl", "seq", "zero"),  # SQLite would have stored it as it stands
+        ("archive/portions.jsonl", "text", 7),
+        ("archive/documents.jsonl", "char_count", True),  # a bool is no integer
+        ("archive/archive_secret.jsonl", "secret", "not bytes"),
+    ],
+)
+def test_a_value_of_the_wrong_type_is_refused_naming_its_line(
+    exported: tuple[Path, object, object], tmp_path: Path, rel: str, column: str, value: object
+) -> None:
+    """A forged manifest passes the checksums; each value is still checked against its column's type."""
+    dest = _copy(exported[0], tmp_path)
+    lines = (dest / rel).read_bytes().splitlines(keepends=True)
+    row = json.loads(lines[0])
+    assert column in row
+    row[column] = value
+    rewrite(dest, rel, b"".join([json.dumps(row).encode() + b"\n", *lines[1:]]))
+    target = tmp_path / "t.db"
+    code, _, err = cli("--archive", str(target), "import", str(dest))
+    assert code == 1 and "[E144]" in err and f"{rel} line 1: {column}:" in err, err
+    assert not target.exists() or target.stat().st_size == 0
+
+
 def test_a_row_pointing_at_nothing_is_refused(exported: tuple[Path, object, object], tmp_path: Path) -> None:
     """References are checked in bulk before the commit: a marking of a document that is not there stops it."""
     dest = _copy(exported[0], tmp_path)
