@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 
 from kartoteka.archive import Archive
 from kartoteka.archive.common import Context, clearance_of
-from kartoteka.errors import E, NotFound
+from kartoteka.errors import E, KartotekaError, NotFound
 from kartoteka.service.auth import Overloaded, Principal, Unauthorised
 from kartoteka.store.location import Location
 
@@ -72,7 +73,15 @@ def time_limited(arch: Archive, deadline: Deadline) -> Iterator[None]:
     """Stop the archive's SQL once the deadline has passed (outside write transactions)."""
     db = getattr(context_of(arch).store, "db", None)
     if not isinstance(db, sqlite3.Connection):
-        yield
+        if db is None or not type(db).__module__.startswith("psycopg"):
+            yield
+            return
+        from kartoteka.store.postgres_pool import statement_deadline
+
+        # The server cancels each statement at what was left of the deadline when the
+        # request began (no hook runs between statements, as SQLite's handler does).
+        with statement_deadline(db, deadline.remaining()):
+            yield
         return
 
     def progress() -> int:
@@ -83,6 +92,33 @@ def time_limited(arch: Archive, deadline: Deadline) -> Iterator[None]:
         yield
     finally:
         db.set_progress_handler(None, 0)
+
+
+def _stopped(exc: BaseException) -> bool:
+    """Is this the error of a statement the deadline stopped (SQLite interrupted, PostgreSQL cancelled)?"""
+    if isinstance(exc, sqlite3.OperationalError):
+        return True
+    psycopg = sys.modules.get("psycopg")  # imported only for an archive on PostgreSQL
+    # The store may hand a cancelled statement on as its own E162, the cause kept.
+    return psycopg is not None and any(isinstance(e, psycopg.errors.QueryCanceled) for e in (exc, exc.__cause__))
+
+
+@contextmanager
+def _connection_wait(path: Location, deadline: Deadline) -> Iterator[None]:
+    """Opening a user's archive on PostgreSQL waits for a pooled connection only until the deadline."""
+    if not isinstance(path, str):
+        yield
+        return
+    from kartoteka.store.postgres_pool import waiting_at_most
+
+    try:
+        with waiting_at_most(deadline.remaining()):
+            yield
+    except KartotekaError as exc:
+        # No connection free by the deadline is the deadline's 503 (E080), not a lost server.
+        if exc.code == "E161" and deadline.expired():
+            raise deadline.exceeded() from None
+        raise
 
 
 @dataclass
@@ -120,13 +156,14 @@ class Views:
         try:
             if self.stopping.is_set():
                 raise deadline.exceeded()
-            arch = self._current(view, principal)
+            with _connection_wait(self.path, deadline):
+                arch = self._current(view, principal)
             try:
                 with time_limited(arch, deadline):
                     arch.refresh()
                     yield arch
-            except sqlite3.OperationalError:
-                if not deadline.expired():
+            except Exception as exc:
+                if not (_stopped(exc) and deadline.expired()):
                     raise
                 # Stopped at the deadline: its caches may be half built, so
                 # the user's next request opens the archive afresh.

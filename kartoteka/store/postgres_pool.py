@@ -15,6 +15,9 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict
@@ -72,12 +75,42 @@ def _pool(url: str) -> ConnectionPool[psycopg.Connection[TupleRow]]:
         return pool
 
 
+# How long a connection may be waited for, at most (the pool's own bound is 30 s): a
+# server request sets it to what is left of its deadline (`waiting_at_most`).
+_wait_limit: ContextVar[float | None] = ContextVar("kartoteka_pg_wait_limit", default=None)
+
+
+@contextmanager
+def waiting_at_most(seconds: float) -> Iterator[None]:
+    """Connections taken from the pool in this block wait at most `seconds` for one to free up."""
+    token = _wait_limit.set(max(0.001, seconds))
+    try:
+        yield
+    finally:
+        _wait_limit.reset(token)
+
+
+@contextmanager
+def statement_deadline(db: psycopg.Connection[TupleRow], seconds: float) -> Iterator[None]:
+    """Every statement on `db` in this block is cancelled by the server after `seconds`
+    (psycopg.errors.QueryCanceled): a request's SQL ends at its deadline, as SQLite's progress
+    handler ends it. A cancelled statement inside a write transaction rolls the whole of it back."""
+    db.execute(f"SET statement_timeout = {max(1, int(seconds * 1000))}")
+    try:
+        yield
+    finally:
+        # A connection lost meanwhile is let be: the server opens the archive anew.
+        with suppress(psycopg.Error):
+            db.execute("SET statement_timeout = 0")
+
+
 def connect(url: str) -> psycopg.Connection[TupleRow]:
     """A connection from the database's pool, its `search_path` set to the archive's
     schema (one pool serves every schema of a database); give it back with `release`."""
     _libpq, schema, _keys = parse(url)
     try:
-        conn = _pool(url).getconn()
+        pool, limit = _pool(url), _wait_limit.get()
+        conn = pool.getconn(timeout=None if limit is None else min(limit, pool.timeout))
     except PoolTimeout as exc:
         raise KartotekaError(E.E161, url=display(url), reason=_reason(exc)) from exc
     except psycopg.Error as exc:
