@@ -189,14 +189,29 @@ QUERIES = [
 ]
 
 
+def _quantiles(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    q = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else [ordered[0] if ordered else 0.0] * 99
+    return {"p50_ms": round(q[49] * 1000, 1), "p99_ms": round(q[98] * 1000, 1)}
+
+
 def load(tree: Path, archive: Path | str, users: int, clients: int, seconds: float, stats: bool) -> dict[str, object]:
     queries = [q for q in QUERIES if stats or q != "/api/stats"]
     server = Server(tree, archive)
     try:
         times: list[float] = []
+        by_kind: dict[str, list[float]] = {}
         codes: Counter[int] = Counter()
         lock = threading.Lock()
         stop_at = time.monotonic() + seconds
+        rss: list[tuple[float, int]] = []  # (seconds since start, resident set) once a second
+        done = threading.Event()
+
+        def sample() -> None:
+            t0 = time.monotonic()
+            while not done.is_set():
+                rss.append((time.monotonic() - t0, server.rss()))
+                done.wait(1.0)
 
         def client(k: int) -> None:
             with httpx.Client(base_url=server.url, timeout=300) as c:
@@ -207,10 +222,14 @@ def load(tree: Path, archive: Path | str, users: int, clients: int, seconds: flo
                         return
                     t0 = time.perf_counter()
                     status = c.get(q, headers=headers).status_code
+                    took_s = time.perf_counter() - t0
                     with lock:
-                        times.append(time.perf_counter() - t0)
+                        times.append(took_s)
+                        by_kind.setdefault(q.split("?")[0].split("/")[2], []).append(took_s)
                         codes[status] += 1
 
+        sampler = threading.Thread(target=sample)
+        sampler.start()
         start = time.perf_counter()
         threads = [threading.Thread(target=client, args=(k,)) for k in range(clients)]
         for t in threads:
@@ -218,15 +237,22 @@ def load(tree: Path, archive: Path | str, users: int, clients: int, seconds: flo
         for t in threads:
             t.join()
         took = time.perf_counter() - start
-        times.sort()
-        q = statistics.quantiles(times, n=100) if len(times) > 1 else [0.0] * 99
+        done.set()
+        sampler.join()
+        # Memory flat? The median resident set of the first and of the last tenth of the run.
+        tenth = max(1, len(rss) // 10)
+        first = statistics.median(r for _, r in rss[:tenth]) if rss else 0
+        last = statistics.median(r for _, r in rss[-tenth:]) if rss else 0
         return {
             "users": users,
             "clients": clients,
             "requests": len(times),
             "req_per_s": round(len(times) / took, 1),
-            "p50_ms": round(q[49] * 1000, 1),
-            "p99_ms": round(q[98] * 1000, 1),
+            **_quantiles(times),
+            "per_kind": {k: {"requests": len(v), **_quantiles(v)} for k, v in sorted(by_kind.items())},
+            "rss_first_tenth_mb": round(first / 2**20),
+            "rss_last_tenth_mb": round(last / 2**20),
+            "rss_peak_mb": round(max((r for _, r in rss), default=0) / 2**20),
             "codes": dict(sorted(codes.items())),
         }
     finally:
