@@ -121,6 +121,16 @@ def people(archive: Path) -> list[str]:
         arch.close()
 
 
+def stored(archive: Path) -> int:
+    from kartoteka.archive import Archive
+
+    arch = Archive(archive)
+    try:
+        return int(arch.stats()["documents"])
+    finally:
+        arch.close()
+
+
 def timed(client: httpx.Client, path: str) -> tuple[float, httpx.Response]:
     started = time.perf_counter()
     r = client.get(path)
@@ -172,6 +182,7 @@ def main() -> None:
     try:
         report: dict[str, Any] = {
             "records": args.records,
+            "documents": stored(archive),  # what the archive holds: a build stopped early holds fewer
             "built": json.loads((archive.parent / "built.json").read_text()),
         }
         for user in USERS:
