@@ -1,13 +1,17 @@
 """Paragraph boundaries on real OCR records against hand labels.
 
-Gold: `bench/layout/gold-A.jsonl` and `gold-B.jsonl`, written by two labellers
+Gold: `bench/layout/gold-A.jsonl` and `gold-B.jsonl` (and C, D: held out, below), by labellers
 reading the first 120 raw lines of 50 JFK development records (a seeded
 sample, `random.Random(2026).sample(records, 50)`), each deciding for every
 non-blank line whether it starts a block. Labeller A read files 00-29,
 labeller B files 20-49: files 20-29 were read by both (agreement), 00-19 by A
-only, 30-49 by B only. Development is A's files 00-29 (the only ones whose
-errors were looked at while writing the rules); held out is B's 30-49,
-measured once the rules were written. The gold files
+only, 30-49 by B only. Development was first A's files 00-29; B's 30-49
+were held out and measured once (BENCHMARKS.md), then became development
+too: development is now files 00-49 (A's labels for 00-29, B's for 30-49).
+Held out: files 50-69 of the same seeded sample, labelled apart by C (all
+twenty) and D (all twenty, working from the last), scored against C with D's
+agreement beside it, and only with `--held-out`, once the rules are fixed;
+`--errors` never shows them. The gold files
 hold record ids and line numbers only, never the records' text.
 
 A break is predicted before a line when it lies in another portion than the
@@ -15,10 +19,12 @@ non-blank line before it. Also counted: name cuts (a labelled name split over
 a line end that the portions cut apart).
 
     python bench/layout_eval.py [--corpus ../shared/corpus/jfk-records-dev.jsonl.gz] [--json]
-    python bench/layout_eval.py --errors   # dev files only: every wrong break, with its lines
+    python bench/layout_eval.py --errors   # every wrong break of the development files, with its lines
+    python bench/layout_eval.py --dev      # development parts only, while tuning
+    python bench/layout_eval.py --held-out # once, when the rules are fixed: files 50-69 against C
 
-`--errors` never shows a held-out file: looking at held-out errors while
-tuning would make the held-out figure meaningless.
+Without `--held-out` only files 00-49 are read: looking at held-out records
+(50-69) while tuning would make the held-out figure meaningless.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -35,18 +42,51 @@ sys.path.insert(0, str(HERE.parent))
 from kartoteka.registry.structure import analyse  # noqa: E402
 
 LINES = 120
-DEV = range(0, 30)  # A's files: the only ones whose errors may be looked at
+SEED = 2026  # random.Random(SEED).sample(records, ...) drew the labelled files
+# Files 00-49: the only ones whose errors may be looked at. A's labels for
+# 00-29, B's for 30-49; 20-29 also measure how far A and B agree.
+DEV = range(0, 50)
+HELD_OUT = range(50, 70)
 PARTS = {
-    "development (A, 00-29)": DEV,
-    "development (A, 00-19)": range(0, 20),
+    "development (A 00-29, B 30-49)": DEV,
+    "development (A, 00-29)": range(0, 30),
     "agreement (A∩B, 20-29)": range(20, 30),
-    "held out (B, 30-49)": range(30, 50),
+    "development (B, 30-49)": range(30, 50),
 }
+HELD_OUT_PARTS = {"held out (C, 50-69; D's agreement with C)": HELD_OUT}
+
+
+def gold_of(f: int, a: dict[int, dict[str, object]], b: dict[int, dict[str, object]]) -> dict[str, object]:
+    """The first labeller's labels where they read the file (A for 00-29, C
+    for 50-69), else the second's (B for 30-49)."""
+    return a[f] if f in a else b[f]
 
 
 def load_gold(who: str) -> dict[int, dict[str, object]]:
     with (HERE / "layout" / f"gold-{who}.jsonl").open() as fh:
         return {int(o["file"]): o for o in map(json.loads, fh)}
+
+
+def sampled_texts(
+    corpus: str, files: range, a: dict[int, dict[str, object]], b: dict[int, dict[str, object]]
+) -> dict[str, str]:
+    """The labelled text of each development file, by record id.
+
+    Some ids stand twice in the corpus with different text (two releases of
+    one record); the labellers read the copy the seeded sample drew, so the
+    text is taken from the sample, not looked up by id. Drawing 50 gives the
+    same first 50 records as drawing 70 (`random.sample` picks one at a
+    time), and never touches the held-out files 50-69 unless asked to."""
+    with gzip.open(corpus, "rt", encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh]
+    sample = random.Random(SEED).sample(records, files.stop)
+    texts: dict[str, str] = {}
+    for f in files:
+        rec, gold = sample[f], gold_of(f, a, b)
+        if rec["id"] != gold["record"]:
+            raise SystemExit(f"file {f:02d}: the sample drew {rec['id']}, the labels are for {gold['record']}")
+        texts[rec["id"]] = "\n".join(rec["text"].splitlines()[:LINES])
+    return texts
 
 
 def predicted(text: str) -> tuple[dict[int, int], list[int]]:
@@ -71,19 +111,19 @@ def predicted(text: str) -> tuple[dict[int, int], list[int]]:
 
 
 def breaks(gold: dict[str, object], nonblank: list[int]) -> set[int]:
-    s = set(gold["starts"])  # type: ignore[arg-type]
+    s = set(gold["starts"])  # type: ignore[call-overload]
     return {i for i in nonblank[1:] if i in s}
 
 
-def show_errors(a: dict[int, dict[str, object]], texts: dict[str, str]) -> None:
+def show_errors(a: dict[int, dict[str, object]], b: dict[int, dict[str, object]], texts: dict[str, str]) -> None:
     """Each false break (+) and false join (-) of the development files, with
     the line before it, so a rule can be written against what a reader saw."""
     for f in DEV:
-        gold = a[f]
+        gold = gold_of(f, a, b)
         raw = texts[str(gold["record"])].split("\n")
         owner, nonblank = predicted(texts[str(gold["record"])])
         want = breaks(gold, nonblank)
-        cuts = set(gold["name_cuts"])  # type: ignore[arg-type]
+        cuts = set(gold["name_cuts"])  # type: ignore[call-overload]
         for j, i in enumerate(nonblank[1:], start=1):
             prev = nonblank[j - 1]
             got = owner[i] != owner[prev]
@@ -97,28 +137,35 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", default=str(HERE.parent.parent / "shared" / "corpus" / "jfk-records-dev.jsonl.gz"))
     ap.add_argument("--json", action="store_true")
-    ap.add_argument("--errors", action="store_true", help="print the wrong breaks of the development files (A, 00-29)")
+    ap.add_argument("--errors", action="store_true", help="print the wrong breaks of the development files (00-49)")
     ap.add_argument("--dev", action="store_true", help="score the development files only (while tuning)")
+    ap.add_argument("--held-out", action="store_true", help="score held-out files 50-69 (once the rules are fixed)")
     args = ap.parse_args()
-    a, b = load_gold("A"), load_gold("B")
-    wanted = {str(g["record"]) for g in [*a.values(), *b.values()]}
-    texts: dict[str, str] = {}
-    with gzip.open(args.corpus, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            o = json.loads(line)
-            if o["id"] in wanted:
-                texts[o["id"]] = "\n".join(o["text"].splitlines()[:LINES])
+    if args.held_out and (args.errors or args.dev):
+        ap.error("--held-out shows no errors and is no development run")
+    if args.held_out:
+        files, parts = HELD_OUT, HELD_OUT_PARTS
+        a = {f: g for f, g in load_gold("C").items() if f in HELD_OUT}
+        b = {f: g for f, g in load_gold("D").items() if f in HELD_OUT}
+    else:
+        # Only development files: a held-out file must not be read while tuning.
+        files, parts = DEV, PARTS
+        a = {f: g for f, g in load_gold("A").items() if f in DEV}
+        b = {f: g for f, g in load_gold("B").items() if f in DEV}
+    if missing := [f for f in files if f not in a and f not in b]:
+        raise SystemExit(f"bench/layout: no labels for files {missing}")
+    texts = sampled_texts(args.corpus, files, a, b)
     if args.errors:
-        show_errors(a, texts)
+        show_errors(a, b, texts)
         return
     report: dict[str, dict[str, float]] = {}
-    for part, files in PARTS.items():
+    for part, files in parts.items():
         if args.dev and not set(files) <= set(DEV):
             continue
         tp = fp = fn = cuts = cut_total = 0
         agree_tp = agree_fp = agree_fn = 0
         for f in files:
-            gold = a.get(f) or b[f]
+            gold = gold_of(f, a, b)
             text = texts[str(gold["record"])]
             owner, nonblank = predicted(text)
             pred = {i for j, i in enumerate(nonblank[1:], start=1) if owner[i] != owner[nonblank[j - 1]]}
@@ -145,7 +192,8 @@ def main() -> None:
             "name_cuts_cut": cuts,
         }
         if agree_tp + agree_fp + agree_fn:
-            # B's breaks measured against A's: how far two careful readers agree.
+            # The second labeller's breaks against the first's (B against A,
+            # D against C): how far two careful readers agree.
             row["labellers_precision"] = round(agree_tp / (agree_tp + agree_fp), 3)
             row["labellers_recall"] = round(agree_tp / (agree_tp + agree_fn), 3)
         report[part] = row

@@ -29,7 +29,7 @@ it, so a portion mark at its start governs all of it.
 Offsets always point into the original text: nothing is rewritten, only
 grouped. Pure functions; the vocabulary of what a banner or a stamp is comes
 in through `classify`, the words of the line cues from `vocab/layout.yml`
-(`registry.line_cues`). Component: "kartoteka.layout.v2".
+(`registry.line_cues`). Component: "kartoteka.layout.v3".
 """
 
 from __future__ import annotations
@@ -42,7 +42,10 @@ from kartoteka.registry import line_cues as cue
 
 # v2: noise lines, specks around a line's words, names and abbreviations at
 # line ends, capitals-only cables, field keys, sentence tails (line_cues).
-COMPONENT = "kartoteka.layout.v2"
+# v3: subject titles run on, date keys take the date below, stacked column
+# headings, numbers and cable surnames that end a sentence, a bracket that
+# closes a phrase at the end of a full line.
+COMPONENT = "kartoteka.layout.v3"
 
 # Paragraphs longer than this are cut: OCR pages without blank lines would
 # otherwise become one huge portion, useless as a citation, and a model fed
@@ -205,6 +208,20 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
         return "name"
     if b.gap <= 1 and not across_page and cue.field_runs_on(a.text) and not cue.garbled(b.text):
         return "field"
+    if b.gap == 0 and cue.heading_words(a.text) and "|" in b.text and not cue.table_row(a.text):
+        # "DATE DATE" over "RECEIVED | RETURNED": a form's column headings
+        # stacked in two rows are one heading.
+        return "headings"
+    if b.gap == 0 and not across_page and cue.subject_wraps(a.text) and not cue.noise(b.text):
+        # A subject's title goes on straight below it, however short the
+        # rest ("... - The PROENZA" / "Case"); after a blank line comes the text.
+        return "subject"
+    if b.gap <= 1 and not across_page and cue.date_key_alone(a.text) and cue.date_alone(b.text):
+        # "Date:" / "6/1/2015": a key that names a date takes the date below
+        # it, though a date alone reads as no words. Other keys alone on a
+        # line ("Distribution:", "Authorized by:") head a list or a
+        # signature block more often than they take a value below them.
+        return "field"
     joining = cue.ends_joining(a_text) or cue.open_bracket(a_text)
     # Connecting words join only lines made of words: a smudge ending in "a"
     # or "on" is no sentence left open.
@@ -218,8 +235,15 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
     if cue.garbled(b.text):
         # A few real words after a full line that stops mid-sentence are the
         # sentence's tail ("... as indicated" / "below:"), not a smudge.
-        tail = long_a and not ends and not across_page and b.gap <= 1 and not cue.upper(a_text)
-        tail = tail and cue.word_share(a.text) >= 0.6 and cue.tail_of_sentence(b.text)
+        tail = long_a and not ends and not across_page and b.gap <= 1 and cue.word_share(a.text) >= 0.6
+        if tail and cue.upper(a_text):
+            # In a cable a short line after a full one is a stamp or a
+            # smudge as often as not; only a last word that closes the
+            # sentence ("... AND LUIS POSADA" / "CARRILES.") is its tail.
+            return "tail" if cue.last_word_of_sentence(b.text) else None
+        # So is a date or number that ends the sentence ("... in June," /
+        # "1963."): numbers are no words, but no stamp ends in a period.
+        tail = tail and (cue.tail_of_sentence(b.text) or cue.number_tail(b.text))
         return "tail" if tail else None
     # A lower-case start goes on from a line in mixed case; after an
     # upper-case heading or cable line it is a change of hand, not a wrap.
@@ -235,7 +259,7 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
         # born-digital text keeps one paragraph per line, and a blank line
         # between such lines is a paragraph break, not double spacing.
         return None
-    if lower:
+    if lower and worded:
         return "lower"
     # Cables are typed in capitals: no lower-case start tells a wrapped line,
     # so a full line or a connecting word ("ON", "OF") does.
@@ -251,7 +275,10 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
         # line before it runs the full measure and stops mid-sentence: OCR
         # reads a dropped line or a speck as a blank one.
         full = len(a.text) >= 0.85 * page.measure and not cue.upper(a_text)
-        return "measure" if full and not ends and worded and not a_text.endswith(":") else None
+        # A bracket closed at the end of a full line ("... Agency (CIA)")
+        # ends no sentence unless a sentence mark stands inside it.
+        stops = ends and not cue.bracket_closes_phrase(a_text)
+        return "measure" if full and not stops and worded and not a_text.endswith(":") else None
     if long_a and not a.text.rstrip().endswith(":"):
         return "measure"
     return None

@@ -45,6 +45,7 @@ class Cues:
     joining_words: frozenset[str]
     abbreviations: frozenset[str]
     name_titles: frozenset[str]
+    date_keys: frozenset[str]
 
 
 @cache
@@ -59,7 +60,9 @@ def cues() -> Cues:
             raise ValueError(f"vocab/{name}: key '{key}' missing or not a list of quoted words")
         return frozenset(str(w).lower() for w in value)
 
-    return Cues(words("short_words"), words("joining_words"), words("abbreviations"), words("name_titles"))
+    return Cues(
+        words("short_words"), words("joining_words"), words("abbreviations"), words("name_titles"), words("date_keys")
+    )
 
 
 def _is_word(token: str, vocab: Cues) -> bool:
@@ -150,6 +153,67 @@ _SUBJECT_GOES_ON = re.compile(r"^\W*SUBJECT\b.*:$", re.IGNORECASE)
 
 def field_runs_on(line: str) -> bool:
     return bool(_KEY_ALONE.match(line) or _SUBJECT_GOES_ON.match(line))
+
+
+# A subject line: its title runs on over as many lines as it needs, typed
+# straight below ("SUBJECT: Political Action in Cuba - The" / "Smith Case").
+_SUBJECT_LINE = re.compile(r"^\W*(?:SUBJECT|SUBJ|RE)\s?[:;]\s*\S", re.IGNORECASE)
+
+
+def subject_wraps(line: str) -> bool:
+    """A subject line whose title stops short of a sentence end."""
+    return bool(_SUBJECT_LINE.match(line)) and not ends_sentence(tail(line))
+
+
+_KEY_OF_LINE = re.compile(r"^\W*([^\W\d_][^:;=~]{0,30}?)\s*[:;=~]+\W*$")
+_DATE_ALONE = re.compile(r"^\W*\d{1,4}[/.-]\d{1,2}[/.-]\d{2,4}\W*$")
+
+
+def date_key_alone(line: str) -> bool:
+    """A key that names a date, alone on its line ("Date:", "DATE OF DOC :")."""
+    m = _KEY_OF_LINE.match(line)
+    return m is not None and any(w.lower() in cues().date_keys for w in _WORDS.findall(m.group(1)))
+
+
+def date_alone(line: str) -> bool:
+    """A date and nothing else ("6/1/2015", "06-09-1967")."""
+    return bool(_DATE_ALONE.match(line))
+
+
+# Numbers that end a sentence: a year, a date, a section ("1963.", "16, 1957.",
+# "10-9."). Runs of five digits or more are file and document numbers, which
+# stand on their own lines.
+_NUMBER_TAIL = re.compile(r"^\W*\d{1,4}(?:[\s,/.-]{1,2}\d{1,4})*\.\W*$")
+
+
+def number_tail(line: str) -> bool:
+    """A line of numbers only that ends a sentence: the date or number a
+    sentence ran on to after a full line ("... in June," / "1963.")."""
+    return bool(_NUMBER_TAIL.match(line))
+
+
+def last_word_of_sentence(line: str) -> bool:
+    """One word in capitals ending in a period, specks after it read past
+    ("CARRILES. ¥"): the end of a sentence, a surname as often as not."""
+    toks = _TOKEN.findall(tail(line))
+    return len(toks) == 1 and toks[0].endswith(".") and _is_word(toks[0], cues()) and upper(toks[0])
+
+
+_PHRASE_BRACKET = re.compile(r"[^\s.!?:;][)\]]\s*$")
+
+
+def bracket_closes_phrase(line: str) -> bool:
+    """The line ends in a bracket with no sentence mark inside it ("(CIA)",
+    not "(See below.)"): the bracket closes a phrase, not the sentence."""
+    return bool(_PHRASE_BRACKET.search(line))
+
+
+_HEADING_WORDS = re.compile(r"^[A-Z]{2,}(?: [A-Z]{2,}){0,5}$")
+
+
+def heading_words(line: str) -> bool:
+    """Capital words and nothing else, not even a mark: a column heading."""
+    return bool(_HEADING_WORDS.match(line.strip()))
 
 
 def open_bracket(line: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kartoteka.registry.layout import starts_paragraph
-from kartoteka.registry.line_cues import cues, word_share
+from kartoteka.registry.line_cues import bracket_closes_phrase, cues, word_share
 from kartoteka.registry.structure import analyse, masked_text
 from kartoteka.vocab import markings
 
@@ -244,3 +244,42 @@ def test_a_dropped_line_on_a_single_spaced_page() -> None:
     )
     assert _joined(text, "he was credible", "Dutch viewers")
     assert not _joined(text, "attache", "2. The Station")
+
+
+# Cues of layout v3, from the development files 00-49 (examples fictional).
+
+
+def test_a_subject_title_goes_on_straight_below_it() -> None:
+    text = "SUBJECT: Political Action in Odessa - The\nVARGA Case\n\n1. The station reports.\n"
+    assert _joined(text, "The", "VARGA Case")
+    assert not _joined(text, "VARGA Case", "station reports")  # after a blank line comes the text
+
+
+def test_a_date_key_alone_takes_the_date_below_it() -> None:
+    text = "Date:\n6/1/1964\nDistribution:\nOrig & 1 - Addressee\n"
+    assert _joined(text, "Date:", "6/1/1964")
+    assert not _joined(text, "Distribution:", "Orig & 1")  # other keys alone head a list
+
+
+def test_column_headings_stacked_in_two_rows_are_one_heading() -> None:
+    text = "DATE DATE\nRECEIVED | RETURNED\n"
+    assert _joined(text, "DATE DATE", "RECEIVED")
+
+
+def test_a_number_that_ends_a_sentence_is_its_tail() -> None:
+    full = "The officer reported that the source had first been seen in the port in June,"
+    text = f"{full}\n\n1963.\n\n2. Next paragraph of the report on the source.\n"
+    assert _joined(text, "in June,", "1963.")
+    assert not _joined(text, "1963.", "2. Next")
+
+
+def test_a_cable_surname_ending_its_sentence_is_its_tail() -> None:
+    full = "2. SOURCE STATED THAT THE GROUP WAS LED BY ANTON MIKHAILOVICH AND PAVEL"
+    text = f"{full}\n\nGRISHENKO.\n\n3. REQUEST TRACES.\n"
+    assert _joined(text, "AND PAVEL", "GRISHENKO.")
+    assert not _joined(text, "GRISHENKO.", "REQUEST")
+
+
+def test_a_bracket_closing_a_full_line_ends_no_sentence() -> None:
+    assert bracket_closes_phrase("liaison with the Central Intelligence Agency (CIA)")
+    assert not bracket_closes_phrase("as the station reported (see below.)")
