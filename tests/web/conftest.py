@@ -192,6 +192,16 @@ def shot(page: Any, name: str) -> Path:
     return path
 
 
+def console_errors(page: Any) -> list[str]:
+    """A list that fills with the page's console errors from now on: among them
+    every refusal by the Content-Security-Policy ("Refused to apply inline
+    style ..."), which Chromium reports there and nowhere else."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda exc: errors.append(f"uncaught: {exc}"))
+    return errors
+
+
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict[str, Any]]:
     """axe-core (from npm) on the page as shown, WCAG 2.1 A and AA rules; the violations of these impacts.
 

@@ -14,7 +14,17 @@ from typing import Any
 
 import pytest
 
-from tests.web.conftest import CLERK, CLERK_PASSWORD, OWNER, OWNER_PASSWORD, Server, axe_violations, browser_login, shot
+from tests.web.conftest import (
+    CLERK,
+    CLERK_PASSWORD,
+    OWNER,
+    OWNER_PASSWORD,
+    Server,
+    axe_violations,
+    browser_login,
+    console_errors,
+    shot,
+)
 from tests.web.linked import MISSING, VETROVA, ZORIN, assert_no_trace, entity, hidden_from_clerk, linked_server
 
 
@@ -86,6 +96,16 @@ def test_owner_draws_expands_filters_and_reads_an_edge(owner: Any, linked: Serve
     assert "#p" in (link.get_attribute("href") or "")
     assert axe_violations(page) == []
     shot(page, "chart-owner-filtered")
+
+
+def test_the_chart_draws_with_nothing_refused_by_the_csp(owner: Any, linked: Server) -> None:
+    page = owner
+    errors = console_errors(page)
+    page.goto(f"/chart/{entity(linked.archive, ZORIN)}")
+    assert _drawn(page) == 4
+    assert errors == []
+    position = page.evaluate("getComputedStyle(document.querySelector('#chart')).position")
+    assert position == "relative"  # the container rule cytoscape would have injected
 
 
 def test_the_chart_keeps_its_state_in_the_address(owner: Any, linked: Server) -> None:

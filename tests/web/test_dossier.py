@@ -27,6 +27,7 @@ from tests.web.conftest import (
     Server,
     axe_violations,
     browser_login,
+    console_errors,
     csrf_of,
     login_client,
     shot,
@@ -100,6 +101,20 @@ def test_choosing_a_timeline_item_shows_its_row(owner: Any, linked: Server) -> N
     page.goto(f"/dossier/{entity(linked.archive, ZORIN)}")
     page.locator("#timeline-chart .vis-item.vis-point").first.click()
     assert page.locator("#timeline-table tr.chosen th").inner_text() == "1976-03-14"
+
+
+def test_the_timeline_draws_with_nothing_refused_by_the_csp(owner: Any, linked: Server) -> None:
+    # The pages allow no inline style: a library that injects <style> elements
+    # draws half-styled and fills the console with refusals.
+    page = owner
+    errors = console_errors(page)
+    page.goto(f"/dossier/{entity(linked.archive, ZORIN)}")
+    page.locator("#timeline-chart .vis-item").first.wait_for()
+    page.wait_for_load_state("load")
+    assert errors == []
+    # Its look comes from the library's stylesheet: the frame it draws.
+    border = page.evaluate("getComputedStyle(document.querySelector('#timeline-chart .vis-timeline')).borderTopStyle")
+    assert border == "solid"
 
 
 def test_the_dossier_works_without_script(browser: Any, linked: Server) -> None:

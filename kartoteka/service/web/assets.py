@@ -19,7 +19,13 @@ OWN = Path(__file__).parent / "static"
 VENDOR: dict[str, str] = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "cytoscape.min.js": "cytoscape/dist/cytoscape.min.js",
-    "vis-timeline-graph2d.min.js": "vis-timeline/standalone/umd/vis-timeline-graph2d.min.js",
+    # vis-timeline's peer build, not its standalone one: the standalone build
+    # injects its CSS as <style> elements, which the pages' CSP (style-src
+    # 'self', no inline styles) refuses; the peer build leaves its CSS to the
+    # stylesheet below and takes moment and vis-data as the globals these set.
+    "moment.min.js": "moment/min/moment.min.js",
+    "vis-data.min.js": "vis-data/peer/umd/vis-data.min.js",
+    "vis-timeline-graph2d.js": "vis-timeline/peer/umd/vis-timeline-graph2d.js",
     "vis-timeline-graph2d.min.css": "vis-timeline/styles/vis-timeline-graph2d.min.css",
 }
 
