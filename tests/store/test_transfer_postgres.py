@@ -2,7 +2,8 @@
 archive imported into PostgreSQL answers every viewer as before and verifies; exported from there and
 imported into SQLite again it holds the same rows as the original; the archive's files of both exports
 are byte for byte the same; a PostgreSQL target that holds anything, or an export with a row pointing at
-nothing, is refused with nothing written; ids go on after the imported ones. A PostgreSQL archive's
+nothing, is refused with nothing written, and so is an import killed by SIGKILL midway; ids go on
+after the imported ones. A PostgreSQL archive's
 backup (pg_dump of one snapshot, with its side files) restores with pg_restore and verifies."""
 
 from __future__ import annotations
@@ -10,7 +11,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import stat
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
@@ -211,3 +216,78 @@ def test_a_postgresql_backup_goes_only_where_it_can(on_postgres: str, other_data
     code, _, err = cli("--archive", str(tmp_path / "file.db"), "restore", str(dest))
     assert code == 1 and "[E148]" in err and "postgresql://" in err
     assert not (tmp_path / "file.db").exists()
+
+
+def _rows(url: str) -> dict[str, int]:
+    """Rows per table of the archive's schema and its trail's (NAME_trail)."""
+    libpq, schema, _ = parse(url)
+    out: dict[str, int] = {}
+    with psycopg.connect(libpq) as db:
+        names = db.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema IN (%s, %s) AND table_type = 'BASE TABLE' ORDER BY 1, 2",
+            (schema, f"{schema}_trail"),
+        ).fetchall()
+        for sch, name in names:
+            row = db.execute(f'SELECT count(*) FROM "{sch}"."{name}"').fetchone()
+            out[f"{sch}.{name}"] = int(row[0]) if row else 0
+    return out
+
+
+def test_kill_9_during_an_import_into_postgresql_leaves_it_as_it_was(
+    exported: Path, pg_database: str, tmp_path: Path
+) -> None:
+    dest = tmp_path / "exp"
+    shutil.copytree(exported, dest)
+    # A long import: 300,000 more rows in the trail, so the kill lands inside the transaction.
+    lines = (dest / "trail/audit.jsonl").read_bytes().splitlines(keepends=True)
+    last = json.loads(lines[-1])
+    extra = [
+        json.dumps({**last, "seq": last["seq"] + i, "subjects": "[]"}, separators=(",", ":")).encode() + b"\n"
+        for i in range(1, 300_001)
+    ]
+    rewrite(dest, "trail/audit.jsonl", b"".join(lines + extra))
+    url = pg_location(pg_database, tmp_path / "keys", "killed.db")
+    assert cli("--archive", url, "init")[0] == 0
+    before = _rows(url)
+    libpq = parse(url)[0]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kartoteka.cli", "--archive", url, "import", str(dest)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    # Killed while PostgreSQL is taking the rows in (a COPY of the import's transaction).
+    copying = False
+    deadline = time.monotonic() + 120
+    with psycopg.connect(libpq, autocommit=True) as watch:
+        while not copying and proc.poll() is None and time.monotonic() < deadline:
+            found = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND query ILIKE 'COPY%%' AND state <> 'idle' AND pid <> pg_backend_pid()"
+            ).fetchone()
+            copying = bool(found and found[0])
+            time.sleep(0.01)
+        assert copying and proc.poll() is None, "the import ended before it could be killed"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        # The server sees the client gone and rolls the transaction back.
+        while time.monotonic() < deadline:
+            found = watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND backend_xid IS NOT NULL AND pid <> pg_backend_pid()"
+            ).fetchone()
+            if not (found and found[0]):
+                break
+            time.sleep(0.05)
+    assert _rows(url) == before
+    code, out, err = cli("--archive", url, "doctor", "--json")
+    assert code == 0, err + out
+    # Still empty, so still importable; the staged side files of the killed run are no hindrance.
+    code, _, err = cli("--archive", url, "import", str(exported))
+    assert code == 0, err
+    assert _count(url, "documents") == _count_rows(exported, "archive/documents.jsonl")
+    assert not [p for p in (tmp_path / "keys").iterdir() if p.name.endswith(".import")]
+
+
+def _count_rows(export: Path, rel: str) -> int:
+    return sum(1 for line in (export / rel).read_bytes().splitlines() if line.strip())
