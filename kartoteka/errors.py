@@ -157,6 +157,12 @@ class E(StrEnum):
         "[E164] {program} is not installed: a backup or restore of a PostgreSQL archive needs PostgreSQL's"
         " client programs (Debian: apt-get install postgresql-client)"
     )
+    # Sources that share a cryptonym (E170-E179)
+    E170 = (
+        "[E170] You can't register a source labelled {label}: it is above your clearance;"
+        " a registrar cleared for it must."
+    )
+    E171 = "[E171] {count} sources you may see are called {cryptonym}: {which}. Name one by its id (--id)."
     # Labels of facts made by hand (E070-E079)
     E070 = "[E070] Bad {field}: {reason}"
     E071 = "[E071] Unknown {field} '{value}'. Expected one of: {expected}"

@@ -36,12 +36,14 @@ class SourceSeal:
             self._box = SecretBox(key)
         return self._box
 
-    def seal(self, cryptonym: str, true_name: str) -> bytes:
-        # The cryptonym is bound in, so a sealed name cannot be moved to another source.
-        return bytes(self._key().encrypt(f"{cryptonym}\x00{true_name}".encode()))
+    def seal(self, source_id: str, true_name: str) -> bytes:
+        # The source's id is bound in, so a sealed name cannot be moved to another
+        # source, a namesake in another compartment included (a source registered
+        # before schema 16 has its cryptonym for an id: its old seal still opens).
+        return bytes(self._key().encrypt(f"{source_id}\x00{true_name}".encode()))
 
-    def open(self, cryptonym: str, sealed: bytes) -> str:
+    def open(self, source_id: str, sealed: bytes) -> str:
         bound, _, name = self._key().decrypt(sealed).decode().partition("\x00")
-        if bound != cryptonym:
+        if bound != source_id:
             raise ValueError("sealed name belongs to another source")
         return name

@@ -233,14 +233,14 @@ class Archive:
     ) -> dict[str, Any]:
         return self._sources.source_add(cryptonym, true_name, handler, label, action)
 
-    def source_show(self, cryptonym: str) -> dict[str, Any]:
-        return self._sources.source_show(cryptonym)
+    def source_show(self, cryptonym: str, source_id: str | None = None) -> dict[str, Any]:
+        return self._sources.source_show(cryptonym, source_id)
 
     def sources(self) -> list[dict[str, Any]]:
         return self._sources.sources()
 
-    def source_handover(self, cryptonym: str, new_handler: str) -> dict[str, Any]:
-        return self._sources.source_handover(cryptonym, new_handler)
+    def source_handover(self, cryptonym: str, new_handler: str, source_id: str | None = None) -> dict[str, Any]:
+        return self._sources.source_handover(cryptonym, new_handler, source_id)
 
     def require(self, action: str) -> None:
         """Refuse `action` (a key of `access.roles.ACTIONS`) unless the viewer holds its role.

@@ -103,7 +103,10 @@ class Collector:
         except KartotekaError as exc:
             if exc.code != "E049":
                 raise
-        # Registered before: by this collection's handler (collect again) or by another's.
+        # Registered before, and the registrar may see it (E049 says nothing of sources they
+        # may not, archive/sources.py): by this collection's handler (collect again), or by
+        # another handler, which only a registry chief sees. A source of this cryptonym that
+        # the handler may not see is no answer: they were given a namesake of their own above.
         mine = any(s["cryptonym"] == cryptonym and s["handler"] == self.handler for s in self.archive.sources())
         if not mine:
             self.problems.append(KartotekaError(E.E153, cryptonym=cryptonym).message)
@@ -238,9 +241,15 @@ def desk(archive: Archive) -> dict[str, Any]:
     "replies": [{"document_id", "source", "reply", "day"}]}]}`, sources by cryptonym, items by id.
     """
     archive.require("drop list")
-    sources = {s["cryptonym"]: s["handler"] for s in archive.sources()}
+    # Namesakes the viewer may see (archive/sources.py) are one entry, their handlers joined: a
+    # drop's cryptonym is its folder's, so two handlers who collected the same drop share it,
+    # and a submission's document names the cryptonym alone.
+    sources: dict[str, set[str]] = {}
+    for s in archive.sources():
+        sources.setdefault(s["cryptonym"], set()).add(s["handler"])
     out: dict[str, dict[str, Any]] = {
-        c: {"cryptonym": c, "handler": h, "submissions": [], "replies": []} for c, h in sorted(sources.items())
+        c: {"cryptonym": c, "handler": ", ".join(sorted(h)), "submissions": [], "replies": []}
+        for c, h in sorted(sources.items())
     }
     for d in archive.documents(limit=10**9):
         src = str(d["source"])

@@ -173,10 +173,14 @@ def _true_name(option: str | None) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
+# Two sources may share a cryptonym in different compartments; one who may see both names one by its id (E171).
+IdOpt = Annotated[str | None, typer.Option("--id", help="Which of the sources you may see called CRYPTONYM.")]
+
+
 @source_app.command("show")
-def source_show(cryptonym: str, json_out: JsonOpt = False) -> None:
+def source_show(cryptonym: str, source_id: IdOpt = None, json_out: JsonOpt = False) -> None:
     """The true name behind a cryptonym: for its handler and the registry chief only."""
-    result = _call(lambda a: a.source_show(cryptonym))
+    result = _call(lambda a: a.source_show(cryptonym, source_id))
     if json_out:
         render.emit_json(result)
     else:
@@ -191,17 +195,18 @@ def source_list(json_out: JsonOpt = False) -> None:
         render.emit_json({"sources": result})
     else:
         for s in result:
-            render.out.print(f"{s['cryptonym']}: handled by {s['handler']}")
+            render.out.print(f"{s['cryptonym']}: handled by {s['handler']} ({s['label']}; id {s['id']})")
 
 
 @source_app.command("handover")
 def source_handover(
     cryptonym: str,
     to: Annotated[str, typer.Option("--to", help="The new handler.")],
+    source_id: IdOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Pass a source to a new handler (audited)."""
-    result = _call(lambda a: a.source_handover(cryptonym, to))
+    result = _call(lambda a: a.source_handover(cryptonym, to, source_id))
     render.emit_json(result) if json_out else render.out.print(f"{cryptonym}: {result['from']} → {result['to']}")
 
 

@@ -76,27 +76,25 @@ class PgPeopleRows:
         self.db.execute("DELETE FROM audit")
 
     # protected sources ---------------------------------------------------------
-    def add_source(self, cryptonym: str, sealed: bytes, handler: str) -> None:
+    # A row is a source, named by its id (schema 16): namesakes, sources that
+    # share a cryptonym in different compartments, are different rows.
+    def add_source(self, source_id: str, cryptonym: str, sealed: bytes, handler: str, label: str) -> None:
         self.db.execute(
-            "INSERT INTO sources(cryptonym, sealed, handler, created_at) VALUES (%s,%s,%s,%s)",
-            (cryptonym, sealed, handler, now_iso()),
+            "INSERT INTO sources(id, cryptonym, sealed, handler, created_at, label) VALUES (%s,%s,%s,%s,%s,%s)",
+            (source_id, cryptonym, sealed, handler, now_iso(), label),
         )
 
-    def source(self, cryptonym: str) -> tuple[str, bytes, str] | None:
-        row = self.db.execute(
-            "SELECT cryptonym, sealed, handler FROM sources WHERE cryptonym=%s", (cryptonym,)
-        ).fetchone()
-        return (row[0], bytes(row[1]), row[2]) if row else None
+    def sources(self, cryptonym: str | None = None) -> list[tuple[str, str, str, str]]:
+        """(id, cryptonym, handler, label) of every source, or of those called `cryptonym`."""
+        where, args = ("WHERE cryptonym=%s", (cryptonym,)) if cryptonym is not None else ("", ())
+        rows = self.db.execute(
+            f"SELECT id, cryptonym, handler, label FROM sources {where} ORDER BY cryptonym, label, handler, id", args
+        )
+        return [(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in rows]
 
-    def sources(self) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self.db.execute("SELECT cryptonym, handler FROM sources ORDER BY cryptonym")]
+    def source_sealed(self, source_id: str) -> bytes | None:
+        row = self.db.execute("SELECT sealed FROM sources WHERE id=%s", (source_id,)).fetchone()
+        return bytes(row[0]) if row else None
 
-    def set_source_handler(self, cryptonym: str, handler: str) -> None:
-        self.db.execute("UPDATE sources SET handler=%s WHERE cryptonym=%s", (handler, cryptonym))
-
-    def source_label(self, cryptonym: str) -> str | None:
-        row = self.db.execute("SELECT label FROM sources WHERE cryptonym=%s", (cryptonym,)).fetchone()
-        return str(row[0]) if row else None
-
-    def set_source_label(self, cryptonym: str, label: str) -> None:
-        self.db.execute("UPDATE sources SET label=%s WHERE cryptonym=%s", (label, cryptonym))
+    def set_source_handler(self, source_id: str, handler: str) -> None:
+        self.db.execute("UPDATE sources SET handler=%s WHERE id=%s", (handler, source_id))

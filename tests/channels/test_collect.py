@@ -165,12 +165,26 @@ def test_the_private_key_is_never_stored_beside_the_archive(world: World) -> Non
         assert raw not in data and raw.hex().encode() not in data, p
 
 
-def test_another_handlers_source_is_not_collected(world: World) -> None:
+def test_another_handlers_source_is_a_namesake_to_a_handler_and_not_collected_by_the_owner(world: World) -> None:
+    """A handler does not see another's sources, so is not told of one (issue 10): collecting the
+    same drop registers a namesake of their own. The owner, who sees both, is refused (E153)."""
     drop = world.drop
     drop.submit(drop.new_source(), MESSAGE, [])
     _collect(world, "other")
     results, c = _collect(world, "handler")
-    assert results == [] and len(c.problems) == 1 and "[E153]" in c.problems[0]
+    assert [r["status"] for r in results] == ["added"] and c.problems == []
+    for user in ("handler", "other"):
+        arch = as_user(world, user)
+        try:
+            assert [s["handler"] for s in arch.sources()] == [user]
+        finally:
+            arch.close()
+    owner = as_user(world, None)
+    try:
+        collector = Collector(owner, world.drop_path, world.key, "registry")
+        assert list(collector.run()) == [] and len(collector.problems) == 1 and "[E153]" in collector.problems[0]
+    finally:
+        owner.close()
 
 
 def _reply_setup(world: World) -> tuple[str, str]:

@@ -4,9 +4,12 @@ administration path, GET or POST, with or without a CSRF token, is the constant 
 
 from __future__ import annotations
 
+import re
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 
+from kartoteka.archive import Archive
 from tests.web.conftest import (
     CLERK,
     CLERK_PASSWORD,
@@ -17,6 +20,9 @@ from tests.web.conftest import (
     csrf_of,
     login_client,
     shot,
+    start_server,
+    stop_server,
+    web_users,
 )
 
 TRUE_NAME = "Ignatius Q. Testperson"
@@ -136,3 +142,42 @@ def test_owner_forms_need_the_csrf_token_and_name_bad_input(web_server: Server) 
     # The clerk's password still works: no form above changed them.
     with closing(login_client(url, CLERK, CLERK_PASSWORD)) as clerk:
         assert clerk.get("/").status_code == 200
+
+
+def test_the_owner_tells_namesakes_apart_by_their_ids(tmp_path: Path) -> None:
+    """Two sources called GT/TWIN (issue 10: a registrar not cleared for NOFORN could not be refused
+    the name): the owner's forms carry each one's id, and a form without one is asked to name one."""
+    path = tmp_path / "twins.db"
+    web_users(path)
+    owner = Archive(path)
+    try:
+        owner.add_user("chief", "S", ["HUM", "REGISTRY"])
+        owner.add_user("deep", "S", ["HUM", "NOFORN"])
+        owner.source_add("GT/TWIN", "Hidden Twin", "deep", "S:HUM&NOFORN")
+    finally:
+        owner.close()
+    chief = Archive(path, user="chief")
+    try:
+        chief.source_add("GT/TWIN", "Open Twin", "deep", "S:HUM")
+    finally:
+        chief.close()
+    proc, url = start_server(path)
+    try:
+        with closing(login_client(url, OWNER, OWNER_PASSWORD)) as client:
+            admin = client.get("/admin").text
+            ids = re.findall(r'name="id" value="([^"]+)"', admin)
+            assert len(ids) == 4 and len(set(ids)) == 2  # a hand-over and a reveal form each
+            token = csrf_of(admin)
+            revealed = set()
+            for source_id in set(ids):
+                form = {"csrf": token, "cryptonym": "GT/TWIN", "id": source_id}
+                answer = client.post("/admin/sources/reveal", data=form, headers={"Origin": url})
+                assert answer.status_code == 200
+                revealed |= {n for n in ("Hidden Twin", "Open Twin") if n in answer.text}
+            assert revealed == {"Hidden Twin", "Open Twin"}
+            both = client.post(
+                "/admin/sources/reveal", data={"csrf": token, "cryptonym": "GT/TWIN"}, headers={"Origin": url}
+            )
+            assert both.status_code == 422 and "[E171]" in both.text and "Twin" not in both.text.split("E171", 1)[1]
+    finally:
+        stop_server(proc)

@@ -146,15 +146,24 @@ def source_add(
 # The cryptonym is a form field, not a path segment: a cryptonym may hold a '/' (AE/SCREEN).
 @router.post("/admin/sources/handover")
 def source_handover(
-    viewer: OwnerForm, cryptonym: Annotated[str, Form(max_length=32)], handler: Annotated[str, Form(max_length=100)]
+    viewer: OwnerForm,
+    cryptonym: Annotated[str, Form(max_length=32)],
+    handler: Annotated[str, Form(max_length=100)],
+    source_id: Annotated[str, Form(alias="id", max_length=40)] = "",
 ) -> Response:
+    # The id tells namesakes apart: sources that share a cryptonym in different compartments.
     with viewer.archive() as a:
-        a.source_handover(cryptonym, handler)
+        a.source_handover(cryptonym, handler, source_id or None)
     return RedirectResponse("/admin?done=handover", status_code=303, headers=HEADERS)
 
 
 @router.post("/admin/sources/reveal")
-def source_reveal(request: Request, viewer: OwnerForm, cryptonym: Annotated[str, Form(max_length=32)]) -> Response:
+def source_reveal(
+    request: Request,
+    viewer: OwnerForm,
+    cryptonym: Annotated[str, Form(max_length=32)],
+    source_id: Annotated[str, Form(alias="id", max_length=40)] = "",
+) -> Response:
     with viewer.archive() as a:
-        shown = a.source_show(cryptonym)
+        shown = a.source_show(cryptonym, source_id or None)
     return page(request, "admin_reveal.html", viewer, [shown.get("label")], title=f"Source {cryptonym}", source=shown)
