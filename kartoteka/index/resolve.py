@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from kartoteka.access.labels import Label, readers_see
+from kartoteka.index.card_sources import CardSources, alias_form
 from kartoteka.index.keys import plain_label_key
 from kartoteka.names.compare import compare_names
 from kartoteka.names.index import NameIndex
@@ -72,10 +73,6 @@ def display_rank(p: ParsedName) -> tuple[bool, bool, bool, int]:
     interface and most records are English), not in OCR capitals, fullest."""
     text = p.display
     return (p.is_full, not is_cyrillic(text), not text.isupper(), completeness(p))
-
-
-def alias_form(text: str) -> str:
-    return " ".join(text.replace("’", "'").split()).removesuffix("'s").removesuffix("'")
 
 
 @dataclass(eq=False)  # clusters are compared by identity
@@ -239,7 +236,7 @@ def _match_score(best: ParsedName, names: list[ParsedName]) -> float:
 class AuthorView:
     """The card index as an author other than the owner may see it: which cards are
     theirs to join. The name index handed to the resolver must hold only names they
-    may see; which names weigh in a match is read from the store (`_sourced_names`).
+    may see; which names weigh in a match is read from the store (`CardSources`).
     """
 
     entity_visible: Callable[[str], bool]
@@ -250,7 +247,10 @@ class Resolver:
 
     Candidates come from the name index; the store stays the truth, so a
     candidate the store no longer holds (a rolled-back batch) is ignored.
-    With a `view`, only cards in it are candidates (see `AuthorView`).
+    With a `view`, only cards in it are candidates (see `AuthorView`). The
+    index is asked for the best among the cards a cluster's readers see
+    (`NameIndex.search(accept=...)`), so hidden namesakes never take their
+    places, however many there are.
     """
 
     def __init__(self, store: Store, names: NameIndex | None = None, view: AuthorView | None = None) -> None:
@@ -298,11 +298,10 @@ class Resolver:
         # name alone is asked too: a full-name query passes over a card's short names
         # when the card has a full name, and that full name may be one the readers
         # may not see (which must not keep them from a card they see as "Zorin").
-        found = self.names.search(best, limit=50)
+        queries: list[str | ParsedName] = [best]
         if best.surname is not None and best.given:
-            found += self.names.search(best.surname.text, limit=50)
-        candidates = sorted({h.entity_id for h in found if self._visible(h.entity_id)})
-        usable, unseen = self._sourced_names(candidates, readers)
+            queries.append(best.surname.text)
+        sources = CardSources(self.store, readers)
 
         def fits(eid: str, names: list[ParsedName]) -> float:
             if sex is not None and here and eid in here:
@@ -314,9 +313,18 @@ class Resolver:
         # First the cards the readers see, by the names they see. Failing those, a card
         # none of whose sources all the readers see: joining it or making a new card
         # looks the same to them (a card holding only this mention of what they see),
-        # and those who see its sources see what the match was made by.
-        for pool in (usable, unseen):
-            scored = [(score, eid) for eid, names in sorted(pool.items()) if (score := fits(eid, names)) > 0]
+        # and those who see its sources see what the match was made by. Each pool is
+        # searched by itself, so that its 50 best are of its own cards: cards the
+        # readers may not see never take the places of those they see.
+        pools = [sources.seen] if readers is None else [sources.seen, sources.unseen]
+        for names_of in pools:
+
+            def accept(ids: list[str], names_of: Callable[[str], list[ParsedName]] = names_of) -> set[str]:
+                sources.read(ids)
+                return {e for e in ids if names_of(e) and self._visible(e)}
+
+            found = {h.entity_id for q in queries for h in self.names.search(q, limit=50, accept=accept)}
+            scored = [(score, eid) for eid in sorted(found) if (score := fits(eid, names_of(eid))) > 0]
             if scored:
                 top = max(sc for sc, _ in scored)
                 winners = [e for sc, e in scored if sc == top]
@@ -325,39 +333,6 @@ class Resolver:
                 # counts that include passages above the readers of this mention.)
                 return winners[0] if len(winners) == 1 else None
         return None
-
-    def _sourced_names(
-        self, candidates: list[str], readers: list[Label] | None
-    ) -> tuple[dict[str, list[ParsedName]], dict[str, list[ParsedName]]]:
-        """Each candidate's names, split by what every one of `readers` may see: (the names of
-        the cards with a source they all see, from those sources only; every name of the cards
-        with no source that they all see). Without labels, every name is seen."""
-        seen_by_all: dict[str, list[ParsedName]] = {}
-        every: dict[str, list[ParsedName]] = {}
-        if not candidates:
-            return seen_by_all, every
-        # A card's sources share a few labels: each pair judged once.
-        judged: dict[tuple[str | None, str], bool] = {}
-
-        def seen(doc_label: str | None, label: str) -> bool:
-            if readers is None:
-                return True
-            if (doc_label, label) not in judged:
-                own = Label.parse(label)
-                source = own if doc_label is None else Label.join([Label.parse(doc_label), own])
-                judged[(doc_label, label)] = all(readers_see(r, source) for r in readers)
-            return judged[(doc_label, label)]
-
-        for eid, name, doc_label, label in self.store.person_name_sources(candidates):
-            parsed = parse_name(alias_form(name))
-            if parsed.is_empty:
-                continue
-            shown = seen(doc_label, label)
-            every.setdefault(eid, []).append(parsed)
-            if shown:
-                seen_by_all.setdefault(eid, []).append(parsed)
-        unseen = {eid: names for eid, names in every.items() if eid not in seen_by_all}
-        return seen_by_all, unseen
 
     def resolve(
         self,

@@ -31,6 +31,7 @@ so a service or a batch asking the same family names again pays it once.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,7 +59,7 @@ from kartoteka.names.parse import NameToken, ParsedName, Reading, given_classes,
 from kartoteka.names.postings import Lru, first_letters, letter_bit
 from kartoteka.names.tables import NONE, Tables
 
-__all__ = ["LIKELY", "MIN_REPORTED", "Hit", "NameIndex"]
+__all__ = ["LIKELY", "MIN_REPORTED", "Accept", "Hit", "NameIndex"]
 
 MIN_REPORTED = 0.3  # below this a candidate is noise, not worth a reviewer's time
 # The shortlist: 4 × (limit + _SHORTLIST_EXTRA) records by bulk score get
@@ -73,6 +74,8 @@ FAMILY_CACHE = 4096
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
+# Which of these entity ids may be candidates (`NameIndex.search(accept=...)`).
+Accept = Callable[[list[str]], Set[str]]
 
 
 @dataclass(frozen=True)
@@ -107,11 +110,22 @@ class NameIndex(Tables):
         self._family_cache.clear()
 
     # searching -----------------------------------------------------------------
-    def search(self, query: str | ParsedName, limit: int = 10, floor: float = MIN_REPORTED) -> list[Hit]:
+    def search(
+        self, query: str | ParsedName, limit: int = 10, floor: float = MIN_REPORTED, accept: Accept | None = None
+    ) -> list[Hit]:
+        """The `limit` best entities for `query` scoring at least `floor`.
+
+        With `accept`, only the entities it accepts are candidates, and the cut
+        is taken among them: the answer is the one an index holding only their
+        names would give, but for the counts the commonness factor and "on
+        file" are read from (those are of the whole index). `accept` is asked
+        about the candidates best first, in growing batches, only as far as
+        the cut needs, and about each entity once per search."""
         q = parse_name(query) if isinstance(query, str) else query
         if q.is_empty or limit <= 0:
             return []
-        hits = self._search(q, limit, floor)
+        judge = None if accept is None else _Judge(accept, self._eids.__getitem__)
+        hits = self._search(q, limit, floor, judge)
         others: list[Reading] = list(readings(q))
         if q.surname is None and q.patronymic is not None:
             # "Dmitri Shostakovich", "SHOSTAKOVICH, D.": a family name in -ovich
@@ -123,7 +137,7 @@ class NameIndex(Tables):
         for reading in others:
             # The query read another way ("J. Lee Rankin" asked as "Lee
             # Rankin" on file): its hits count a little less, and say why.
-            for h in self._search(reading.name, limit, floor / reading.factor):
+            for h in self._search(reading.name, limit, floor / reading.factor, judge):
                 if reading.rule:
                     note = f"rule: {reading.rule} in query (×{reading.factor:.2f})"
                     h = Hit(h.entity_id, h.matched, round(h.score * reading.factor, 4), f"{h.explanation}; {note}")
@@ -132,7 +146,7 @@ class NameIndex(Tables):
         weight = {eid: self._weight[self._entity_ix(eid) or 0] for eid in best}
         return sorted(best.values(), key=lambda h: (-h.score, -weight[h.entity_id], h.entity_id))[:limit]
 
-    def _search(self, q: ParsedName, limit: int, floor: float) -> list[Hit]:
+    def _search(self, q: ParsedName, limit: int, floor: float, judge: _Judge | None = None) -> list[Hit]:
         on_file: set[str] = set()
         if q.surname is not None:
             rids, base, family_on_file = self._by_family_name(q)
@@ -149,7 +163,41 @@ class NameIndex(Tables):
         alive = self._alive.take(self._r_entity.take(rids))
         # The cheapest upper bound of what rescoring can give: commonness only lowers it.
         keep = (alive == 1) & (self._r_live.take(rids) == 1) & (base >= floor)
-        return self._rescore(q, rids[keep], base[keep], limit, floor, frozenset(on_file))
+        rids, base = rids[keep], base[keep]
+        if judge is not None:
+            rids, base = self._accepted(rids, base, limit, judge)
+        return self._rescore(q, rids, base, limit, floor, frozenset(on_file))
+
+    def _accepted(self, rids: I64, base: F64, limit: int, judge: _Judge) -> tuple[I64, F64]:
+        """The records of accepted entities that `_rescore` would shortlist were they
+        all the index held: read best base score first, in batches that double,
+        until the shortlist is whole (the first `cap` accepted, and every accepted
+        record tied with the last of them). Which records are kept depends on the
+        accepted ones alone; the others only decide how far the reading goes."""
+        cap = 4 * (limit + _SHORTLIST_EXTRA)
+        entity = self._r_entity.take(rids)
+        if len(rids) <= cap:
+            ok = judge(entity)
+            return rids[ok], base[ok]
+        order = np.argsort(-base, kind="stable")
+        parts: list[I64] = []
+        start, step = 0, cap
+        while start < len(order):
+            batch = order[start : start + step]
+            parts.append(batch[judge(entity.take(batch))])
+            start, step = start + len(batch), 2 * step
+            got = np.concatenate(parts)
+            if len(got) < cap:
+                continue
+            last = base[got[cap - 1]]
+            if base[order[start - 1]] < last or np.count_nonzero(base.take(got) >= last) > _TIED_MAX * cap:
+                break  # past every record tied with the last place, or too many ties to keep
+        got = np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+        if len(got) > cap:
+            top = got[base.take(got) >= base[got[cap - 1]]]
+            # As `_rescore` does: a tie of thousands is cut, here in score order.
+            got = top if len(top) <= _TIED_MAX * cap else got[:cap]
+        return rids.take(got), base.take(got)
 
     def _by_family_name(self, q: ParsedName) -> tuple[I64, F64, bool]:
         assert q.surname is not None
@@ -402,6 +450,24 @@ class NameIndex(Tables):
         # Explanations are written for the hits returned only: an entity tied
         # with the last place is scored, but seldom shown.
         return [Hit(eid, self._r_raw[rid], match.score, match.explanation) for _, _, eid, rid, match in ranked[:limit]]
+
+
+class _Judge:
+    """`accept` asked once per entity of one search, by entity index."""
+
+    def __init__(self, accept: Accept, entity_id: Callable[[int], str]) -> None:
+        self.accept = accept
+        self.entity_id = entity_id
+        self.verdict: dict[int, bool] = {}
+
+    def __call__(self, entities: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
+        new = [e for e in np.unique(entities).tolist() if e not in self.verdict]
+        if new:
+            ids = [self.entity_id(e) for e in new]
+            accepted = self.accept(ids)
+            self.verdict.update((e, i in accepted) for e, i in zip(new, ids, strict=True))
+        verdict = self.verdict
+        return np.fromiter((verdict[e] for e in entities.tolist()), dtype=np.bool_, count=len(entities))
 
 
 def _fuller(a: str, b: str) -> bool:
