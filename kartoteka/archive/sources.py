@@ -63,9 +63,10 @@ class Sources:
         A missing user and one who is not cleared give the same error: what
         users exist, and what they hold, is the owner's to know.
         """
-        row = self.ctx.store.user(name)
+        # No user's name holds a NUL (PostgreSQL text cannot): asked for, it is a missing one.
+        row = None if "\x00" in name else self.ctx.store.user(name)
         if row is None or not clearance_of(row).can_see(stored_label(label)):
-            raise InvalidInput(E.E102, name=name, cryptonym=cryptonym)
+            raise InvalidInput(E.E102, name=name.replace("\x00", ""), cryptonym=cryptonym)
 
     def source_add(
         self,
@@ -87,9 +88,12 @@ class Sources:
             source_label = str(Label.parse(label))
         except LabelError as exc:
             raise InvalidInput(E.E041, reason=f"source label: {exc}") from exc
-        self._cleared_handler(handler, cryptonym, source_label)
+        # The registrar's own clearance first: refused after the handler's, a label above
+        # the registrar told them whether the handler they named is cleared for it (E170,
+        # else E102), and what users hold is the owner's to know (`_cleared_handler`).
         if not ctx.policy.can_see(source_label):
             raise InvalidInput(E.E170, label=source_label)
+        self._cleared_handler(handler, cryptonym, source_label)
         # Only a namesake the registrar may see refuses the name (see the module's docstring).
         if self._visible(ctx.store.sources(cryptonym)):
             raise InvalidInput(E.E049, cryptonym=cryptonym)
@@ -118,6 +122,8 @@ class Sources:
         Unknown and not-yours answer alike (E047). Namesakes the viewer may see
         are listed (E171) for them to name one by its id.
         """
+        if "\x00" in cryptonym:  # in no cryptonym (CRYPTONYM), nor in PostgreSQL text: a missing source
+            raise NotFound(E.E047, cryptonym=cryptonym.replace("\x00", ""))
         rows = self._visible(self.ctx.store.sources(cryptonym))
         if source_id is not None:
             rows = [r for r in rows if r[0] == source_id]

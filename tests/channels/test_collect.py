@@ -130,13 +130,13 @@ def test_collect_needs_the_handler_role_before_anything_is_read(world: World) ->
             assert refused.value.code == "E100" and "HANDLER" in refused.value.message
         finally:
             arch.close()
-    # The role without the clearance: the source cannot be registered to them.
+    # The role without the clearance: they may not register a source of the label (E170).
     world.drop.submit(world.drop.new_source(), MESSAGE, [])
     arch = as_user(world, "lowhandler")
     try:
         with pytest.raises(KartotekaError) as uncleared:
             list(Collector(arch, world.drop_path, world.key, "lowhandler").run())
-        assert uncleared.value.code == "E102"
+        assert uncleared.value.code == "E170"
         assert arch.documents() == []
     finally:
         arch.close()
