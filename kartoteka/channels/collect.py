@@ -32,6 +32,7 @@ from typing import Any
 
 from nacl.public import PrivateKey
 
+from kartoteka.access.labels import Label
 from kartoteka.archive import Archive
 from kartoteka.archive.sources import DEFAULT_SOURCE_LABEL
 from kartoteka.channels import codename as cn
@@ -207,9 +208,14 @@ def reply(
     key_path: Path,
     target: str,
     text: str,
-    label: str = DEFAULT_SOURCE_LABEL,
+    label: str | None = None,
 ) -> dict[str, Any]:
     """Seal a reply to a drop source (by its cryptonym) and keep a copy in the archive.
+
+    The copy is labelled as the source is (the join of the labels of the
+    sources of that cryptonym the handler runs), unless `label` says
+    otherwise: a reply says who is handled, so a default below the source's
+    label would write a TS handler's reply down where S readers see it.
 
     A codename is refused as a target before anything else is done with it:
     it is the source's secret, and a handler who types it has already put it
@@ -220,8 +226,11 @@ def reply(
     archive.require("drop reply")
     if not text.strip():
         raise InvalidInput(E.E134, reason="the reply is empty")
-    if not any(s["cryptonym"] == target for s in archive.sources()):
+    labels = [str(s["label"]) for s in archive.sources() if s["cryptonym"] == target]
+    if not labels:
         raise NotFound(E.E047, cryptonym=target)  # not a source this user handles (or may run)
+    if label is None:
+        label = str(Label.join([Label.parse(x) for x in labels]))
     drop = Drop(drop_path)
     key = newsroom_key(drop, key_path)
     path = drop.add_reply(_source_id(drop, key, target), text)

@@ -194,7 +194,9 @@ def drop_reply(
     file: Annotated[str, typer.Argument(help="The reply's text file, or '-' for stdin.")],
     key: KeyOpt,
     drop: DropOpt = Path("drop"),
-    label: Annotated[str, typer.Option(help="Label of the archive's copy of the reply.")] = DEFAULT_SOURCE_LABEL,
+    label: Annotated[
+        str | None, typer.Option(help="Label of the archive's copy of the reply (default: the source's label).")
+    ] = None,
     json_out: JsonOpt = False,
 ) -> None:
     """Seal a reply that only the source's codename opens, and keep a copy in the archive (HANDLER)."""

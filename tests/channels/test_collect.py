@@ -210,6 +210,32 @@ def test_a_reply_reaches_only_the_source_and_is_kept_in_the_archive(world: World
     assert entry["replies"][0]["reply"] == out["reply"] and entry["submissions"][0]["day"] == out["day"]
 
 
+def test_a_reply_is_labelled_as_its_source_is(world: World) -> None:
+    # A reply says that someone handles that source: filed at the default
+    # S:HUM, a TS handler's reply would be read by every S reader.
+    owner = as_user(world, None)
+    try:
+        owner.add_user("deep", "TS", ["HUM", "HANDLER"])
+    finally:
+        owner.close()
+    drop = world.drop
+    drop.submit(drop.new_source(), MESSAGE, [])
+    _, c = _collect(world, "deep", label="TS:HUM")
+    (cryptonym,) = c.summary.sources
+    arch = as_user(world, "deep")
+    try:
+        out = reply(arch, world.drop_path, world.key, cryptonym, "Received. Wait for the signal.")
+        doc = arch.document(out["document_id"])
+        assert doc["label"] == "TOP SECRET//HUM", doc.keys()
+    finally:
+        arch.close()
+    lower = as_user(world, "handler")  # cleared for S:HUM
+    try:
+        assert out["document_id"] not in {d["id"] for d in lower.documents(limit=1000)}
+    finally:
+        lower.close()
+
+
 def test_the_sources_own_codename_is_refused_as_a_reply_target(world: World) -> None:
     codename, _ = _reply_setup(world)
     arch = as_user(world, "handler")
