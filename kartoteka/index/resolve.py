@@ -172,9 +172,15 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                     target = max(fitting, key=lambda c: seen_at[id(c)])
             elif fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
+        elif p.given and p.patronymic is None:
+            # A lone given name ("John", "Oleg") is no evidence of whom it
+            # names: the document's only John may be another John, or a
+            # first name in passing. It stays a mention of no card.
+            continue
         elif p.given:
-            # A lone given name joins the one person of the document it fits,
-            # among those its readers see, by the names they see.
+            # An address form ("Oleg Danilovich") joins the one person of the
+            # document whose given name and patronymic fit, among those its
+            # readers see, by the names they see.
             fitting = []
             for c in clusters:
                 shown = c.best_seen_from(idx, sees)
@@ -187,8 +193,6 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                     fitting.append(c)
             if len(fitting) == 1:
                 target = fitting[0]
-            elif p.patronymic is None:
-                continue  # a lone given name that fits nobody or several people: not indexed
         elif p.patronymic is not None:
             continue
         if target is None:

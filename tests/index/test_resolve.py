@@ -37,6 +37,16 @@ def test_lone_given_name_is_not_indexed_when_ambiguous() -> None:
     assert [m for _, m in got] == [[0], [1]]
 
 
+def test_a_lone_given_name_joins_nobody_even_when_one_person_fits() -> None:
+    # The document's only John may be another John: a given name alone is no
+    # evidence of whom it names (issue "A card index you can trust").
+    got = clusters(["John Karlow", "John", "Karlow"])
+    assert [m for _, m in got] == [[0, 2]]
+    # An address form, given name and patronymic, is: it joins the one person it fits.
+    got = clusters(["Oleg Danilovich Kalugin", "Oleg Danilovich", "Oleg"])
+    assert [m for _, m in got] == [[0, 1]]
+
+
 def test_cyrillic_name_finder() -> None:
     found = cyrillic_names("Калугин: Фото: Феликс Розенштейн, Москва")
     assert [f.text for f in found] == ["Калугин", "Феликс Розенштейн"]
