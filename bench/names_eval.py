@@ -164,6 +164,10 @@ def main() -> None:
     ap.add_argument("--distractors", type=int, default=200_000)
     ap.add_argument("--peer", action="store_true", help="also run nomenklatura logic-v1 and logic-v2")
     ap.add_argument("--set", type=Path, default=evalset.HERE, help="a set written by evalset.py --out")
+    ap.add_argument(
+        "--failures", type=Path, default=OUT / "names_eval_failures.jsonl", help="where failures are written"
+    )
+    ap.add_argument("--answers", type=Path, help="also write every query's ranked answers here (JSON lines)")
     args = ap.parse_args()
     targets, qs = evalset.load(args.set)
     excluded = set(json.loads((args.set / "excluded.json").read_text(encoding="utf-8")))
@@ -209,8 +213,14 @@ def main() -> None:
             + (" (scoring the given candidates only)" if s != "Kartoteka" else " (retrieval and scoring)")
         )
     print("\n".join(lines))
-    OUT.mkdir(exist_ok=True)
-    with (OUT / "names_eval_failures.jsonl").open("w", encoding="utf-8") as fh:
+    args.failures.parent.mkdir(parents=True, exist_ok=True)
+    if args.answers is not None:
+        # To compare two engines' answers query by query (same set, same distractors).
+        with args.answers.open("w", encoding="utf-8") as fh:
+            for q in qs:
+                got = systems["Kartoteka"][q["id"]]
+                fh.write(json.dumps({**q, "got": got[:10]}, ensure_ascii=False) + "\n")
+    with args.failures.open("w", encoding="utf-8") as fh:
         for q in qs:
             for s, res in systems.items():
                 if not judge(q, res[q["id"]]):

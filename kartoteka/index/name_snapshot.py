@@ -12,8 +12,10 @@ cannot pass for this one) and with the clock of the archive's change log
   index and read again from the store (`person_names_of`, the query a full
   build runs, limited to them); once that delta outgrows `REFREEZE` the
   index is frozen again and the file replaced, atomically;
-- no file, a damaged one, another format or archive, or a clock behind the
-  file's (a restored backup): a full build, then the file is written.
+- no file, a damaged one, another format or archive, a clock behind the
+  file's (a restored backup), or readings made by another engine (its name
+  vocabulary or reading code changed, `readings_fingerprint`): a full build,
+  then the file is written.
 
 Tests check the index after each path against a full rebuild.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 from kartoteka.index.resolve import build_name_index
 from kartoteka.names.frozen import Frozen, FrozenError
 from kartoteka.names.index import NameIndex
+from kartoteka.names.script import readings_fingerprint
 from kartoteka.store.base import Store
 
 SUFFIX = ".names-index"
@@ -56,8 +59,16 @@ def owner_index(store: Store, side: Path) -> NameIndex:
             frozen = Frozen.load(path)
         except FrozenError as exc:
             print(f"warning: name index {exc}; rebuilding it", file=sys.stderr)
-    stamp = {"archive": identity, "seq": seq}
-    if frozen is None or frozen.stamp.get("archive") != identity or int(frozen.stamp.get("seq", -1)) > seq:
+    # The readings stamp: a file written by an engine that read names otherwise
+    # (other transcription tables, other code) holds keys this one would not
+    # make, and queries would miss what a rebuild finds.
+    stamp = {"archive": identity, "seq": seq, "readings": readings_fingerprint()}
+    if (
+        frozen is None
+        or frozen.stamp.get("archive") != identity
+        or int(frozen.stamp.get("seq", -1)) > seq
+        or frozen.stamp.get("readings") != stamp["readings"]
+    ):
         index = build_name_index(store)
         _write(index.freeze(stamp), path)
         return index

@@ -24,7 +24,7 @@ from functools import lru_cache
 from rapidfuzz.distance import OSA
 
 from kartoteka.names.parse import NameToken, ParsedName, given_classes
-from kartoteka.names.script import CYRILLIC_ONLY, SCHEME_LABELS
+from kartoteka.names.script import CYRILLIC_ONLY, SCHEME_LABELS, letter_reading
 
 LIKELY = 0.7
 
@@ -92,8 +92,13 @@ def match_tokens(a: NameToken, b: NameToken) -> TokenMatch:
     if a.text.casefold() == b.text.casefold():
         return TokenMatch(1.0, "")
     best = TokenMatch(0.0, "")
-    for ka, sa in a.keys:
-        for kb, sb in b.keys:
+    # A transcription pairs only with a Cyrillic spelling's key (below): left
+    # out beforehand where the other token has none, so that two Latin names
+    # do not try each other's transcriptions pair by pair.
+    a_keys = a.keys if any(s == "cyrillic" for _, s in b.keys) else [x for x in a.keys if x[1] not in CYRILLIC_ONLY]
+    b_keys = b.keys if any(s == "cyrillic" for _, s in a.keys) else [x for x in b.keys if x[1] not in CYRILLIC_ONLY]
+    for ka, sa in a_keys:
+        for kb, sb in b_keys:
             # A Latin name's Russian transcription counts only against a
             # Cyrillic spelling, and only when it is that spelling: English
             # rules read into a Russian name in Latin letters ("Sukhov" as
@@ -157,7 +162,7 @@ def given_evidence(q: NameToken, c: NameToken, on_file: bool = False) -> tuple[f
     """
     if q.is_initial or c.is_initial:
         full = c if q.is_initial else q
-        fits = any(k[:1] == (q if q.is_initial else c).initial for k, _ in full.keys)
+        fits = any(k[:1] == (q if q.is_initial else c).initial for k, s in full.keys if letter_reading(s))
         if fits:
             return INITIAL_FITS, Part("given name", q.text, c.text, "~", "initial fits")
         return GIVEN_CONFLICT, Part("given name", q.text, c.text, "≠", "initial differs")
@@ -206,7 +211,7 @@ def _given_evidence(q: ParsedName, c: ParsedName, parts: list[Part], on_file: fr
 
 
 def patronymic_initial_fits(initial: NameToken, patronymic: NameToken) -> bool:
-    return any(k[:1] == initial.initial for k, _ in patronymic.keys)
+    return any(k[:1] == initial.initial for k, s in patronymic.keys if letter_reading(s))
 
 
 def _patronymic_evidence(q: ParsedName, c: ParsedName, parts: list[Part]) -> float:

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
-from kartoteka.names.script import token_keys
+from kartoteka.names.script import letter_reading, token_keys, token_readings
 from kartoteka.vocab import name_tables, surname_rules
 
 PARTICLES = surname_rules().particles
@@ -75,8 +75,12 @@ def _given_key_classes() -> dict[str, frozenset[int]]:
     out: dict[str, set[int]] = {}
     for i, cls in enumerate(name_tables().given_classes):
         for name in cls:
-            for key, _ in token_keys(name):
-                out.setdefault(key, set()).add(i)
+            # Only the English transcriptions count here (`letter_reading`):
+            # the other languages' are not made, which a first check would
+            # otherwise pay for a thousand names.
+            for key, scheme in token_readings(name, ("english",)):
+                if letter_reading(scheme):
+                    out.setdefault(key, set()).add(i)
     return {k: frozenset(v) for k, v in out.items()}
 
 

@@ -23,6 +23,7 @@ import numpy.typing as npt
 from kartoteka.names.frozen import ROLES, Frozen, KeyTable, key_hashes
 from kartoteka.names.layers import Column
 from kartoteka.names.parse import NameToken
+from kartoteka.names.script import letter_reading
 
 I64 = npt.NDArray[np.int64]
 
@@ -92,8 +93,8 @@ def letter_bit(ch: str) -> int:
 
 def first_letters(token: NameToken) -> int:
     bits = 0
-    for k, _ in token.keys:
-        if k:
+    for k, scheme in token.keys:
+        if k and letter_reading(scheme):
             bits |= letter_bit(k[0])
     return bits
 
@@ -159,8 +160,11 @@ def _probes(token: NameToken) -> set[str]:
     # ones: a German spelling's reading differs from the record's Cyrillic
     # one by a letter, and deleting that letter on both sides meets. Each
     # probe is looked up among the exact keys and among the deletion keys.
+    # A transcription by German, French, Spanish or Italian rules counts only
+    # when it is a Cyrillic spelling's key exactly (`match_tokens`): its
+    # deletions would only bring near Latin names to be scored and dropped.
     keys = {k for k, _ in token.keys}
-    return keys.union(*(deletions(k) for k in keys))
+    return keys.union(*(deletions(k) for k, scheme in token.keys if letter_reading(scheme)))
 
 
 def extended(base: KeyTable | None, hashes: npt.NDArray[np.uint64], ids: I64) -> KeyTable:

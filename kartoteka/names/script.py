@@ -11,35 +11,25 @@ ICU does the script work that tables cannot: other scripts to Latin
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from pathlib import Path
 
 import icu
 
-from kartoteka.vocab import name_tables, surname_rules, transcription
+from kartoteka.names.schemes import CYRILLIC_ONLY, SCHEME_LABELS, letter_reading, transcription_scheme
+from kartoteka.vocab import files_digest, name_tables, surname_rules, transcription, transcription_languages
+
+__all__ = ["CYRILLIC_ONLY", "SCHEME_LABELS", "letter_reading"]
 
 CYRILLIC = re.compile(r"[\u0400-\u04FF]")
 LATIN_LETTER = re.compile(r"[a-z]")
 
-SCHEME_LABELS = {
-    "plain": "same spelling",
-    "english": "English transliteration",
-    "german": "German transliteration",
-    "french": "French transliteration",
-    "scholarly": "scholarly transliteration",
-    "cyrillic": "Cyrillic",
-    "ocr": "OCR reading",
-    "from_english": "Cyrillic transcription of an English name",
-    "misspelling": "common misspelling",
-}
 
-# Readings that only mean something against a Cyrillic spelling: a Latin
-# name's Russian transcription is compared with Cyrillic keys, never with
-# another Latin name's (Helms and Holmes must not meet through "хелмс").
-CYRILLIC_ONLY = frozenset({"from_english"})
 # At most this many Cyrillic transcriptions of one Latin word are kept.
 _MAX_TRANSCRIPTIONS = 32
 
@@ -172,30 +162,178 @@ def ocr_key(latin: str) -> str:
     return s
 
 
-_Rule = tuple[re.Pattern[str], tuple[str, ...]]
+class _Joined:
+    """Rules joined into one pattern: Python's alternation tries them in order
+    and takes the first that matches, as the rules say, in one call. Compiled
+    when first used: a one-off check meets a few letters of a few languages,
+    and compiling them all would cost it some 40 ms."""
+
+    __slots__ = ("compiled", "rule_of_group", "source")
+
+    def __init__(self, rules: list[tuple[int, re.Pattern[str]]]) -> None:
+        parts: list[str] = []
+        self.rule_of_group: dict[int, int] = {}  # the outer group of each rule -> the rule
+        group = 1
+        for n, pattern in rules:
+            self.rule_of_group[group] = n
+            parts.append(f"({pattern.pattern})")
+            group += 1 + pattern.groups
+        # No rules: a pattern that never matches (an empty one would match everywhere).
+        self.source = "|".join(parts) or "(?!)"
+        self.compiled: re.Pattern[str] | None = None
+
+    @property
+    def pattern(self) -> re.Pattern[str]:
+        if self.compiled is None:
+            self.compiled = re.compile(self.source)
+        return self.compiled
+
+
+def _join(rules: list[tuple[int, re.Pattern[str]]]) -> _Joined:
+    return _Joined(rules)
+
+
+@dataclass(frozen=True)
+class _Table:
+    simple: dict[str, int]  # a letter always written by its bare rule -> that rule
+    by_letter: dict[str, _Joined]  # the rules that can match at that letter
+    anywhere: _Joined  # those that can match at any other letter
+    spellings: tuple[tuple[str, ...], ...]  # per rule, its Cyrillic spellings
+    skeletons: tuple[tuple[str, ...], ...]  # the same, as skeleton letters
+    distinct: tuple[tuple[str, ...], ...]  # those skeletons, doubled letters single, without repeats
+    folded: bool
 
 
 @cache
-def _rules_at(language: str) -> tuple[dict[str, tuple[_Rule, ...]], tuple[_Rule, ...]]:
-    """The language's transcription rules by the letter at the position tried, and
-    those for any other letter. A rule whose pattern begins with a plain letter
-    can match only where that letter stands, so it is left out elsewhere; the
-    rest keep their order, and the first rule that matches is the one it was
-    when every rule was tried (about 70 regular expressions at every letter)."""
+def _table(language: str) -> _Table:
+    """Rules are tried at a letter only where they can match: a rule whose
+    every match begins with one of a few letters is left out elsewhere, and
+    the rules after a bare letter's own rule are never reached at that letter;
+    the rest keep their order, so the first rule that matches is the one it
+    was when every rule was tried (some 70 patterns at every letter). A letter
+    whose first rule is its bare self is written without a pattern at all."""
     rules = transcription()[language]
-    firsts = [_literal_first(pattern.pattern) for pattern, _ in rules]
-    by_letter = {
-        c: tuple(r for r, f in zip(rules, firsts, strict=True) if f in (c, None)) for c in set(firsts) if c is not None
-    }
-    return by_letter, tuple(r for r, f in zip(rules, firsts, strict=True) if f is None)
+    firsts = [_first_letters(pattern.pattern) for pattern, _ in rules]
+    letters = {c for f in firsts if f is not None for c in f}
+    by_letter: dict[str, _Joined] = {}
+    simple: dict[str, int] = {}
+    for c in letters:
+        tried: list[tuple[int, re.Pattern[str]]] = []
+        for n, ((pattern, _), f) in enumerate(zip(rules, firsts, strict=True)):
+            if f is None or c in f:
+                tried.append((n, pattern))
+                if pattern.pattern == c:
+                    break
+        if len(tried) == 1 and tried[0][1].pattern == c:
+            simple[c] = tried[0][0]
+        else:
+            by_letter[c] = _join(tried)
+    sk = name_tables().skeleton
+    skeletons = tuple(tuple("".join(sk.get(ch, "") for ch in sp.lower()) for sp in spellings) for _, spellings in rules)
+    return _Table(
+        simple=simple,
+        by_letter=by_letter,
+        anywhere=_join([(n, p) for n, ((p, _), f) in enumerate(zip(rules, firsts, strict=True)) if f is None]),
+        spellings=tuple(spellings for _, spellings in rules),
+        skeletons=skeletons,
+        distinct=tuple(tuple(dict.fromkeys(_collapse(k) for k in s)) for s in skeletons),
+        folded=language in transcription_languages().folded,
+    )
 
 
-def _literal_first(pattern: str) -> str | None:
-    """The letter every match of `pattern` begins with, where that is plain to see."""
+_LOOKBEHIND = re.compile(r"\(\?<[=!][^()]*\)")
+_CLASS = re.compile(r"\[([^\]\\^-]+)\]")
+
+
+def _first_letters(pattern: str) -> frozenset[str] | None:
+    """The letters every match of `pattern` begins with, where that is plain to
+    see: a letter or a class of letters, after "^" and lookbehinds (which
+    consume nothing). None when it is not."""
     body = pattern.removeprefix("^")
-    if "|" in body or not body or not body[0].isalpha() or body[1:2] in ("?", "*", "{"):
+    while (m := _LOOKBEHIND.match(body)) is not None:
+        body = body[m.end() :]
+    if (m := _CLASS.match(body)) is not None:
+        first, rest = frozenset(m.group(1)), body[m.end() :]
+    elif body and body[0].isalpha():
+        first, rest = frozenset(body[0]), body[1:]
+    else:
         return None
-    return body[0]
+    if _top_level_bar(body) or rest[:1] in ("?", "*", "{") or not all(c.isalpha() for c in first):
+        return None
+    return first
+
+
+def _top_level_bar(pattern: str) -> bool:
+    """An alternative outside every group ("a|b"), which may begin elsewhere."""
+    depth, escaped, in_class = 0, False, False
+    for c in pattern:
+        if escaped:
+            escaped = False
+        elif c == "\\":
+            escaped = True
+        elif in_class:
+            in_class = c != "]"
+        elif c == "[":
+            in_class = True
+        elif c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "|" and depth == 0:
+            return True
+    return False
+
+
+def _word(latin: str, folded: bool) -> str:
+    if folded:
+        return plain_key(latin) if not latin.isalpha() or not latin.isascii() else latin.lower()
+    # Diacritics and doubled letters are rules of their own (Müller, Peña).
+    word = unicodedata.normalize("NFC", latin.lower())
+    return word if word.isalpha() else "".join(c for c in word if c.isalpha())
+
+
+def rules_matched(word: str, language: str) -> list[int]:
+    """The rules that write `word`, in order: at each position the first rule
+    that matches there; a letter no rule matches is dropped."""
+    table = _table(language)
+    found: list[int] = []
+    simple, by_letter, anywhere = table.simple, table.by_letter, table.anywhere
+    i, end = 0, len(word)
+    while i < end:
+        c = word[i]
+        rule = simple.get(c)
+        if rule is not None:
+            found.append(rule)
+            i += 1
+            continue
+        joined = by_letter.get(c, anywhere)
+        m = (joined.compiled or joined.pattern).match(word, i)
+        if m is None:
+            i += 1
+        elif m.end() == i:
+            # A pattern matched an empty string, which the one-by-one reading
+            # skips to try the next rule: read this word that way.
+            return _rules_one_by_one(word, language)
+        else:
+            found.append(joined.rule_of_group[m.lastindex or 0])
+            i = m.end()
+    return found
+
+
+def _rules_one_by_one(word: str, language: str) -> list[int]:
+    rules = transcription()[language]
+    found: list[int] = []
+    i = 0
+    while i < len(word):
+        for n, (pattern, _) in enumerate(rules):
+            m = pattern.match(word, i)
+            if m is not None and m.end() > i:
+                found.append(n)
+                i = m.end()
+                break
+        else:
+            i += 1
+    return found
 
 
 def transcribe(latin: str, language: str = "english") -> tuple[str, ...]:
@@ -207,28 +345,67 @@ def transcribe(latin: str, language: str = "english") -> tuple[str, ...]:
     first choices, all second choices...), and the fuzzy comparison absorbs
     the mixed cases.
     """
-    word = plain_key(latin) if not latin.isalpha() or not latin.isascii() else latin.lower()
-    by_letter, anywhere = _rules_at(language)
-    pieces: list[tuple[str, ...]] = []
-    i = 0
-    while i < len(word):
-        for pattern, spellings in by_letter.get(word[i], anywhere):
-            m = pattern.match(word, i)
-            if m is not None and m.end() > i:
-                pieces.append(spellings)
-                i = m.end()
-                break
+    table = _table(language)
+    pieces = [table.spellings[n] for n in rules_matched(_word(latin, table.folded), language)]
+    return tuple(dict.fromkeys(o for o in _combine(pieces, pieces) if o))
+
+
+def transcription_keys(latin: str, language: str) -> tuple[str, ...]:
+    """The skeletons of `transcribe(latin, language)`, in the same order, made
+    from each spelling's skeleton letters: spellings that reduce to the same
+    letters (е, э) are combined once."""
+    return _word_keys(_word(latin, _table(language).folded), language)
+
+
+def _word_keys(word: str, language: str) -> tuple[str, ...]:
+    table = _table(language)
+    matched = rules_matched(word, language)
+    combos = 1
+    for n in matched:
+        combos *= len(table.spellings[n])
+    if combos > _MAX_TRANSCRIPTIONS:
+        out = _combine([table.skeletons[n] for n in matched], [])
+        return tuple(dict.fromkeys(k for k in (_sibilant_vowel(_collapse(o)) for o in out) if k))
+    # Every combination, built piece by piece, a doubled letter made single
+    # where pieces meet (each piece is single inside): `_collapse` of the
+    # whole. A prefix reached twice is extended twice and dropped at the end,
+    # which keeps each key where it first comes.
+    keys = [""]
+    distinct = table.distinct
+    for n in matched:
+        options = distinct[n]
+        if len(options) == 1:
+            piece = options[0]
+            if piece:
+                keys = [k + (piece[1:] if k[-1:] == piece[:1] else piece) for k in keys]
         else:
-            i += 1
+            keys = [k + (p[1:] if k[-1:] == p[:1] else p) for k in keys for p in options]
+    return tuple(k for k in dict.fromkeys(_sibilant_vowel(k) if "o" in k else k for k in keys) if k)
+
+
+def _combine(pieces: list[tuple[str, ...]], distinct: list[tuple[str, ...]]) -> list[str]:
+    """All combinations (of `distinct`, the same strings as `pieces`'s without
+    repeats) when `pieces` has few; else the k-th choices of `pieces` together."""
     combos = 1
     for p in pieces:
         combos *= len(p)
     if combos <= _MAX_TRANSCRIPTIONS:
-        out = ["".join(c) for c in itertools.product(*pieces)]
-    else:
-        width = max(len(p) for p in pieces)
-        out = ["".join(p[min(k, len(p) - 1)] for p in pieces) for k in range(width)]
-    return tuple(dict.fromkeys(o for o in out if o))
+        return ["".join(c) for c in itertools.product(*distinct)]
+    width = max(len(p) for p in pieces)
+    return ["".join(p[min(k, len(p) - 1)] for p in pieces) for k in range(width)]
+
+
+def readings_fingerprint() -> str:
+    """What the readings of a token (`token_keys`) are made from: the name
+    vocabulary, this module, the scheme names and the parser. A persisted
+    index whose fingerprint differs holds another engine's readings and is
+    rebuilt."""
+    here = Path(__file__)
+    code = b"".join(here.with_name(module).read_bytes() for module in ("script.py", "schemes.py", "parse.py"))
+    vocab = files_digest(
+        ("transliteration.yml", "titles.yml", "given_names.yml", "patronymics.yml", "surnames.yml", "transcription.yml")
+    )
+    return hashlib.blake2b(code + vocab.encode(), digest_size=8).hexdigest()
 
 
 def misspelled(skeleton: str) -> str:
@@ -249,6 +426,12 @@ def token_keys(token: str) -> tuple[tuple[str, str], ...]:
 
     Returns (key, scheme) pairs, most literal first, without duplicate keys.
     """
+    return token_readings(token, tuple(transcription_languages().labels))
+
+
+def token_readings(token: str, languages: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """`token_keys` with the transcriptions of `languages` only: the keys that
+    count as `letter_reading`s are those of `token_readings(token, ("english",))`."""
     token = unicodedata.normalize("NFC", token)
     keys: dict[str, str] = {}
     if is_cyrillic(token):
@@ -274,6 +457,15 @@ def token_keys(token: str) -> tuple[tuple[str, str], ...]:
         for key, scheme in list(keys.items()):
             if scheme in name_tables().schemes:
                 keys.setdefault(misspelled(key), "misspelling")
-        for cyr in transcribe(latin, "english"):
-            keys.setdefault(skeleton_of_cyrillic(cyr), "from_english")
+        # A key several languages' rules write is named for all of them
+        # (Kohl is Коль by English and German rules alike).
+        written: dict[str, list[str]] = {}
+        # The word each language's rules read, made once for all of them.
+        words = {folded: _word(latin, folded) for folded in (True, False)}
+        folded_languages = transcription_languages().folded
+        for language in languages:
+            for key in _word_keys(words[language in folded_languages], language):
+                written.setdefault(key, []).append(language)
+        for key, writers in written.items():
+            keys.setdefault(key, transcription_scheme(writers))
     return tuple((k, s) for k, s in keys.items() if k)

@@ -7,6 +7,7 @@ and the key), and exposed as frozen structures.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -210,6 +211,35 @@ def surname_rules() -> SurnameRules:
         particles=frozenset(str(p).lower() for p in _require(data, "particles", list, f)),
         misspellings={str(k): str(v) for k, v in mis.items()},
     )
+
+
+@dataclass(frozen=True)
+class TranscriptionLanguages:
+    labels: dict[str, str]  # language -> its name in explanations, in table order
+    folded: frozenset[str]  # languages whose rules see the ASCII-folded word
+
+
+@cache
+def transcription_languages() -> TranscriptionLanguages:
+    f = "transcription.yml"
+    data = _load(f)
+    labels = _require(data, "labels", dict, f)
+    languages = [str(lang) for lang in _require(data, "languages", dict, f)]
+    if set(labels) != set(languages):
+        raise VocabError(f"vocab/{f}: labels must name exactly the languages ({', '.join(languages)})")
+    return TranscriptionLanguages(
+        labels={lang: str(labels[lang]) for lang in languages},
+        folded=frozenset(str(lang) for lang in data.get("folded") or []),
+    )
+
+
+def files_digest(names: tuple[str, ...]) -> str:
+    """A digest of these vocabulary files as shipped: what was derived from them
+    and kept (the persisted name index) is stale once it changes."""
+    h = hashlib.blake2b(digest_size=8)
+    for name in names:
+        h.update(resources.files(__package__).joinpath(name).read_bytes())
+    return h.hexdigest()
 
 
 @cache

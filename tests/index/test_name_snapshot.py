@@ -169,3 +169,22 @@ def test_a_file_ahead_of_the_archive_is_rebuilt(arch: Archive, tmp_path: Path) -
     ahead.save(snapshot(arch))
     assert_current(arch)
     assert name_snapshot.Frozen.load(snapshot(arch)).stamp["seq"] == arch._ctx.store.name_change_seq()
+
+
+@pytest.mark.parametrize("readings", [None, "another engine"])
+def test_a_file_of_another_engines_readings_is_rebuilt(arch: Archive, tmp_path: Path, readings: str | None) -> None:
+    """A file written before the name vocabulary or the reading code changed
+    (None: before files carried the stamp at all) holds other token keys: a
+    query would miss what the new readings find (a German transcription)."""
+    arch.check("Zorin")
+    frozen = name_snapshot.Frozen.load(snapshot(arch))
+    assert frozen.stamp["readings"] == name_snapshot.readings_fingerprint()
+    stamp = {k: v for k, v in frozen.stamp.items() if k != "readings"}
+    if readings is not None:
+        stamp["readings"] = readings
+    old = name_snapshot.Frozen(**{**frozen.__dict__, "stamp": stamp})
+    tmp = tmp_path / "old.names-index"
+    old.save(tmp)
+    shutil.copy(tmp, snapshot(arch))
+    assert_current(arch)
+    assert name_snapshot.Frozen.load(snapshot(arch)).stamp["readings"] == name_snapshot.readings_fingerprint()

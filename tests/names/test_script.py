@@ -41,15 +41,20 @@ def test_romanise_schemes() -> None:
     assert romanise("Крючков", "french") == "Krioutchkov"
 
 
-def test_transcription_rules_picked_by_letter_as_when_all_are_tried(monkeypatch: pytest.MonkeyPatch) -> None:
-    # transcribe tries at each letter only the rules that can match there;
-    # the first that matches must be the one found by trying every rule.
+@pytest.mark.parametrize("language", ["english", "german", "french", "spanish", "italian"])
+def test_transcription_rules_joined_pick_as_when_tried_one_by_one(language: str) -> None:
+    # A language's rules are joined into one pattern; at each position the
+    # rule it takes must be the first one that matches when every rule is
+    # tried in turn, and the keys must be the skeletons of the spellings, in
+    # their order.
     from kartoteka.names import lexicon, script
-    from kartoteka.vocab import transcription
 
     words = {"harvey", "oswald", "mcnamara", "angleton", "hoover", "whitehead", "schmidt", "yates", "müller", "x"}
+    words |= {"guillaume", "françois", "peña", "castillo", "giuseppe", "togliatti", "sciascia", "heinrich", "jürgen"}
     words |= set(lexicon._census("dist.male.first")) | set(lexicon._census("dist.all.last"))
-    picked = {w: script.transcribe(w) for w in words}
-    monkeypatch.setattr(script, "_rules_at", lambda language: ({}, transcription()[language]))
-    assert {w: script.transcribe(w) for w in words} == picked
+    for w in words:
+        word = script._word(w, language == "english")
+        assert script.rules_matched(word, language) == script._rules_one_by_one(word, language), w
+        keys = dict.fromkeys(k for k in (script.skeleton_of_cyrillic(c) for c in script.transcribe(w, language)) if k)
+        assert script.transcription_keys(w, language) == tuple(keys), w
     assert len(words) > 1000
