@@ -24,6 +24,7 @@ from tests.store.transfer_helpers import (
     answers,
     cli,
     digest,
+    lengthen_trail,
     rewrite,
     rich_archive,
     tables,
@@ -312,14 +313,7 @@ def test_kill_9_during_the_import_leaves_the_target_as_it_was(
     exported: tuple[Path, object, object], tmp_path: Path
 ) -> None:
     dest = _copy(exported[0], tmp_path)
-    # A long import: 300,000 more rows in the trail, so the kill lands inside the transaction.
-    lines = (dest / "trail/audit.jsonl").read_bytes().splitlines(keepends=True)
-    last = json.loads(lines[-1])
-    extra = [
-        json.dumps({**last, "seq": last["seq"] + i, "subjects": "[]"}, separators=(",", ":")).encode() + b"\n"
-        for i in range(1, 300_001)
-    ]
-    rewrite(dest, "trail/audit.jsonl", b"".join(lines + extra))
+    lengthen_trail(dest)  # a long import: the kill lands inside the transaction
     target = tmp_path / "t.db"
     assert cli("--archive", str(target), "init")[0] == 0
     key = digest(tmp_path / "t.db.audit-key")

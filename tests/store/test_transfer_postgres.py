@@ -26,7 +26,16 @@ import pytest
 from kartoteka.archive import Archive
 from kartoteka.store.location import parse
 from tests.backends import fresh_database, pg_location
-from tests.store.transfer_helpers import ANALYST_PASSWORD, TRUE_NAME, answers, cli, rewrite, rich_archive, tables
+from tests.store.transfer_helpers import (
+    ANALYST_PASSWORD,
+    TRUE_NAME,
+    answers,
+    cli,
+    lengthen_trail,
+    rewrite,
+    rich_archive,
+    tables,
+)
 
 
 @pytest.fixture(scope="module")
@@ -239,14 +248,7 @@ def test_kill_9_during_an_import_into_postgresql_leaves_it_as_it_was(
 ) -> None:
     dest = tmp_path / "exp"
     shutil.copytree(exported, dest)
-    # A long import: 300,000 more rows in the trail, so the kill lands inside the transaction.
-    lines = (dest / "trail/audit.jsonl").read_bytes().splitlines(keepends=True)
-    last = json.loads(lines[-1])
-    extra = [
-        json.dumps({**last, "seq": last["seq"] + i, "subjects": "[]"}, separators=(",", ":")).encode() + b"\n"
-        for i in range(1, 300_001)
-    ]
-    rewrite(dest, "trail/audit.jsonl", b"".join(lines + extra))
+    lengthen_trail(dest)  # a long import: the kill lands inside the transaction
     url = pg_location(pg_database, tmp_path / "keys", "killed.db")
     assert cli("--archive", url, "init")[0] == 0
     before = _rows(url)

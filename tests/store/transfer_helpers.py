@@ -100,6 +100,18 @@ def rewrite(export: Path, rel: str, data: bytes) -> None:
     (export / "manifest.json").write_text(json.dumps(manifest))
 
 
+def lengthen_trail(export: Path, extra: int = 300_000) -> None:
+    """Add `extra` audit entries to an export's trail, so that an import of it
+    runs long enough for a kill to land inside its transaction."""
+    lines = (export / "trail/audit.jsonl").read_bytes().splitlines(keepends=True)
+    last = json.loads(lines[-1])
+    more = [
+        json.dumps({**last, "seq": last["seq"] + i, "subjects": "[]"}, separators=(",", ":")).encode() + b"\n"
+        for i in range(1, extra + 1)
+    ]
+    rewrite(export, "trail/audit.jsonl", b"".join(lines + more))
+
+
 def answers(path: Path, user: str | None) -> list[object]:
     """What a viewer is told: documents, a document, search, check, cards, dossier, timeline."""
     arch = Archive(path, user=user)
