@@ -40,6 +40,7 @@ from kartoteka.names.compare import compare_names
 from kartoteka.names.index import NameIndex
 from kartoteka.names.lexicon import sex_of
 from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_name
+from kartoteka.names.schemes import letter_reading
 from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
 
@@ -54,8 +55,18 @@ def entity_id_for(store: Store, kind: str, document_id: str, start: int, end: in
 
 
 def same_token(a: NameToken, b: NameToken) -> bool:
-    keys_b = {k for k, _ in b.keys}
-    return any(k in keys_b for k, _ in a.keys)
+    """Whether two tokens share a reading. A transcription by German, French, Spanish
+    or Italian rules counts only against a Cyrillic spelling (as in `match_tokens`):
+    between two Latin names it makes different people one ("Perret" and "Perez" are
+    both Пере by French rules, "Martins" and "Martin" both Мартен)."""
+    schemes_b: dict[str, list[str]] = {}
+    for k, s in b.keys:
+        schemes_b.setdefault(k, []).append(s)
+    for k, sa in a.keys:
+        for sb in schemes_b.get(k, ()):
+            if (letter_reading(sa) and letter_reading(sb)) or "cyrillic" in (sa, sb):
+                return True
+    return False
 
 
 def given_compatible(a: NameToken, b: NameToken) -> bool:
@@ -152,6 +163,8 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                     if id(c) not in seen:
                         seen.add(id(c))
                         fitting.append(c)
+            # A shared key is not always a shared name (`same_token`).
+            fitting = [c for c in fitting if any(q.surname and same_token(q.surname, p.surname) for q in c.parsed)]
             if p.given:
                 # A full name or initials must fit the cluster's given name, as
                 # this mention's readers see the cluster (a hidden "Pavel Zorin"
