@@ -28,6 +28,7 @@ class CardSources:
         self.store = store
         self.readers = readers
         self._seen: dict[str, list[ParsedName]] = {}
+        self._seen_forms: dict[str, set[str]] = {}
         self._every: dict[str, list[ParsedName]] = {}
         self._read: set[str] = set()
         # A card's sources share a few labels: each pair judged once.
@@ -45,6 +46,7 @@ class CardSources:
             self._every.setdefault(eid, []).append(parsed)
             if self._shown(doc_label, label):
                 self._seen.setdefault(eid, []).append(parsed)
+                self._seen_forms.setdefault(eid, set()).add(_form(parsed))
 
     def _shown(self, doc_label: str | None, label: str) -> bool:
         if self.readers is None:
@@ -59,6 +61,17 @@ class CardSources:
         """The card's names from sources all the readers see (none: not a card they see)."""
         return self._seen.get(eid, [])
 
+    def shows(self, eid: str, name: str) -> bool:
+        """Is `name`, a name the name index holds for the card, one of the
+        names the readers see of it (compared as parsed, titles dropped)?"""
+        return _form(parse_name(alias_form(name))) in self._seen_forms.get(eid, ())
+
     def unseen(self, eid: str) -> list[ParsedName]:
         """Every name of a card none of whose sources all the readers see (else none)."""
         return [] if eid in self._seen else self._every.get(eid, [])
+
+
+def _form(p: ParsedName) -> str:
+    # "Colonel Ivan Petrov" on file as "Ivan Petrov", "IVAN PETROV" as seen in
+    # a cable: one name.
+    return p.display.casefold()

@@ -335,10 +335,21 @@ class Resolver:
         # readers may not see never take the places of those they see.
         pools = [sources.seen] if readers is None else [sources.seen, sources.unseen]
         for names_of in pools:
+            # In the pool of cards the readers see, a card is ranked by the names
+            # they see of it only: a hidden alias must not place it among the 50.
+            by_name = sources.shows if readers is not None and names_of == sources.seen else None
 
-            def accept(ids: list[str], names_of: Callable[[str], list[ParsedName]] = names_of) -> set[str]:
-                sources.read(ids)
-                return {e for e in ids if names_of(e) and self._visible(e)}
+            def accept(
+                records: list[tuple[str, str]],
+                names_of: Callable[[str], list[ParsedName]] = names_of,
+                by_name: Callable[[str, str], bool] | None = by_name,
+            ) -> set[tuple[str, str]]:
+                sources.read(e for e, _ in records)
+                return {
+                    (e, name)
+                    for e, name in records
+                    if names_of(e) and self._visible(e) and (by_name is None or by_name(e, name))
+                }
 
             found = {h.entity_id for q in queries for h in self.names.search(q, limit=50, accept=accept)}
             scored = [(score, eid) for eid in sorted(found) if (score := fits(eid, names_of(eid))) > 0]

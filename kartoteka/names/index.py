@@ -74,8 +74,11 @@ FAMILY_CACHE = 4096
 
 F64 = npt.NDArray[np.float64]
 I64 = npt.NDArray[np.int64]
-# Which of these entity ids may be candidates (`NameIndex.search(accept=...)`).
-Accept = Callable[[list[str]], Set[str]]
+# Which of these records, (entity id, the name on file), may be candidates
+# (`NameIndex.search(accept=...)`). By record, not by entity: a card its
+# readers may see can hold a name they may not (a hidden alias), and that
+# name must not rank the card among the candidates.
+Accept = Callable[[list[tuple[str, str]]], Set[tuple[str, str]]]
 
 
 @dataclass(frozen=True)
@@ -109,22 +112,27 @@ class NameIndex(Tables):
         self._given_cache.clear()
         self._family_cache.clear()
 
+    def _record(self, rid: int) -> tuple[str, str]:
+        """(entity id, name on file) of a record."""
+        return self._eids[int(self._r_entity[rid])], self._r_raw[rid]
+
     # searching -----------------------------------------------------------------
     def search(
         self, query: str | ParsedName, limit: int = 10, floor: float = MIN_REPORTED, accept: Accept | None = None
     ) -> list[Hit]:
         """The `limit` best entities for `query` scoring at least `floor`.
 
-        With `accept`, only the entities it accepts are candidates, and the cut
-        is taken among them: the answer is the one an index holding only their
-        names would give, but for the counts the commonness factor and "on
-        file" are read from (those are of the whole index). `accept` is asked
-        about the candidates best first, in growing batches, only as far as
-        the cut needs, and about each entity once per search."""
+        With `accept`, only the records (entity, name) it accepts are
+        candidates, and the cut is taken among them: the answer is the one an
+        index holding only those names would give, but for the counts the
+        commonness factor and "on file" are read from (those are of the whole
+        index). `accept` is asked about the candidates best first, in growing
+        batches, only as far as the cut needs, and about each record once per
+        search."""
         q = parse_name(query) if isinstance(query, str) else query
         if q.is_empty or limit <= 0:
             return []
-        judge = None if accept is None else _Judge(accept, self._eids.__getitem__)
+        judge = None if accept is None else _Judge(accept, self._record)
         hits = self._search(q, limit, floor, judge)
         others: list[Reading] = list(readings(q))
         if q.surname is None and q.patronymic is not None:
@@ -175,16 +183,15 @@ class NameIndex(Tables):
         record tied with the last of them). Which records are kept depends on the
         accepted ones alone; the others only decide how far the reading goes."""
         cap = 4 * (limit + _SHORTLIST_EXTRA)
-        entity = self._r_entity.take(rids)
         if len(rids) <= cap:
-            ok = judge(entity)
+            ok = judge(rids)
             return rids[ok], base[ok]
         order = np.argsort(-base, kind="stable")
         parts: list[I64] = []
         start, step = 0, cap
         while start < len(order):
             batch = order[start : start + step]
-            parts.append(batch[judge(entity.take(batch))])
+            parts.append(batch[judge(rids.take(batch))])
             start, step = start + len(batch), 2 * step
             got = np.concatenate(parts)
             if len(got) < cap:
@@ -453,21 +460,21 @@ class NameIndex(Tables):
 
 
 class _Judge:
-    """`accept` asked once per entity of one search, by entity index."""
+    """`accept` asked once per record of one search, by record index."""
 
-    def __init__(self, accept: Accept, entity_id: Callable[[int], str]) -> None:
+    def __init__(self, accept: Accept, record: Callable[[int], tuple[str, str]]) -> None:
         self.accept = accept
-        self.entity_id = entity_id
+        self.record = record
         self.verdict: dict[int, bool] = {}
 
-    def __call__(self, entities: npt.NDArray[np.int32]) -> npt.NDArray[np.bool_]:
-        new = [e for e in np.unique(entities).tolist() if e not in self.verdict]
+    def __call__(self, rids: I64) -> npt.NDArray[np.bool_]:
+        new = [r for r in np.unique(rids).tolist() if r not in self.verdict]
         if new:
-            ids = [self.entity_id(e) for e in new]
-            accepted = self.accept(ids)
-            self.verdict.update((e, i in accepted) for e, i in zip(new, ids, strict=True))
+            pairs = [self.record(r) for r in new]
+            accepted = self.accept(pairs)
+            self.verdict.update((r, pair in accepted) for r, pair in zip(new, pairs, strict=True))
         verdict = self.verdict
-        return np.fromiter((verdict[e] for e in entities.tolist()), dtype=np.bool_, count=len(entities))
+        return np.fromiter((verdict[r] for r in rids.tolist()), dtype=np.bool_, count=len(rids))
 
 
 def _fuller(a: str, b: str) -> bool:

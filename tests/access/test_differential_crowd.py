@@ -81,3 +81,48 @@ def test_hidden_namesakes_do_not_crowd_a_visible_card_out(base: Location, tmp_pa
     a = read_everything(plain, NAMES, WORDS)
     b = read_everything(crowded, NAMES, WORDS)
     assert a == b, first_difference(a, b)
+
+
+# Sixty visible "Colonel X Petrov" cards, each named three times, and a
+# visible "Mr. Petrov" card; in one world the owner gives each of the sixty a
+# TS alias "Andrei Petrov" before a U cable names Andrei Petrov. Judged by
+# card, the sixty were ranked by the hidden alias, took every place of the
+# 50 for "Andrei Petrov" and of the ties for "Petrov", and the cable's
+# mention, which joins "Mr. Petrov" without the aliases, got a card of its own.
+VISIBLE = [
+    Doc(
+        f"u{i:02}.txt",
+        f"(U) Colonel {g} Petrov arrived in Vienna in 1975.\n\n(U) Colonel {g} Petrov left Vienna in 1976.\n\n"
+        f"(U) Colonel {g} Petrov returned to Moscow in 1977.\n",
+    )
+    for i, g in enumerate(GIVEN)
+]
+PROBE = Doc("probe.txt", "(U) Andrei Petrov met the journalist Duarte Mendes in Lisbon in 1977.\n")
+
+
+def _world(base: Location, folder: Path, aliases: bool) -> Location:
+    path = build(base, folder, World([*VISIBLE, LATER]))
+    arch = Archive(path)
+    try:
+        if aliases:
+            for c in _people(arch):
+                if str(c["name"]).endswith(" Petrov"):
+                    arch.alias(str(c["entity_id"]), "Andrei Petrov", label="TS")
+        list(arch.ingest([PROBE.raw()], label="U"))
+    finally:
+        arch.close()
+    return path
+
+
+def test_hidden_aliases_of_visible_cards_do_not_crowd_a_visible_card_out(base: Location, tmp_path: Path) -> None:
+    plain = _world(base, tmp_path / "a", aliases=False)
+    aliased = _world(base, tmp_path / "b", aliases=True)
+    low = Archive(plain, user=LOW)
+    try:
+        # The world is what the test means: the cable's Andrei Petrov joined "Mr. Petrov".
+        assert [c["mentions"] for c in _people(low) if c["name"] == "Andrei Petrov"] == [2]
+    finally:
+        low.close()
+    a = read_everything(plain, NAMES, WORDS)
+    b = read_everything(aliased, NAMES, WORDS)
+    assert a == b, first_difference(a, b)
