@@ -185,12 +185,7 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                     target = max(fitting, key=lambda c: seen_at[id(c)])
             elif fitting:
                 target = max(fitting, key=lambda c: last_seen[id(c)])
-        elif p.given and p.patronymic is None:
-            # A lone given name ("John", "Oleg") is no evidence of whom it
-            # names: the document's only John may be another John, or a
-            # first name in passing. It stays a mention of no card.
-            continue
-        elif p.given:
+        elif p.given and p.patronymic is not None:
             # An address form ("Oleg Danilovich") joins the one person of the
             # document whose given name and patronymic fit, among those its
             # readers see, by the names they see.
@@ -201,12 +196,16 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                     shown is not None
                     and shown.given
                     and given_compatible(shown.given[0], p.given[0])
-                    and (p.patronymic is None or shown.patronymic is None or same_token(shown.patronymic, p.patronymic))
+                    and (shown.patronymic is None or same_token(shown.patronymic, p.patronymic))
                 ):
                     fitting.append(c)
             if len(fitting) == 1:
                 target = fitting[0]
-        elif p.patronymic is not None:
+        elif p.given or p.patronymic is not None:
+            # A lone given name ("John", "Oleg") is no evidence of whom it
+            # names: the document's only John may be another John, or a
+            # first name in passing. It stays a mention of no card; so does a
+            # lone patronymic.
             continue
         if target is None:
             target = Cluster(best=p)
@@ -333,11 +332,12 @@ class Resolver:
         # and those who see its sources see what the match was made by. Each pool is
         # searched by itself, so that its 50 best are of its own cards: cards the
         # readers may not see never take the places of those they see.
-        pools = [sources.seen] if readers is None else [sources.seen, sources.unseen]
-        for names_of in pools:
-            # In the pool of cards the readers see, a card is ranked by the names
-            # they see of it only: a hidden alias must not place it among the 50.
-            by_name = sources.shows if readers is not None and names_of == sources.seen else None
+        # In the pool of cards the readers see, a card is ranked by the names they see
+        # of it only (`by_name`): a hidden alias must not place it among the 50.
+        Pool = tuple[Callable[[str], list[ParsedName]], Callable[[str, str], bool] | None]
+        seen: Pool = (sources.seen, None if readers is None else sources.shows)
+        pools: list[Pool] = [seen] if readers is None else [seen, (sources.unseen, None)]
+        for names_of, by_name in pools:
 
             def accept(
                 records: list[tuple[str, str]],
