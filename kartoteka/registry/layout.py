@@ -29,7 +29,7 @@ it, so a portion mark at its start governs all of it.
 Offsets always point into the original text: nothing is rewritten, only
 grouped. Pure functions; the vocabulary of what a banner or a stamp is comes
 in through `classify`, the words of the line cues from `vocab/layout.yml`
-(`registry.line_cues`). Component: "kartoteka.layout.v3".
+(`registry.line_cues`). Component: "kartoteka.layout.v4".
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ from kartoteka.registry import line_cues as cue
 # v3: subject titles run on, date keys take the date below, stacked column
 # headings, numbers and cable surnames that end a sentence, a bracket that
 # closes a phrase at the end of a full line.
-COMPONENT = "kartoteka.layout.v3"
+# v4: a line ending in "dated" takes the date below; a cable's distribution
+# list wraps over its line ends.
+COMPONENT = "kartoteka.layout.v4"
 
 # Paragraphs longer than this are cut: OCR pages without blank lines would
 # otherwise become one huge portion, useless as a citation, and a model fed
@@ -222,6 +224,15 @@ def join_reason(a: Line, b: Line, page: _Page, portion_mark: re.Pattern[str], ac
         # line ("Distribution:", "Authorized by:") head a list or a
         # signature block more often than they take a value below them.
         return "field"
+    if b.gap <= 1 and not across_page and cue.ends_date_key(a_text) and cue.starts_date(b.text):
+        # "... Letter (OLC 78-3011) dated" / "18 August 1978": the date a
+        # line ends by announcing is below it; a date is no words, so the
+        # connecting-word rule below would not see it.
+        return "dated"
+    if b.gap <= 1 and a.text.rstrip().endswith(",") and cue.routing_list(a.text) and cue.routing_list(b.text):
+        # "INFO: DCI, D/DCI, EX/DIR, DDP, CS/RF," / "VR, FILE, CA/PEG, ...":
+        # a cable's distribution list wraps; its codes are no words.
+        return "routing"
     joining = cue.ends_joining(a_text) or cue.open_bracket(a_text)
     # Connecting words join only lines made of words: a smudge ending in "a"
     # or "on" is no sentence left open.

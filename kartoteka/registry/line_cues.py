@@ -180,6 +180,45 @@ def date_alone(line: str) -> bool:
     return bool(_DATE_ALONE.match(line))
 
 
+# A date written out at a line's start: "18 August 1978", "4 June 1965",
+# "January 1964", "26 MAR 66" (month names and their three-letter forms).
+_MONTHS = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_DATE_START = re.compile(
+    rf"^\W*(?:\d{{1,2}}\s+{_MONTHS}\.?\s+\d{{2,4}}|{_MONTHS}\.?\s+\d{{1,2}},?\s+\d{{4}}|{_MONTHS}\s+\d{{4}}"
+    rf"|\d{{1,4}}[/.-]\d{{1,2}}[/.-]\d{{2,4}})\b",
+    re.IGNORECASE,
+)
+
+
+def ends_date_key(line: str) -> bool:
+    """A line whose last word names a date ("... (OLC 78-3011) dated")."""
+    toks = _WORDS.findall(line)
+    return bool(toks) and toks[-1].lower() in cues().date_keys and not line.rstrip().endswith((".", ":"))
+
+
+def starts_date(line: str) -> bool:
+    """A line that opens with a date ("18 August 1978", "6/1/2015 ...")."""
+    return bool(_DATE_START.match(line))
+
+
+_ROUTING_ITEM = re.compile(r"^[\W]*[A-Z][A-Z0-9]*(?:/[A-Z0-9]+)*(?:\s\d{1,2})?(?:\s\([^)]*\))?\W*$")
+
+
+def routing_list(line: str) -> bool:
+    """A cable's distribution list: three or more comma-separated office
+    codes, most of them short capitals ("CI/OPS, CA/PEG, FI/D, WH 8")."""
+    body = _KEY_OF_LINE.sub("", line)
+    body = re.sub(r"^\W*(?:ACTION|INFO|DISTRIBUTION|TO|CC)\s*[:;]", "", body.strip(), flags=re.IGNORECASE)
+    items = [i.strip() for i in re.split(r"[,;]", body) if i.strip()]
+    if len(items) < 3:
+        return False
+    codes = sum(1 for i in items if len(i) <= 14 and _ROUTING_ITEM.match(i))
+    return codes >= 0.6 * len(items) and sum("/" in i for i in items) >= 1
+
+
 # Numbers that end a sentence: a year, a date, a section ("1963.", "16, 1957.",
 # "10-9."). Runs of five digits or more are file and document numbers, which
 # stand on their own lines.

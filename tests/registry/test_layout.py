@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kartoteka.registry.layout import starts_paragraph
-from kartoteka.registry.line_cues import bracket_closes_phrase, cues, word_share
+from kartoteka.registry.line_cues import bracket_closes_phrase, cues, routing_list, word_share
 from kartoteka.registry.structure import analyse, masked_text
 from kartoteka.vocab import markings
 
@@ -283,3 +283,19 @@ def test_a_cable_surname_ending_its_sentence_is_its_tail() -> None:
 def test_a_bracket_closing_a_full_line_ends_no_sentence() -> None:
     assert bracket_closes_phrase("liaison with the Central Intelligence Agency (CIA)")
     assert not bracket_closes_phrase("as the station reported (see below.)")
+
+
+# Cues of layout v4, from the development files 50-69 (examples fictional).
+
+
+def test_a_line_ending_dated_takes_the_date_below_it() -> None:
+    text = "References:\n\nA. Letter from the Committee (OLC 64-1021) dated\n18 August 1964\n\nB. Memorandum\n"
+    assert _joined(text, "dated", "18 August 1964")
+    assert not _joined(text, "18 August 1964", "B. Memorandum")
+
+
+def test_a_cables_distribution_list_is_told_from_a_list_of_names() -> None:
+    assert routing_list("INFO: DCI, D/DCI, EX/DIR, DDP, CS/RF,")
+    assert routing_list("VR, FILE, CA/PEG, CA/PROP, CI/OPS, CI/IC 2, FI/D")
+    assert not routing_list("Present were Petrov, Smith, Jones and Brown,")
+    assert not routing_list("MOSCOW, LENINGRAD, KIEV,")  # capitals, but no office code
