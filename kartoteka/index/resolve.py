@@ -43,6 +43,7 @@ from kartoteka.names.parse import NameToken, ParsedName, given_classes, parse_na
 from kartoteka.names.schemes import letter_reading
 from kartoteka.names.script import is_cyrillic
 from kartoteka.store.base import Store
+from kartoteka.vocab import offices
 
 COMPONENT = "kartoteka.resolve.v1"
 KIND_PREFIX = {"PERSON": "per", "ORG": "org", "PLACE": "pla", "CRYPTONYM": "cry"}
@@ -73,6 +74,26 @@ def given_compatible(a: NameToken, b: NameToken) -> bool:
     if a.is_initial or b.is_initial:
         return a.initial == b.initial
     return same_token(a, b) or bool(given_classes(a) & given_classes(b))
+
+
+def office_of(p: ParsedName) -> set[int]:
+    """The offices (vocab/offices.yml) a name is written with ("President Kennedy")."""
+    table = offices()
+    return {table[t] for t in (t.casefold().rstrip(".") for t in p.titles) if t in table}
+
+
+def given_conflicts(p: ParsedName, names: Iterable[ParsedName]) -> bool:
+    """Does a given name or initial of `p` contradict one of `names` with the same
+    family name ("Ivan Petrov" and "A. Petrov")? Either may be any of a person's names."""
+    if not p.given or p.surname is None:
+        return False
+    return any(
+        q.given
+        and q.surname is not None
+        and same_token(q.surname, p.surname)
+        and not given_compatible(q.given[0], p.given[0])
+        for q in names
+    )
 
 
 def completeness(p: ParsedName) -> int:
@@ -117,6 +138,10 @@ class Cluster:
         if fuller(p, self.best):
             self.best = p
 
+    def seen_from(self, idx: int, sees: Callable[[int, int], bool] | None) -> list[ParsedName]:
+        """The cluster's names that the readers of mention `idx` may see."""
+        return [q for m, q in zip(self.mentions, self.parsed, strict=True) if sees is None or sees(m, idx)]
+
     def best_seen_from(self, idx: int, sees: Callable[[int, int], bool] | None) -> ParsedName | None:
         """The fullest of the cluster's names that the readers of mention `idx` may see."""
         if sees is None:
@@ -126,9 +151,12 @@ class Cluster:
 
 def fuller(p: ParsedName, than: ParsedName) -> bool:
     """Is `p` a better name of a person than `than`: more complete, or as complete and not in capitals."""
-    return completeness(p) > completeness(than) or (
-        completeness(p) == completeness(than) and than.display.isupper() and not p.display.isupper()
-    )
+    if completeness(p) != completeness(than):
+        return completeness(p) > completeness(than)
+    # "A. Petrov" says more than "Petrov": its initial keeps it off an Ivan Petrov.
+    if len(p.given) != len(than.given):
+        return len(p.given) > len(than.given)
+    return than.display.isupper() and not p.display.isupper()
 
 
 def fullest(names: Iterable[ParsedName]) -> ParsedName | None:
@@ -169,13 +197,15 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
                 # A full name or initials must fit the cluster's given name, as
                 # this mention's readers see the cluster (a hidden "Pavel Zorin"
                 # must not keep a visible "Arkady Zorin" off a visible "Zorin").
-                given = p.given[0]
-                views = [(c, c.best_seen_from(idx, sees)) for c in fitting]
-                fitting = [c for c, v in views if v is None or not v.given or given_compatible(v.given[0], given)]
+                # Every name they see counts, not only the fullest: "Petrov",
+                # "A. Petrov" is no cluster for "Ivan Petrov".
+                fitting = [c for c in fitting if not given_conflicts(p, c.seen_from(idx, sees))]
             sex = sex_of(p)
             if sex is not None:
                 # "Mrs. Kennedy" does not join "John F. Kennedy" of the same page.
                 fitting = [c for c in fitting if c.sex_seen_from(idx, sees) in (None, sex)]
+            if not p.given:
+                fitting = _surname_fits(p, fitting, idx, sees)
             if sees is not None:
                 # Only what this mention's readers may see draws it: a cluster
                 # they see no mention of, or a later hidden mention, must not.
@@ -220,10 +250,38 @@ def cluster_people(names: list[tuple[int, str]], sees: Callable[[int, int], bool
     return clusters
 
 
+def _surname_fits(
+    p: ParsedName, fitting: list[Cluster], idx: int, sees: Callable[[int, int], bool] | None
+) -> list[Cluster]:
+    """Which clusters a family name without a given name (bare or titled) may join,
+    as the readers of mention `idx` see them. The nearest of two named people
+    is no evidence ("Fidel Castro ... Raul Castro ... Mr. Castro"): with two or more
+    named clusters of the family name it joins only one with no given name. An
+    office ("President Kennedy") joins a named person only when they are named
+    with that office too: a relative or namesake may be the page's only one named
+    in full (Robert Kennedy in a record about the President)."""
+    named = [c for c in fitting if any(q.given for q in c.seen_from(idx, sees))]
+    unnamed = [c for c in fitting if c not in named]
+    office = office_of(p)
+    if office:
+        holders = [c for c in named if any(office & office_of(q) for q in c.seen_from(idx, sees))]
+        return holders + unnamed if len(holders) == 1 else unnamed
+    return unnamed if len(named) > 1 else fitting
+
+
 def _match_score(best: ParsedName, names: list[ParsedName]) -> float:
     """How well a cluster's name fits a card known by `names`: 1.0 full names agree, 0.9 a
     given name and patronymic agree, 0.8 one side knows only the family name, 0 no fit."""
     has_full = any(n.is_full for n in names)
+    if given_conflicts(best, names):
+        # A given name or initial the card contradicts: another person of the
+        # family name ("Ivan Petrov" and a card "A. Petrov"), whatever else fits.
+        return 0.0
+    office = office_of(best) if not best.given else set()
+    if office and any(n.given for n in names) and not any(office & office_of(n) for n in names):
+        # "President Kennedy" of one record is not the Robert Kennedy of another
+        # unless he is named with that office (as within a document).
+        return 0.0
     score = 0.0
     for n in names:
         if best.surname and n.surname:

@@ -259,3 +259,17 @@ def transcription() -> dict[str, tuple[tuple[re.Pattern[str], tuple[str, ...]], 
             compiled.append((pattern, tuple(str(s) for s in rule[1])))
         out[str(lang)] = tuple(compiled)
     return out
+
+
+@cache
+def offices() -> dict[str, int]:
+    """Each spelling of an office held by one person at a time (vocab/offices.yml),
+    casefolded, to the number of its office."""
+    f = "offices.yml"
+    out: dict[str, int] = {}
+    for i, spellings in enumerate(_require(_load(f), "offices", list, f)):
+        if not isinstance(spellings, list) or not spellings:
+            raise VocabError(f"vocab/{f}: office {spellings!r} is not a list of spellings")
+        for s in spellings:
+            out[str(s).casefold()] = i
+    return out
