@@ -20,9 +20,9 @@ from functools import cache
 from typing import Any, Protocol, TypeVar
 
 from kartoteka.index.dates import normalise_date
-from kartoteka.index.evidence import looks_cryptonym
+from kartoteka.index.evidence import looks_cryptonym, slavic_surname
 from kartoteka.index.pipelines import OCR_PIPELINE, OCR_PIPELINE_VERSION, PIPELINES
-from kartoteka.names.lexicon import CYRILLIC_SURNAME
+from kartoteka.names.lexicon import CYRILLIC_SURNAME, is_english_word, known_given, known_surname
 from kartoteka.names.parse import is_known_given, is_patronymic, parse_name
 from kartoteka.vocab import name_tables
 
@@ -357,3 +357,81 @@ def cyrillic_names(text: str) -> list[Found]:
         if known or surnamey:
             found.append(Found(m.start(), m.end(), m.group(0), "PERSON"))
     return found
+
+
+RULES_COMPONENT = "kartoteka.extract.person_rules.v1"
+_RULE_TOKEN = r"(?:[A-Z][A-Za-z'’\-]{1,}\.?|[A-Z]\.)"
+_RULE_RUN = re.compile(rf"\b{_RULE_TOKEN}(?:[ \t]+{_RULE_TOKEN})*")
+_INITIAL = re.compile(r"[A-Z]\.")
+
+
+def _surname_like(word: str) -> bool:
+    """A word that can be a family name here: no English word ("Service",
+    "Domingo" are), three letters or more."""
+    bare = word.strip(".'’-")
+    return len(bare) >= 3 and bare.isalpha() and not is_english_word(bare)
+
+
+def _lexicon_name(word: str) -> bool:
+    bare = word.strip(".'’-")
+    return known_surname(bare) or known_given(bare) or slavic_surname(bare)
+
+
+def rule_names(text: str, found: list[Found]) -> list[Found]:
+    """Person names the model missed that carry their own evidence (component
+    `person_rules.v1`): a title of `vocab/titles.yml` before a known name
+    ("Mr. Rhea"), or a known given name that is no English word before
+    known family names ("Polly Payne"). Only where the
+    model found nothing: a span it labelled is left as it labelled it."""
+    tables = name_tables()
+    singles = {t[0] for t in tables.title_prefixes if len(t) == 1}
+    taken = [(f.start, f.end) for f in found if f.kind != "DATE"]
+    out: list[Found] = []
+    for run in _RULE_RUN.finditer(text):
+        tokens = [(run.start() + w.start(), w.group(0)) for w in re.finditer(r"\S+", run.group(0))]
+        i = 0
+        while i < len(tokens):
+            span = _rule_name_at(tokens, i, singles)
+            if span is None:
+                i += 1
+                continue
+            s, e = _clean_span(text, *span)
+            i += 1
+            if any(a < e and s < b for a, b in taken) or not plausible_person(text[s:e]):
+                continue
+            s, e = with_titles(text, s, e)
+            out.append(Found(s, e, text[s:e], "PERSON"))
+            taken.append((s, e))
+    return out
+
+
+def _rule_name_at(tokens: list[tuple[int, str]], i: int, singles: set[str]) -> tuple[int, int] | None:
+    """The name a rule finds starting at token i (offsets), or None."""
+    titled = tokens[i][1].lower().rstrip(".") in singles
+    first = i + 1 if titled else i
+    names: list[tuple[int, str]] = []
+    for pos, word in tokens[first : first + 4]:
+        if not (_INITIAL.fullmatch(word) or _surname_like(word) or (not names and known_given(word.rstrip(".")))):
+            break
+        names.append((pos, word))
+        if word.endswith(".") and not _INITIAL.fullmatch(word):
+            break  # "Mr. Wallach." ends the sentence
+    while names and _INITIAL.fullmatch(names[-1][1]):
+        names.pop()
+    if not names:
+        return None
+    words = [w for _, w in names if not _INITIAL.fullmatch(w)]
+    if titled:
+        # OCR junk after a title ("Lt. Gol", "General Nenager") is no name:
+        # one word at least is a known given or family name.
+        if not any(_lexicon_name(w) for w in words) or (len(words) == 1 and len(words[0].strip(".")) < 4):
+            return None
+    else:
+        # The given-name lexicon holds OCR-prone words ("BEEN"): a given name
+        # of four letters or more, then known family names only.
+        given = names[0][1].rstrip(".")
+        if len(names) < 2 or len(given) < 4 or not known_given(given) or is_english_word(given):
+            return None
+        if not all(known_surname(w.strip(".'’-")) for w in words[1:]):
+            return None
+    return names[0][0], names[-1][0] + len(names[-1][1])

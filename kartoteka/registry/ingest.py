@@ -125,6 +125,7 @@ def pipeline_name() -> str:
             boilerplate.COMPONENT,
             extract.ner_component(),
             extract.CYRILLIC_COMPONENT,
+            extract.RULES_COMPONENT,
             RESOLVE_COMPONENT,
         ]
     )
@@ -302,7 +303,8 @@ class Ingestor:
             p = pending[n]
             if seq >= 0:
                 text = p.masked[seq]
-                p.found[seq] = extract.entities_from_spans(spans, text) + extract.cyrillic_names(text)
+                found = extract.entities_from_spans(spans, text) + extract.cyrillic_names(text)
+                p.found[seq] = found + extract.rule_names(text, found)
             p.remaining -= 1
             if p.remaining > 0:
                 continue
