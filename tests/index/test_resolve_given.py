@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kartoteka.archive import Archive
 from kartoteka.index.resolve import _match_score, cluster_people
 from kartoteka.names.parse import parse_name
-from kartoteka.registry.readers import RawDocument
 from kartoteka.vocab import name_tables, offices
+from tests.index.cables import person_cards
 
 
 def _clusters(names: list[str]) -> list[list[int]]:
@@ -55,25 +54,12 @@ def test_every_office_is_a_title_the_parser_strips() -> None:
     assert set(offices()) <= prefixes
 
 
-def _doc(source: str, text: str) -> RawDocument:
-    return RawDocument(source=source, format="txt", reader="test.v1", text=text, pages=())
-
-
 def test_across_cables_an_initial_keeps_a_full_name_off_a_card(tmp_path: Path) -> None:
-    arch = Archive(tmp_path / "a.db")
-    try:
-        for i, text in enumerate(
-            [
-                "(U) The consul said that Colonel A. Petrov left Vienna in 1961.\n",
-                "(U) The consul said that Colonel Ivan Petrov left Prague in 1962.\n",
-            ]
-        ):
-            assert [r.status for r in arch.ingest([_doc(f"d{i}.txt", text)], label="U")] == ["added"]
-        cards = sorted(
-            (str(c["name"]), c["mentions"])
-            for flag in (False, True)
-            for c in arch.cards(kind="person", limit=50, unconfirmed=flag)["cards"]
-        )
-    finally:
-        arch.close()
+    cards = person_cards(
+        tmp_path,
+        [
+            "(U) The consul said that Colonel A. Petrov left Vienna in 1961.\n",
+            "(U) The consul said that Colonel Ivan Petrov left Prague in 1962.\n",
+        ],
+    )
     assert cards == [("A. Petrov", 1), ("Ivan Petrov", 1)]

@@ -14,10 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from kartoteka.archive import Archive
 from kartoteka.index.resolve import cluster_people, same_token
 from kartoteka.names.parse import NameToken, parse_name
-from kartoteka.registry.readers import RawDocument
+from tests.index.cables import person_cards
 
 
 def _token(name: str) -> NameToken:
@@ -68,31 +67,18 @@ def test_in_one_document_a_shared_transcription_is_two_people() -> None:
     assert [c.mentions for c in clusters] == [[0], [1], [2], [3], [4, 5]]
 
 
-def _doc(source: str, text: str) -> RawDocument:
-    return RawDocument(source=source, format="txt", reader="test.v1", text=text, pages=())
-
-
 def test_a_surname_of_another_cable_does_not_join_a_different_name(tmp_path: Path) -> None:
-    arch = Archive(tmp_path / "a.db")
-    try:
-        for i, text in enumerate(
-            [
-                "(U) Antonio Perez met the consul in Madrid in 1961.\n",
-                "(U) The consul said that Mr. Perret left Geneva in 1962.\n",
-                "(U) Kurt Maier met the consul in Munich in 1961.\n",
-                "(U) The consul said that Mr. Maire left Lyon in 1962.\n",
-                "(U) Paul Martin met the consul in Paris in 1961.\n",
-                "(U) The consul said that Mr. Martins left Lisbon in 1962.\n",
-            ]
-        ):
-            assert [r.status for r in arch.ingest([_doc(f"d{i}.txt", text)], label="U")] == ["added"]
-        cards = sorted(
-            (str(c["name"]), c["mentions"])
-            for flag in (False, True)
-            for c in arch.cards(kind="person", limit=50, unconfirmed=flag)["cards"]
-        )
-    finally:
-        arch.close()
+    cards = person_cards(
+        tmp_path,
+        [
+            "(U) Antonio Perez met the consul in Madrid in 1961.\n",
+            "(U) The consul said that Mr. Perret left Geneva in 1962.\n",
+            "(U) Kurt Maier met the consul in Munich in 1961.\n",
+            "(U) The consul said that Mr. Maire left Lyon in 1962.\n",
+            "(U) Paul Martin met the consul in Paris in 1961.\n",
+            "(U) The consul said that Mr. Martins left Lisbon in 1962.\n",
+        ],
+    )
     assert cards == [
         ("Antonio Perez", 1),
         ("Kurt Maier", 1),
